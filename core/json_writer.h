@@ -1,0 +1,54 @@
+#pragma once
+// A streaming JSON writer. Output is always valid JSON: strings are escaped per RFC 8259 and any
+// invalid UTF-8 in them is replaced by U+FFFD. Field order is exactly the call order, which makes
+// it the canonical encoding of events (events/codec.h) as well as the HTTP bodies.
+// Not thread-safe; one writer per document.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace keyledger {
+
+class JsonWriter {
+ public:
+  JsonWriter& BeginObject();
+  JsonWriter& EndObject();
+  JsonWriter& BeginArray();
+  JsonWriter& EndArray();
+  // In an object, every value is preceded by Key().
+  JsonWriter& Key(std::string_view key);
+  JsonWriter& String(std::string_view value);
+  JsonWriter& Int(int64_t value);
+  JsonWriter& Uint(uint64_t value);
+  JsonWriter& Bool(bool value);
+  JsonWriter& Null();
+  // Inserts already-encoded JSON verbatim. REQUIRES: `json` is one valid JSON value.
+  JsonWriter& Raw(std::string_view json);
+
+  JsonWriter& Field(std::string_view key, std::string_view value) { return Key(key).String(value); }
+  JsonWriter& Field(std::string_view key, const char* value) { return Key(key).String(value); }
+  JsonWriter& Field(std::string_view key, int64_t value) { return Key(key).Int(value); }
+  JsonWriter& Field(std::string_view key, bool value) { return Key(key).Bool(value); }
+  // String, or null when empty.
+  JsonWriter& NullableField(std::string_view key, std::string_view value) {
+    Key(key);
+    return value.empty() ? Null() : String(value);
+  }
+  JsonWriter& StringArray(std::string_view key, const std::vector<std::string>& values);
+
+  const std::string& str() const { return out_; }
+  std::string Take() { return std::move(out_); }
+
+  static void AppendEscaped(std::string& out, std::string_view value);
+
+ private:
+  void BeforeValue();
+
+  std::string out_;
+  std::vector<bool> first_in_scope_;  // one entry per open object/array
+  bool after_key_ = false;
+};
+
+}  // namespace keyledger

@@ -1,0 +1,48 @@
+#pragma once
+// Token format (API.md): <prefix>_<32 base62 random chars><6 base62 checksum chars>.
+// The checksum is the CRC-32 (zlib polynomial) of everything before it, written big-endian in
+// base62 (0-9A-Za-z) and left-padded with '0'. Tokens are stored only as SHA-256 digests.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/sha256.h"
+
+namespace keyledger {
+
+inline constexpr char kBase62Digits[] =
+    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+inline constexpr size_t kTokenRandomChars = 32;
+inline constexpr size_t kTokenChecksumChars = 6;
+inline constexpr size_t kDisplayPrefixChars = 12;
+
+inline constexpr std::string_view kAdminTokenPrefix = "kla";
+inline constexpr std::string_view kOperatorTokenPrefix = "klo";
+inline constexpr std::string_view kDefaultApiTokenPrefix = "kl";
+
+uint32_t Crc32(std::string_view data);
+// Big-endian base62 of `value`, left-padded with '0' to `width` characters.
+std::string Base62Fixed(uint64_t value, size_t width);
+
+// [a-z][a-z0-9]{1,9}
+bool IsValidTokenPrefix(std::string_view prefix);
+
+// Builds a token from a prefix and the random part by appending the checksum.
+std::string ComposeToken(std::string_view prefix, std::string_view random_part);
+// A fresh token with 190 bits from the CSPRNG.
+std::string GenerateToken(std::string_view prefix);
+
+// The prefix (before '_') when `token` is well formed and its checksum matches; nullopt otherwise.
+// Runs in time independent of where a checksum mismatch occurs.
+std::optional<std::string_view> CheckToken(std::string_view token);
+
+// The first 12 characters: safe to show and log.
+inline std::string DisplayPrefix(std::string_view token) {
+  return std::string(token.substr(0, kDisplayPrefixChars));
+}
+
+inline Digest TokenDigest(std::string_view token) { return Sha256(token); }
+
+}  // namespace keyledger
