@@ -1,0 +1,131 @@
+#pragma once
+// The appender: the one owner of sequence numbers, and keyledger's group commit.
+//
+// Producers Submit requests from any thread. One thread takes every waiting request, runs each
+// request's `prepare` in arrival order — assigning seq, ts and hash to the events it returns and
+// handing each to the EventSink (the projections) before the next request is prepared — then
+// writes the whole batch as one WriteBatch: one WAL write, and one fsync if any request in it
+// asked for kSync. Then every request's `done` runs with the batch's status.
+//
+// Because `prepare` runs on the appender thread against projections that reflect every earlier
+// event and none later, a decision made there (is this key still valid?) is ordered with the log
+// itself: the invariant "no valid use after that key's end" holds by construction.
+//
+// The projections see an event before its batch is durable. If the write then fails, the store
+// goes into its sticky error, every later request fails with Unavailable, and the process must be
+// restarted, which rebuilds the projections from the log. Nothing unacknowledged is visible to a
+// client as a success: tokens and acks are released only in `done`.
+
+#include <rocksdb/write_batch.h>
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "events/event.h"
+#include "events/store.h"
+
+namespace keyledger {
+
+enum class Durability { kSync, kWal };
+
+// Extra rows written atomically with the batch's events.
+class BatchRows {
+ public:
+  explicit BatchRows(rocksdb::WriteBatch& batch, const EventStore& store)
+      : batch_(batch), store_(store) {}
+  void Put(Cf cf, std::string_view key, std::string_view value);
+  void Delete(Cf cf, std::string_view key);
+
+ private:
+  rocksdb::WriteBatch& batch_;
+  const EventStore& store_;
+};
+
+// Rows for a batch written outside the appender (checkpoints, metadata).
+inline BatchRows BatchRowsForStore(rocksdb::WriteBatch& batch, const EventStore& store) {
+  return BatchRows(batch, store);
+}
+
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  // On the appender thread, in log order, once the event has its seq and hash and before its
+  // batch is written. May add rows that must be atomic with the event.
+  virtual void Apply(const Event& event, std::string_view body, BatchRows& rows) = 0;
+  // On the appender thread after each batch is written successfully.
+  virtual void AfterBatch(uint64_t head_seq) {}
+};
+
+struct AppendContext {
+  TimeMs now;       // the ts every event of this request carries
+  BatchRows& rows;  // rows atomic with this request's events
+};
+
+struct AppendRequest {
+  Durability durability = Durability::kSync;
+  // On the appender thread, at sequence time. Returns the events to append (maybe none), or a
+  // Status that refuses the request and appends nothing.
+  std::function<Result<std::vector<PendingEvent>>(AppendContext&)> prepare;
+  // On the appender thread once the batch is written or has failed, or at once when the request is
+  // refused. [first_seq, last_seq] are its events; both 0 when it appended none. Must not block.
+  std::function<void(const Status&, uint64_t first_seq, uint64_t last_seq)> done;
+};
+
+struct AppenderOptions {
+  size_t max_batch_requests = 2048;
+};
+
+// Thread-safe.
+class Appender {
+ public:
+  Appender(EventStore& store, EventSink& sink, const Clock& clock, AppenderOptions options = {});
+  ~Appender();  // Stop()s
+  Appender(const Appender&) = delete;
+  Appender& operator=(const Appender&) = delete;
+
+  // Reads the log head and starts the writer thread.
+  // REQUIRES: the sink already reflects every event in the log.
+  Status Start();
+  void Submit(AppendRequest request);
+  // Finishes every request submitted before it, then joins the thread. Later Submits fail with
+  // Unavailable. Idempotent.
+  void Stop();
+
+  uint64_t head_seq() const;
+  Digest head_hash() const;
+  TimeMs head_ts() const;
+
+ private:
+  struct Completion {
+    AppendRequest request;
+    Status status;
+    uint64_t first_seq = 0;
+    uint64_t last_seq = 0;
+  };
+  void Run();
+  void ProcessBatch(std::deque<AppendRequest>& requests);
+
+  EventStore& store_;
+  EventSink& sink_;
+  const Clock& clock_;
+  const AppenderOptions options_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<AppendRequest> queue_;  // GUARDED_BY(mutex_)
+  bool stopping_ = false;            // GUARDED_BY(mutex_)
+  bool started_ = false;             // GUARDED_BY(mutex_)
+  uint64_t head_seq_ = 0;            // GUARDED_BY(mutex_) for readers; written by the thread
+  Digest head_hash_{};               // GUARDED_BY(mutex_)
+  TimeMs head_ts_ = 0;               // GUARDED_BY(mutex_)
+  std::thread thread_;
+};
+
+}  // namespace keyledger

@@ -1,0 +1,184 @@
+#include "events/store.h"
+
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/utilities/checkpoint.h>
+
+#include <array>
+
+#include "core/log.h"
+
+namespace keyledger {
+namespace {
+
+constexpr std::array<const char*, kCfCount> kCfNames = {"events", "by_workspace", "by_key",
+                                                        "idempotency", "meta"};
+
+Status FromRocks(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return Status::Ok();
+  std::string message(what);
+  message.append(": ").append(s.ToString());
+  if (s.IsNotFound()) return Status::NotFound(std::move(message));
+  if (s.IsInvalidArgument()) return Status::Invalid(std::move(message));
+  return Status::Internal(std::move(message));
+}
+
+}  // namespace
+
+std::string EncodeSeq(uint64_t seq) {
+  std::string out(8, '\0');
+  for (int i = 7; i >= 0; --i) {
+    out[i] = static_cast<char>(seq & 0xFF);
+    seq >>= 8;
+  }
+  return out;
+}
+
+uint64_t DecodeSeq(std::string_view bytes) {
+  uint64_t seq = 0;
+  for (int i = 0; i < 8; ++i) seq = seq << 8 | static_cast<uint8_t>(bytes[i]);
+  return seq;
+}
+
+Result<std::unique_ptr<EventStore>> EventStore::Open(const std::string& dir,
+                                                     const StoreOptions& options) {
+  rocksdb::Options db_options;
+  db_options.create_if_missing = options.create_if_missing && !options.read_only;
+  db_options.create_missing_column_families = !options.read_only;
+  db_options.IncreaseParallelism(2);
+  db_options.max_total_wal_size = 256 << 20;
+  db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  db_options.keep_log_file_num = 2;
+
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  rocksdb::ColumnFamilyOptions cf_options;
+  cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  cf_options.compression = rocksdb::kLZ4Compression;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, cf_options);
+  for (const char* name : kCfNames) descriptors.emplace_back(name, cf_options);
+
+  std::unique_ptr<EventStore> store(new EventStore());
+  store->dir_ = dir;
+  store->read_only_ = options.read_only;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s =
+      options.read_only
+          ? rocksdb::DB::OpenForReadOnly(db_options, dir, descriptors, &handles, &raw)
+          : rocksdb::DB::Open(db_options, dir, descriptors, &handles, &raw);
+  if (!s.ok()) return FromRocks(s, "opening the database in " + dir);
+  store->db_.reset(raw);
+  // handles[0] is the default family, which keyledger does not use.
+  store->db_->DestroyColumnFamilyHandle(handles[0]);
+  store->handles_.assign(handles.begin() + 1, handles.end());
+  return store;
+}
+
+EventStore::~EventStore() {
+  if (!db_) return;
+  for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+  handles_.clear();
+  if (!read_only_) {
+    rocksdb::Status s = db_->Close();
+    if (!s.ok()) log::Error("closing the database: " + s.ToString());
+  }
+}
+
+Status EventStore::Write(rocksdb::WriteBatch& batch, bool sync) {
+  if (has_sticky_error_.load(std::memory_order_acquire)) return sticky_error();
+  if (read_only_) return Status::Unavailable("The store is open read-only.");
+  rocksdb::WriteOptions wo;
+  wo.sync = sync;
+  rocksdb::Status s = fail_writes_for_testing_.load()
+                          ? rocksdb::Status::IOError("injected write failure")
+                          : db_->Write(wo, &batch);
+  if (s.ok()) return Status::Ok();
+  std::lock_guard lock(error_mutex_);
+  if (!has_sticky_error_.load()) {
+    log::Error("event log write failed; refusing further writes: " + s.ToString());
+    sticky_error_ = Status::Unavailable("The event log cannot be written; the service refuses "
+                                        "writes until it is restarted.");
+    has_sticky_error_.store(true, std::memory_order_release);
+  }
+  return sticky_error_;
+}
+
+Status EventStore::sticky_error() const {
+  if (!has_sticky_error_.load(std::memory_order_acquire)) return Status::Ok();
+  std::lock_guard lock(error_mutex_);
+  return sticky_error_;
+}
+
+Result<std::optional<std::string>> EventStore::Get(Cf which, std::string_view key) const {
+  rocksdb::PinnableSlice value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf(which), rocksdb::Slice(key.data(), key.size()), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return FromRocks(s, "reading");
+  return std::optional<std::string>(value.ToString());
+}
+
+Result<std::pair<uint64_t, std::string>> EventStore::LastEvent() const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf(Cf::kEvents)));
+  it->SeekToLast();
+  if (!it->Valid()) {
+    Status s = FromRocks(it->status(), "reading the log head");
+    if (!s.ok()) return s;
+    return std::pair<uint64_t, std::string>(0, {});
+  }
+  if (it->key().size() != 8) return Status::Internal("corrupt event key");
+  return std::pair<uint64_t, std::string>(DecodeSeq(it->key().ToStringView()),
+                                          it->value().ToString());
+}
+
+Status EventStore::Scan(Cf which, std::string_view from, std::string_view to,
+                        const std::function<bool(std::string_view, std::string_view)>& fn) const {
+  return ScanImpl(which, from, to, false, fn);
+}
+
+Status EventStore::ScanReverse(Cf which, std::string_view from, std::string_view to,
+                               const std::function<bool(std::string_view, std::string_view)>& fn) const {
+  return ScanImpl(which, from, to, true, fn);
+}
+
+Status EventStore::ScanImpl(Cf which, std::string_view from, std::string_view to, bool reverse,
+                            const std::function<bool(std::string_view, std::string_view)>& fn) const {
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = !reverse;
+  rocksdb::Slice lower(from.data(), from.size());
+  rocksdb::Slice upper(to.data(), to.size());
+  ro.iterate_lower_bound = &lower;
+  if (!to.empty()) ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf(which)));
+  if (reverse) {
+    it->SeekToLast();
+  } else {
+    it->Seek(lower);
+  }
+  for (; it->Valid(); reverse ? it->Prev() : it->Next()) {
+    if (!fn(it->key().ToStringView(), it->value().ToStringView())) break;
+  }
+  return FromRocks(it->status(), "scanning");
+}
+
+Status EventStore::CreateCheckpointCopy(const std::string& to_dir) const {
+  rocksdb::Checkpoint* raw = nullptr;
+  rocksdb::Status s = rocksdb::Checkpoint::Create(db_.get(), &raw);
+  if (!s.ok()) return FromRocks(s, "preparing a backup");
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  return FromRocks(checkpoint->CreateCheckpoint(to_dir), "writing the backup to " + to_dir);
+}
+
+Status EventStore::Flush() {
+  if (read_only_) return Status::Ok();
+  rocksdb::FlushOptions fo;
+  for (auto* h : handles_) {
+    Status s = FromRocks(db_->Flush(fo, h), "flushing");
+    if (!s.ok()) return s;
+  }
+  return FromRocks(db_->SyncWAL(), "syncing the WAL");
+}
+
+}  // namespace keyledger

@@ -1,0 +1,94 @@
+#pragma once
+// The RocksDB database behind keyledger: the event log and the rows that must be atomic with it.
+//
+// Column families
+//   events        8-byte big-endian seq → stored event (format: events/codec.h)
+//   by_workspace  workspace ‖ 0x00 ‖ 8-byte BE seq → 1-byte event type   (audit index)
+//   by_key        key_id ‖ 0x00 ‖ 8-byte BE seq → 1-byte event type      (per-key history)
+//   idempotency   workspace ‖ 0x00 ‖ idempotency key → record (projections/idempotency.h)
+//   meta          named rows: checkpoints, signing metadata
+//
+// This is the only file that sees rocksdb::Status. Writes are all-or-nothing WriteBatches; a failed
+// write makes the store refuse every later write (sticky error) so that the log never has a hole
+// behind an acknowledged event.
+//
+// Thread-safe.
+
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace keyledger {
+
+enum class Cf : uint8_t { kEvents, kByWorkspace, kByKey, kIdempotency, kMeta };
+inline constexpr size_t kCfCount = 5;
+
+std::string EncodeSeq(uint64_t seq);  // 8 bytes big-endian
+uint64_t DecodeSeq(std::string_view bytes);  // REQUIRES: bytes.size() >= 8
+
+struct StoreOptions {
+  bool read_only = false;          // offline tools beside a live server
+  bool create_if_missing = true;
+  size_t block_cache_bytes = 64 << 20;
+};
+
+class EventStore {
+ public:
+  static Result<std::unique_ptr<EventStore>> Open(const std::string& dir, const StoreOptions& options);
+  ~EventStore();
+  EventStore(const EventStore&) = delete;
+  EventStore& operator=(const EventStore&) = delete;
+
+  // Atomically writes `batch`. With sync, returns after the WAL is fsynced; without, after it is
+  // written to the WAL (survives a killed process). Unavailable after any earlier failure.
+  Status Write(rocksdb::WriteBatch& batch, bool sync);
+  // The first write failure, or ok.
+  Status sticky_error() const;
+  // For tests that must inject a write failure.
+  void InjectWriteFailureForTesting(bool fail) { fail_writes_for_testing_ = fail; }
+
+  rocksdb::ColumnFamilyHandle* cf(Cf which) const { return handles_[static_cast<size_t>(which)]; }
+
+  // nullopt when absent.
+  Result<std::optional<std::string>> Get(Cf which, std::string_view key) const;
+  // The highest seq in `events` (0 when empty) and its stored value.
+  Result<std::pair<uint64_t, std::string>> LastEvent() const;
+  // Calls fn(key, value) for keys in [from, to) of `which` in order until fn returns false.
+  // An empty `to` means no upper bound.
+  Status Scan(Cf which, std::string_view from, std::string_view to,
+              const std::function<bool(std::string_view, std::string_view)>& fn) const;
+  // Same, newest first: keys in [from, to) from the top down.
+  Status ScanReverse(Cf which, std::string_view from, std::string_view to,
+                     const std::function<bool(std::string_view, std::string_view)>& fn) const;
+
+  // Consistent copy for backups, via RocksDB's checkpoint (hard links where possible).
+  Status CreateCheckpointCopy(const std::string& to_dir) const;
+  Status Flush();
+  const std::string& dir() const { return dir_; }
+
+ private:
+  EventStore() = default;
+  Status ScanImpl(Cf which, std::string_view from, std::string_view to, bool reverse,
+                  const std::function<bool(std::string_view, std::string_view)>& fn) const;
+
+  std::string dir_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // owned by db_; destroyed before it
+  bool read_only_ = false;
+
+  mutable std::mutex error_mutex_;
+  Status sticky_error_;                     // GUARDED_BY(error_mutex_)
+  std::atomic<bool> has_sticky_error_{false};
+  std::atomic<bool> fail_writes_for_testing_{false};
+};
+
+}  // namespace keyledger

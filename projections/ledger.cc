@@ -1,0 +1,198 @@
+#include "projections/ledger.h"
+
+#include <openssl/crypto.h>
+
+#include <future>
+#include <mutex>
+
+#include "core/log.h"
+#include "core/random.h"
+#include "core/token.h"
+#include "projections/checkpoint.h"
+#include "projections/expiry_sweeper.h"
+
+namespace keyledger {
+
+std::string_view VerifyCodeName(VerifyCode code) {
+  switch (code) {
+    case VerifyCode::kValid: return "VALID";
+    case VerifyCode::kNotFound: return "NOT_FOUND";
+    case VerifyCode::kExpired: return "EXPIRED";
+    case VerifyCode::kRevoked: return "REVOKED";
+    case VerifyCode::kForbidden: return "FORBIDDEN";
+    case VerifyCode::kUpgradeRequired: return "UPGRADE_REQUIRED";
+  }
+  return "";
+}
+
+Ledger::Ledger(EventStore& store, const Clock& clock, LedgerOptions options)
+    : store_(store), clock_(clock), options_(std::move(options)) {}
+
+Ledger::~Ledger() { Close(); }
+
+Status Ledger::Open() {
+  Status recovered = Recover();
+  if (!recovered.ok()) return recovered;
+  appender_ = std::make_unique<Appender>(store_, static_cast<EventSink&>(*this), clock_);
+  Status started = appender_->Start();
+  if (!started.ok()) return started;
+  if (appender_->head_seq() != state_.applied_seq()) {
+    return Status::Internal("projections and log disagree after recovery");
+  }
+  checkpoint_seq_ = state_.applied_seq();
+  if (appender_->head_seq() == 0) Bootstrap();
+  if (options_.start_sweeper) {
+    sweeper_ = std::make_unique<ExpirySweeper>(*this);
+    sweeper_->Start();
+  }
+  ready_.store(true, std::memory_order_release);
+  return Status::Ok();
+}
+
+Status Ledger::Recover() {
+  auto checkpoint = LoadProjectionCheckpoint(store_);
+  if (!checkpoint.ok()) return checkpoint.status();
+  LedgerState state;
+  if (checkpoint->has_value()) state = std::move(**checkpoint);
+  const uint64_t from = state.applied_seq();
+  Status replayed = ReplayInto(store_, state, 0);
+  if (!replayed.ok()) return replayed;
+  log::Info("projections loaded: checkpoint at seq " + std::to_string(from) + ", replayed to seq " +
+            std::to_string(state.applied_seq()) + ", " + std::to_string(state.key_count()) + " keys");
+  std::unique_lock lock(state_mutex_);
+  state_ = std::move(state);
+  return Status::Ok();
+}
+
+void Ledger::Bootstrap() {
+  std::string token = options_.bootstrap_token;
+  const bool generated = token.empty();
+  if (generated) token = GenerateToken(kOperatorTokenPrefix);
+  std::promise<Status> installed;
+  AppendRequest request;
+  request.prepare = [&](AppendContext&) -> Result<std::vector<PendingEvent>> {
+    KeyCreated created;
+    created.kind = KeyKind::kOperator;
+    created.name = "operator";
+    created.prefix = DisplayPrefix(token);
+    created.digest = TokenDigest(token);
+    std::vector<PendingEvent> events;
+    events.push_back({"", NewId("key_"), "bootstrap", std::move(created)});
+    return events;
+  };
+  request.done = [&](const Status& s, uint64_t, uint64_t) { installed.set_value(s); };
+  appender_->Submit(std::move(request));
+  Status s = installed.get_future().get();
+  if (!s.ok()) {
+    log::Error("installing the operator key failed: " + s.message());
+    return;
+  }
+  if (generated && options_.on_operator_token) options_.on_operator_token(token);
+}
+
+void Ledger::Close() {
+  if (closed_.exchange(true)) return;
+  ready_.store(false, std::memory_order_release);
+  if (sweeper_) sweeper_->Stop();
+  if (appender_) {
+    appender_->Stop();
+    if (store_.sticky_error().ok() && state_.applied_seq() != checkpoint_seq_) {
+      Status s = WriteCheckpoint();
+      if (!s.ok()) log::Error("writing the projection checkpoint failed: " + s.message());
+    }
+  }
+  Status flushed = store_.Flush();
+  if (!flushed.ok()) log::Error(flushed.message());
+}
+
+void Ledger::Apply(const Event& event, std::string_view, BatchRows& rows) {
+  {
+    std::unique_lock lock(state_mutex_);
+    state_.Apply(event);
+  }
+  const std::string seq = EncodeSeq(event.seq);
+  const char type = static_cast<char>(event.type());
+  if (!event.workspace.empty()) {
+    rows.Put(Cf::kByWorkspace, event.workspace + '\0' + seq, std::string_view(&type, 1));
+  }
+  if (!event.key_id.empty()) {
+    rows.Put(Cf::kByKey, event.key_id + '\0' + seq, std::string_view(&type, 1));
+  }
+  stats_.events_appended.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Ledger::AfterBatch(uint64_t head_seq) {
+  stats_.batches.fetch_add(1, std::memory_order_relaxed);
+  if (head_seq - checkpoint_seq_ >= options_.checkpoint_every_events) {
+    Status s = WriteCheckpoint();
+    if (!s.ok()) log::Error("writing the projection checkpoint failed: " + s.message());
+  }
+}
+
+// On the appender thread (or after it stopped): state_ is stable without the lock.
+Status Ledger::WriteCheckpoint() {
+  Status s = SaveProjectionCheckpoint(store_, state_, appender_->head_hash());
+  if (s.ok()) checkpoint_seq_ = state_.applied_seq();
+  return s;
+}
+
+Result<Principal> Ledger::Authenticate(std::string_view token, std::string_view actor) const {
+  if (!CheckToken(token)) return Status::Unauthorized();
+  const Digest digest = TokenDigest(token);
+  std::shared_lock lock(state_mutex_);
+  const KeyState* key = state_.FindByDigest(digest);
+  if (!key || CRYPTO_memcmp(key->digest.data(), digest.data(), digest.size()) != 0 ||
+      key->kind == KeyKind::kApi || key->EffectiveStatus(clock_.Now()) != KeyStatus::kActive) {
+    return Status::Unauthorized();
+  }
+  Principal p;
+  p.kind = key->kind;
+  p.key_id = key->id;
+  p.workspace = key->workspace;
+  p.role = key->role;
+  p.actor = actor.empty() ? key->id : std::string(actor);
+  return p;
+}
+
+KeyState Ledger::ViewKey(const KeyState& key) const {
+  KeyState view;
+  view.id = key.id;
+  view.kind = key.kind;
+  view.workspace = key.workspace;
+  view.name = key.name;
+  view.prefix = key.prefix;
+  view.owner = key.owner;
+  view.description = key.description;
+  view.role = key.role;
+  view.preset = key.preset;
+  view.abilities = key.abilities;
+  view.metadata = key.metadata;
+  view.status = key.EffectiveStatus(clock_.Now());
+  view.created_at = key.created_at;
+  view.created_by = key.created_by;
+  view.expires_at = key.expires_at;
+  view.grace_until = key.grace_until;
+  view.revoked_at = key.revoked_at;
+  view.ended_at = key.ended_at;
+  view.revoke_reason = key.revoke_reason;
+  view.last_used_at = key.last_used_at;
+  view.usage_count = key.usage_count;
+  view.rejected_count = key.rejected_count;
+  view.last_rejected_at = key.last_rejected_at;
+  view.last_rejected_ip = key.last_rejected_ip;
+  view.rotated_from = key.rotated_from;
+  view.rotated_to = key.rotated_to;
+  return view;  // no digest, no idempotency data, no usage buckets
+}
+
+Digest Ledger::Fingerprint() const {
+  std::shared_lock lock(state_mutex_);
+  return state_.Fingerprint();
+}
+
+TimeMs Ledger::NextDeadline() const {
+  std::shared_lock lock(state_mutex_);
+  return state_.NextDeadline();
+}
+
+}  // namespace keyledger

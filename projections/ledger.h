@@ -1,0 +1,215 @@
+#pragma once
+// The keyledger domain: every command and query the HTTP handlers and tools call. A handler
+// parses, calls exactly one of these, and maps the Status; it never touches storage or rules.
+//
+// Commands are asynchronous: they go through the appender (events/appender.h) and call back on
+// the appender thread once their events are durable (lifecycle: fsynced; uses: in the WAL), or at
+// once with the refusal. Callbacks must not block. Queries are synchronous reads of the
+// projections and never wait for a write in progress.
+//
+// Thread-safe.
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "events/appender.h"
+#include "events/store.h"
+#include "projections/ledger_state.h"
+#include "projections/principal.h"
+
+namespace keyledger {
+
+class ExpirySweeper;
+
+template <typename T>
+using Callback = std::function<void(Result<T>)>;
+
+struct LedgerOptions {
+  std::string api_token_prefix = "kl";
+  // Operator token to install on an empty log; generated when empty.
+  std::string bootstrap_token;
+  // Called once with a freshly generated operator token (to print it); never with a given one.
+  std::function<void(const std::string& token)> on_operator_token;
+  Durability use_durability = Durability::kWal;
+  uint64_t checkpoint_every_events = 100000;
+  bool start_sweeper = true;
+};
+
+struct WorkspaceInput {
+  std::string id;
+  std::string name;
+  std::optional<Plan> plan;
+};
+
+struct CreateKeyInput {
+  std::string name;
+  std::optional<Preset> preset;
+  std::optional<std::vector<std::string>> abilities;
+  std::string owner;
+  std::string description;
+  std::optional<TimeMs> expires_at;
+  std::optional<int64_t> expires_in_days;
+  Metadata metadata;
+  std::string idempotency_key;
+  Digest request_digest{};  // of the request body, for idempotent retries
+};
+
+struct RotateKeyInput {
+  int64_t grace_seconds = 0;
+  std::optional<std::string> name;
+  std::optional<int64_t> expires_in_days;
+  std::string idempotency_key;
+  Digest request_digest{};
+};
+
+struct CreatedKey {
+  KeyState key;
+  std::string token;  // empty on an idempotent replay: the token is never stored
+  bool replayed = false;
+  std::optional<KeyState> replaced;  // rotation: the old key
+};
+
+enum class VerifyCode { kValid, kNotFound, kExpired, kRevoked, kForbidden, kUpgradeRequired };
+std::string_view VerifyCodeName(VerifyCode code);  // "VALID", ...
+
+struct VerifyInput {
+  std::string_view token;
+  std::string ability;  // empty: no ability required. REQUIRES: empty or IsValidAbility
+  std::string source_ip;
+};
+
+struct VerifyResult {
+  VerifyCode code = VerifyCode::kNotFound;
+  std::optional<KeyState> key;  // set for every known API key, whatever the outcome
+};
+
+enum class KeyFilter { kActive, kExpired, kRevoked, kAll };
+
+struct KeyPage {
+  std::vector<KeyState> keys;
+  std::string next_cursor;  // empty at the end
+};
+
+struct EventQuery {
+  std::string key_id;
+  std::vector<EventType> types;  // empty: all but key.used
+  std::string actor;
+  std::optional<TimeMs> from;
+  std::optional<TimeMs> to;
+  bool descending = false;
+  size_t limit = 50;
+  std::string cursor;
+};
+
+struct EventPage {
+  std::vector<std::string> events;  // `<Event>` JSON each
+  std::string next_cursor;
+  uint64_t last_seq = 0;
+};
+
+struct UsageQuery {
+  std::optional<TimeMs> from;
+  std::optional<TimeMs> to;
+  bool daily = false;
+};
+
+struct UsageReport {
+  uint64_t total = 0;
+  uint64_t rejected = 0;
+  TimeMs last_used_at = 0;
+  std::vector<UsageBucket> buckets;
+};
+
+struct LedgerStats {
+  std::atomic<uint64_t> verifies_unknown{0};
+  std::atomic<uint64_t> verifies_known{0};
+  std::atomic<uint64_t> events_appended{0};
+  std::atomic<uint64_t> batches{0};
+};
+
+class Ledger : private EventSink {
+ public:
+  Ledger(EventStore& store, const Clock& clock, LedgerOptions options);
+  ~Ledger() override;
+
+  // Loads the latest checkpoint, replays the log after it, starts the appender and the expiry
+  // sweeper, and installs the operator key on an empty log.
+  Status Open();
+  // Finishes pending commands, writes a checkpoint and flushes. Idempotent.
+  void Close();
+  bool ready() const { return ready_.load(std::memory_order_acquire); }
+  Status health() const { return store_.sticky_error(); }
+
+  // Unauthorized unless `token` is a live admin or operator key.
+  Result<Principal> Authenticate(std::string_view token, std::string_view actor) const;
+
+  void CreateWorkspace(const Principal& p, WorkspaceInput input, Callback<WorkspaceState> done);
+  void UpdateWorkspacePlan(const Principal& p, std::string ws, Plan plan, Callback<WorkspaceState> done);
+  void CreateAdminKey(const Principal& p, std::string ws, std::string name, std::string role,
+                      Callback<CreatedKey> done);
+  void CreateApiKey(const Principal& p, std::string ws, CreateKeyInput input, Callback<CreatedKey> done);
+  void RotateKey(const Principal& p, std::string ws, std::string key_id, RotateKeyInput input,
+                 Callback<CreatedKey> done);
+  void RevokeKey(const Principal& p, std::string ws, std::string key_id, std::string reason,
+                 Callback<KeyState> done);
+  // Never fails for a well-formed request: unknown tokens are kNotFound and append nothing; every
+  // decision on a known API key appends a key.used event first. Fails only when the log cannot
+  // be written.
+  void Verify(VerifyInput input, Callback<VerifyResult> done);
+
+  Result<WorkspaceState> GetWorkspace(const Principal& p, std::string_view ws) const;
+  Result<KeyState> GetKey(const Principal& p, std::string_view ws, std::string_view key_id) const;
+  Result<KeyPage> ListKeys(const Principal& p, std::string_view ws, KeyFilter filter, size_t limit,
+                           std::string_view cursor) const;
+  Result<UsageReport> Usage(const Principal& p, std::string_view ws, std::string_view key_id,
+                            const UsageQuery& query) const;
+  Result<EventPage> Audit(const Principal& p, std::string_view ws, const EventQuery& query) const;
+  Result<EventPage> Events(const Principal& p, uint64_t after, size_t limit) const;
+
+  // For the sweeper and tests: appends key.expired for every active key past its deadline.
+  void SweepExpired(std::function<void(Status)> done);
+  TimeMs NextDeadline() const;
+
+  const LedgerStats& stats() const { return stats_; }
+  uint64_t head_seq() const { return appender_ ? appender_->head_seq() : 0; }
+  Digest Fingerprint() const;
+  const Clock& clock() const { return clock_; }
+  // The state as it is now, as (view = a copy) for tools.
+  KeyState ViewKey(const KeyState& key) const;
+
+ private:
+  void Apply(const Event& event, std::string_view body, BatchRows& rows) override;
+  void AfterBatch(uint64_t head_seq) override;
+  Status Recover();
+  Status WriteCheckpoint();
+  void Bootstrap();
+  Result<const KeyState*> FindApiKey(std::string_view ws, std::string_view key_id) const;
+  // On the appender thread only: the events a new key's creation consists of.
+  Result<std::vector<PendingEvent>> PrepareCreate(const Principal& p, const std::string& ws,
+                                                  const CreateKeyInput& in, TimeMs now,
+                                                  const std::string& key_id, const std::string& token,
+                                                  bool* replayed, std::string* replay_id) const;
+
+  EventStore& store_;
+  const Clock& clock_;
+  const LedgerOptions options_;
+
+  mutable std::shared_mutex state_mutex_;
+  LedgerState state_;  // written only on the appender thread, under state_mutex_
+
+  std::unique_ptr<Appender> appender_;
+  std::unique_ptr<ExpirySweeper> sweeper_;
+  std::atomic<bool> ready_{false};
+  std::atomic<bool> closed_{false};
+  uint64_t checkpoint_seq_ = 0;  // appender thread only
+  mutable LedgerStats stats_;
+};
+
+}  // namespace keyledger

@@ -1,0 +1,311 @@
+// The lifecycle commands. Each validates what it can up front, then decides against the
+// projections on the appender thread (prepare), so that the decision and the events it appends
+// are ordered with every other change.
+
+#include <openssl/crypto.h>
+
+#include "core/random.h"
+#include "core/token.h"
+#include "projections/ledger.h"
+#include "projections/validation.h"
+
+namespace keyledger {
+namespace {
+
+using Prepare = std::function<Result<std::vector<PendingEvent>>(AppendContext&)>;
+
+// Submits `prepare`; once its events are durable, `finish` (on the appender thread) builds the
+// result handed to `done`.
+template <typename T>
+void Submit(Appender& appender, Durability durability, Prepare prepare,
+            std::function<Result<T>()> finish, Callback<T> done) {
+  AppendRequest request;
+  request.durability = durability;
+  request.prepare = std::move(prepare);
+  request.done = [finish = std::move(finish), done = std::move(done)](const Status& s, uint64_t,
+                                                                      uint64_t) {
+    if (!s.ok()) {
+      done(s);
+    } else {
+      done(finish());
+    }
+  };
+  appender.Submit(std::move(request));
+}
+
+std::vector<PendingEvent> One(PendingEvent e) {
+  std::vector<PendingEvent> events;
+  events.push_back(std::move(e));
+  return events;
+}
+
+struct NewKey {
+  std::string id = NewId("key_");
+  std::string token;
+  bool replayed = false;
+  std::string replay_id;
+};
+
+}  // namespace
+
+void Ledger::CreateWorkspace(const Principal& p, WorkspaceInput in, Callback<WorkspaceState> done) {
+  if (Status s = Authorize(p, Action::kManageWorkspaces, ""); !s.ok()) return done(s);
+  if (!IsValidWorkspaceId(in.id)) {
+    return done(Status::Invalid("Workspace id must match [a-z0-9][a-z0-9-]{1,62}.", "id"));
+  }
+  if (in.name.empty()) in.name = in.id;
+  if (Status s = CheckText(in.name, "name", 1, 200); !s.ok()) return done(s);
+  const std::string id = in.id;
+  Submit<WorkspaceState>(
+      *appender_, Durability::kSync,
+      [this, p, in](AppendContext&) -> Result<std::vector<PendingEvent>> {
+        if (state_.FindWorkspace(in.id)) {
+          return Status::Conflict("A workspace with this id already exists.");
+        }
+        return One({in.id, "", p.actor, WorkspaceCreated{in.name, in.plan.value_or(Plan::kFree), 365}});
+      },
+      [this, id]() -> Result<WorkspaceState> { return *state_.FindWorkspace(id); }, std::move(done));
+}
+
+void Ledger::UpdateWorkspacePlan(const Principal& p, std::string ws, Plan plan,
+                                 Callback<WorkspaceState> done) {
+  if (Status s = Authorize(p, Action::kManageWorkspaces, ""); !s.ok()) return done(s);
+  Submit<WorkspaceState>(
+      *appender_, Durability::kSync,
+      [this, p, ws, plan](AppendContext&) -> Result<std::vector<PendingEvent>> {
+        if (!state_.FindWorkspace(ws)) return Status::NotFound("Workspace not found.");
+        return One({ws, "", p.actor, WorkspaceUpdated{plan}});
+      },
+      [this, ws]() -> Result<WorkspaceState> { return *state_.FindWorkspace(ws); }, std::move(done));
+}
+
+void Ledger::CreateAdminKey(const Principal& p, std::string ws, std::string name, std::string role,
+                            Callback<CreatedKey> done) {
+  if (Status s = Authorize(p, Action::kManageWorkspaces, ""); !s.ok()) return done(s);
+  if (Status s = CheckText(name, "name", 1, kMaxNameChars); !s.ok()) return done(s);
+  if (role != "admin" && role != "auditor") {
+    return done(Status::Invalid("Role must be admin or auditor.", "role"));
+  }
+  auto key = std::make_shared<NewKey>();
+  key->token = GenerateToken(kAdminTokenPrefix);
+  Submit<CreatedKey>(
+      *appender_, Durability::kSync,
+      [this, p, ws, name, role, key](AppendContext&) -> Result<std::vector<PendingEvent>> {
+        if (!state_.FindWorkspace(ws)) return Status::NotFound("Workspace not found.");
+        KeyCreated created;
+        created.kind = KeyKind::kAdmin;
+        created.name = name;
+        created.prefix = DisplayPrefix(key->token);
+        created.digest = TokenDigest(key->token);
+        created.role = role;
+        return One({ws, key->id, p.actor, std::move(created)});
+      },
+      [this, key]() -> Result<CreatedKey> {
+        return CreatedKey{ViewKey(*state_.FindKey(key->id)), key->token, false, std::nullopt};
+      },
+      std::move(done));
+}
+
+Result<std::vector<PendingEvent>> Ledger::PrepareCreate(const Principal& p, const std::string& ws,
+                                                        const CreateKeyInput& in, TimeMs now,
+                                                        const std::string& key_id,
+                                                        const std::string& token, bool* replayed,
+                                                        std::string* replay_id) const {
+  const WorkspaceState* workspace = state_.FindWorkspace(ws);
+  if (!workspace) return Status::NotFound("Workspace not found.");
+  if (!in.idempotency_key.empty()) {
+    if (const KeyState* prior = state_.FindIdempotent(ws, in.idempotency_key, now)) {
+      if (CRYPTO_memcmp(prior->request_digest.data(), in.request_digest.data(),
+                        in.request_digest.size()) != 0) {
+        return Status::Conflict("This Idempotency-Key was already used with a different request.");
+      }
+      *replayed = true;
+      *replay_id = prior->id;
+      return std::vector<PendingEvent>();
+    }
+  }
+  if (!PlanHasApiAccess(workspace->plan)) return Status::UpgradeRequired();
+
+  const TimeMs max_expiry = now + workspace->max_expiry_days * kDayMs;
+  TimeMs expires_at = now + kDefaultExpiryDays * kDayMs;
+  if (in.expires_in_days) {
+    if (*in.expires_in_days < 1 || *in.expires_in_days > workspace->max_expiry_days) {
+      return Status::Invalid("expires_in_days must be 1 to " +
+                                 std::to_string(workspace->max_expiry_days) + ".",
+                             "expires_in_days");
+    }
+    expires_at = now + *in.expires_in_days * kDayMs;
+  } else if (in.expires_at) {
+    if (*in.expires_at <= now) return Status::Invalid("expires_at must be in the future.", "expires_at");
+    if (*in.expires_at > max_expiry) {
+      return Status::Invalid("expires_at is beyond the workspace's maximum key lifetime of " +
+                                 std::to_string(workspace->max_expiry_days) + " days.",
+                             "expires_at");
+    }
+    expires_at = *in.expires_at;
+  }
+  expires_at = std::min(expires_at, max_expiry);
+
+  KeyCreated created;
+  created.kind = KeyKind::kApi;
+  created.name = in.name;
+  created.prefix = DisplayPrefix(token);
+  created.digest = TokenDigest(token);
+  created.owner = in.owner;
+  created.description = in.description;
+  if (in.preset) {
+    created.preset = *in.preset;
+    created.abilities = Abilities::ForPreset(*in.preset).list();
+  } else {
+    auto abilities = Abilities::Parse(*in.abilities);
+    if (!abilities.ok()) return abilities.status();
+    created.abilities = abilities->list();
+  }
+  created.metadata = in.metadata;
+  created.expires_at = expires_at;
+  created.idempotency_key = in.idempotency_key;
+  created.request_digest = in.request_digest;
+  return One({ws, key_id, p.actor, std::move(created)});
+}
+
+void Ledger::CreateApiKey(const Principal& p, std::string ws, CreateKeyInput in,
+                          Callback<CreatedKey> done) {
+  if (Status s = Authorize(p, Action::kManageKeys, ws); !s.ok()) return done(s);
+  if (Status s = CheckText(in.name, "name", 1, kMaxNameChars); !s.ok()) return done(s);
+  if (Status s = CheckText(in.owner, "owner", 0, kMaxOwnerChars); !s.ok()) return done(s);
+  if (Status s = CheckText(in.description, "description", 0, kMaxDescriptionChars); !s.ok()) {
+    return done(s);
+  }
+  if (Status s = CheckMetadata(in.metadata); !s.ok()) return done(s);
+  if (in.preset.has_value() == in.abilities.has_value()) {
+    return done(Status::Invalid("Give either preset or abilities.", "preset"));
+  }
+  if (in.abilities) {
+    if (auto parsed = Abilities::Parse(*in.abilities); !parsed.ok()) return done(parsed.status());
+  }
+  if (in.expires_at && in.expires_in_days) {
+    return done(Status::Invalid("Give either expires_at or expires_in_days.", "expires_at"));
+  }
+  if (!in.idempotency_key.empty()) {
+    if (Status s = CheckIdempotencyKey(in.idempotency_key); !s.ok()) return done(s);
+  }
+  auto key = std::make_shared<NewKey>();
+  key->token = GenerateToken(options_.api_token_prefix);
+  Submit<CreatedKey>(
+      *appender_, Durability::kSync,
+      [this, p, ws, in, key](AppendContext& c) {
+        return PrepareCreate(p, ws, in, c.now, key->id, key->token, &key->replayed, &key->replay_id);
+      },
+      [this, key]() -> Result<CreatedKey> {
+        if (key->replayed) {
+          return CreatedKey{ViewKey(*state_.FindKey(key->replay_id)), "", true, std::nullopt};
+        }
+        return CreatedKey{ViewKey(*state_.FindKey(key->id)), key->token, false, std::nullopt};
+      },
+      std::move(done));
+}
+
+void Ledger::RotateKey(const Principal& p, std::string ws, std::string key_id, RotateKeyInput in,
+                       Callback<CreatedKey> done) {
+  if (Status s = Authorize(p, Action::kManageKeys, ws); !s.ok()) return done(s);
+  if (in.grace_seconds < 0 || in.grace_seconds > kMaxGraceSeconds) {
+    return done(Status::Invalid("grace_seconds must be 0 to 604800.", "grace_seconds"));
+  }
+  if (in.name) {
+    if (Status s = CheckText(*in.name, "name", 1, kMaxNameChars); !s.ok()) return done(s);
+  }
+  if (!in.idempotency_key.empty()) {
+    if (Status s = CheckIdempotencyKey(in.idempotency_key); !s.ok()) return done(s);
+  }
+  auto key = std::make_shared<NewKey>();
+  key->token = GenerateToken(options_.api_token_prefix);
+  auto old_id = std::make_shared<std::string>(key_id);
+  Submit<CreatedKey>(
+      *appender_, Durability::kSync,
+      [this, p, ws, key_id, in, key](AppendContext& c) -> Result<std::vector<PendingEvent>> {
+        auto old = FindApiKey(ws, key_id);
+        if (!old.ok()) return old.status();
+        const KeyState& prior = **old;
+        CreateKeyInput create;
+        create.name = in.name.value_or(prior.name);
+        if (prior.preset != Preset::kNone) {
+          create.preset = prior.preset;
+        } else {
+          create.abilities = prior.abilities.list();
+        }
+        create.owner = prior.owner;
+        create.description = prior.description;
+        create.metadata = prior.metadata;
+        create.expires_in_days = in.expires_in_days;
+        create.idempotency_key = in.idempotency_key;
+        create.request_digest = in.request_digest;
+        // An idempotent retry answers before the state checks: the first attempt changed it.
+        if (!in.idempotency_key.empty() && state_.FindIdempotent(ws, in.idempotency_key, c.now)) {
+          return PrepareCreate(p, ws, create, c.now, key->id, key->token, &key->replayed,
+                               &key->replay_id);
+        }
+        if (prior.EffectiveStatus(c.now) != KeyStatus::kActive || !prior.rotated_to.empty()) {
+          return Status::Conflict("Only an active key that has not been rotated can be rotated.");
+        }
+        auto events = PrepareCreate(p, ws, create, c.now, key->id, key->token, &key->replayed,
+                                    &key->replay_id);
+        if (!events.ok()) return events;
+        events->back().data = [&] {
+          KeyCreated created = std::get<KeyCreated>(events->back().data);
+          created.rotated_from = prior.id;
+          return created;
+        }();
+        const TimeMs grace_until = c.now + in.grace_seconds * kSecondMs;
+        events->push_back({ws, prior.id, p.actor, KeyRotated{key->id, grace_until}});
+        if (in.grace_seconds == 0) {
+          events->push_back({ws, prior.id, p.actor, KeyExpired{"rotated"}});
+        }
+        return events;
+      },
+      [this, key, old_id]() -> Result<CreatedKey> {
+        const std::string& new_id = key->replayed ? key->replay_id : key->id;
+        const KeyState* created = state_.FindKey(new_id);
+        const KeyState* replaced = state_.FindKey(created->rotated_from.empty() ? *old_id
+                                                                                : created->rotated_from);
+        CreatedKey out{ViewKey(*created), key->replayed ? "" : key->token, key->replayed,
+                       ViewKey(*replaced)};
+        return out;
+      },
+      std::move(done));
+}
+
+void Ledger::RevokeKey(const Principal& p, std::string ws, std::string key_id, std::string reason,
+                       Callback<KeyState> done) {
+  if (Status s = Authorize(p, Action::kManageKeys, ws); !s.ok()) return done(s);
+  if (Status s = CheckText(reason, "reason", 0, kMaxReasonChars); !s.ok()) return done(s);
+  Submit<KeyState>(
+      *appender_, Durability::kSync,
+      [this, p, ws, key_id, reason](AppendContext& c) -> Result<std::vector<PendingEvent>> {
+        auto key = FindApiKey(ws, key_id);
+        if (!key.ok()) return key.status();
+        if ((*key)->EffectiveStatus(c.now) != KeyStatus::kActive) {
+          return Status::Conflict("Only an active key can be revoked.");
+        }
+        return One({ws, key_id, p.actor, KeyRevoked{reason}});
+      },
+      [this, key_id]() -> Result<KeyState> { return ViewKey(*state_.FindKey(key_id)); },
+      std::move(done));
+}
+
+void Ledger::SweepExpired(std::function<void(Status)> done) {
+  AppendRequest request;
+  request.prepare = [this](AppendContext& c) -> Result<std::vector<PendingEvent>> {
+    std::vector<PendingEvent> events;
+    for (const std::string& id : state_.DueForExpiry(c.now, 1000)) {
+      const KeyState& key = *state_.FindKey(id);
+      const bool grace_ended = key.grace_until != 0 && key.grace_until <= c.now &&
+                               (key.expires_at == 0 || key.grace_until <= key.expires_at);
+      events.push_back({key.workspace, id, "system", KeyExpired{grace_ended ? "rotated" : "expired"}});
+    }
+    return events;
+  };
+  request.done = [done = std::move(done)](const Status& s, uint64_t, uint64_t) { done(s); };
+  appender_->Submit(std::move(request));
+}
+
+}  // namespace keyledger

@@ -1,0 +1,78 @@
+// The verify path: every decision on a known API key is made on the appender thread at the moment
+// its key.used event is sequenced, so no valid use can land after that key's revocation or end.
+
+#include <openssl/crypto.h>
+
+#include "core/token.h"
+#include "projections/ledger.h"
+
+namespace keyledger {
+namespace {
+
+UseOutcome Decide(const KeyState& key, const WorkspaceState* ws, std::string_view ability, TimeMs now) {
+  switch (key.EffectiveStatus(now)) {
+    case KeyStatus::kRevoked: return UseOutcome::kRevoked;
+    case KeyStatus::kExpired: return UseOutcome::kExpired;
+    case KeyStatus::kActive: break;
+  }
+  if (!ws || !PlanHasApiAccess(ws->plan)) return UseOutcome::kUpgradeRequired;
+  if (!ability.empty() && !key.abilities.Allows(ability)) return UseOutcome::kForbidden;
+  return UseOutcome::kValid;
+}
+
+VerifyCode CodeFor(UseOutcome outcome) {
+  switch (outcome) {
+    case UseOutcome::kValid: return VerifyCode::kValid;
+    case UseOutcome::kForbidden: return VerifyCode::kForbidden;
+    case UseOutcome::kExpired: return VerifyCode::kExpired;
+    case UseOutcome::kRevoked: return VerifyCode::kRevoked;
+    case UseOutcome::kUpgradeRequired: return VerifyCode::kUpgradeRequired;
+    case UseOutcome::kUsageExceeded:
+    case UseOutcome::kRateLimited: break;  // not produced: no usage or rate limits yet
+  }
+  return VerifyCode::kForbidden;
+}
+
+}  // namespace
+
+void Ledger::Verify(VerifyInput in, Callback<VerifyResult> done) {
+  if (!CheckToken(in.token)) {
+    stats_.verifies_unknown.fetch_add(1, std::memory_order_relaxed);
+    return done(VerifyResult{VerifyCode::kNotFound, std::nullopt});
+  }
+  const Digest digest = TokenDigest(in.token);
+  std::string key_id;
+  {
+    std::shared_lock lock(state_mutex_);
+    const KeyState* key = state_.FindByDigest(digest);
+    if (key && key->kind == KeyKind::kApi &&
+        CRYPTO_memcmp(key->digest.data(), digest.data(), digest.size()) == 0) {
+      key_id = key->id;
+    }
+  }
+  if (key_id.empty()) {
+    stats_.verifies_unknown.fetch_add(1, std::memory_order_relaxed);
+    return done(VerifyResult{VerifyCode::kNotFound, std::nullopt});
+  }
+  stats_.verifies_known.fetch_add(1, std::memory_order_relaxed);
+
+  auto outcome = std::make_shared<UseOutcome>(UseOutcome::kValid);
+  AppendRequest request;
+  request.durability = options_.use_durability;
+  request.prepare = [this, key_id, ability = std::move(in.ability),
+                     ip = std::move(in.source_ip), outcome](AppendContext& c)
+      -> Result<std::vector<PendingEvent>> {
+    const KeyState& key = *state_.FindKey(key_id);  // keys are never removed
+    *outcome = Decide(key, state_.FindWorkspace(key.workspace), ability, c.now);
+    std::vector<PendingEvent> events;
+    events.push_back({key.workspace, key_id, "", KeyUsed{*outcome, ability, ip}});
+    return events;
+  };
+  request.done = [this, key_id, outcome, done = std::move(done)](const Status& s, uint64_t, uint64_t) {
+    if (!s.ok()) return done(s);
+    done(VerifyResult{CodeFor(*outcome), ViewKey(*state_.FindKey(key_id))});
+  };
+  appender_->Submit(std::move(request));
+}
+
+}  // namespace keyledger
