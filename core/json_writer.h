@@ -30,6 +30,8 @@ class JsonWriter {
   JsonWriter& Field(std::string_view key, std::string_view value) { return Key(key).String(value); }
   JsonWriter& Field(std::string_view key, const char* value) { return Key(key).String(value); }
   JsonWriter& Field(std::string_view key, int64_t value) { return Key(key).Int(value); }
+  JsonWriter& Field(std::string_view key, int value) { return Key(key).Int(value); }
+  JsonWriter& Field(std::string_view key, uint64_t value) { return Key(key).Uint(value); }
   JsonWriter& Field(std::string_view key, bool value) { return Key(key).Bool(value); }
   // String, or null when empty.
   JsonWriter& NullableField(std::string_view key, std::string_view value) {

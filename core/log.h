@@ -15,7 +15,7 @@ void Write(Level level, std::string_view message);
 
 inline void Debug(std::string_view m) { if (Enabled(Level::kDebug)) Write(Level::kDebug, m); }
 inline void Info(std::string_view m) { if (Enabled(Level::kInfo)) Write(Level::kInfo, m); }
-inline void Warn(std::string_view m) { Write(Level::kWarn, m); }
-inline void Error(std::string_view m) { Write(Level::kError, m); }
+inline void Warn(std::string_view m) { if (Enabled(Level::kWarn)) Write(Level::kWarn, m); }
+inline void Error(std::string_view m) { Write(Level::kError, m); }  // always written
 
 }  // namespace keyledger::log

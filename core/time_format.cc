@@ -112,7 +112,8 @@ std::optional<TimeMs> ParseRfc3339(std::string_view s) {
   const int64_t days = DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
   const int64_t t = ((days * 24 + hour) * 60 + minute - offset_minutes) * 60 * 1000 +
                     static_cast<int64_t>(second) * 1000 + millis;
-  if (t < 0) return std::nullopt;
+  constexpr int64_t kLastMsOf9999 = 253402300799999;
+  if (t < 0 || t > kLastMsOf9999) return std::nullopt;
   return t;
 }
 

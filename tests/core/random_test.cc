@@ -1,0 +1,72 @@
+#include <boost/test/unit_test.hpp>
+
+#include "core/random.h"
+
+#include <array>
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+
+namespace keyledger {
+namespace {
+
+constexpr std::string_view kAlphabet =
+    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+bool AllBase62(std::string_view s) { return s.find_first_not_of(kAlphabet) == std::string_view::npos; }
+
+BOOST_AUTO_TEST_SUITE(RandomTest)
+
+BOOST_AUTO_TEST_CASE(random_base62_has_requested_length_and_alphabet) {
+  // Lengths around the 64-byte internal refill boundary included.
+  for (size_t n : {0, 1, 2, 20, 32, 63, 64, 65, 128, 129, 1000}) {
+    const std::string s = RandomBase62(n);
+    BOOST_TEST(s.size() == n);
+    BOOST_TEST(AllBase62(s), s);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(random_base62_uses_every_digit_without_modulo_bias) {
+  // 62 * 5000 draws: each digit expects 5000 (sd ~70). A `byte % 62` bias would push digits
+  // 0-7 to ~6050, far outside the +-500 band (~7 sd).
+  constexpr int kPerDigit = 5000;
+  const std::string s = RandomBase62(62 * kPerDigit);
+  std::map<char, int> counts;
+  for (char c : s) ++counts[c];
+  BOOST_TEST(counts.size() == 62u);
+  for (char c : kAlphabet) {
+    BOOST_TEST(counts[c] > kPerDigit - 500, c << ": " << counts[c]);
+    BOOST_TEST(counts[c] < kPerDigit + 500, c << ": " << counts[c]);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(random_base62_calls_differ) {
+  std::set<std::string> seen;
+  for (int i = 0; i < 100; ++i) seen.insert(RandomBase62(20));
+  BOOST_TEST(seen.size() == 100u);
+}
+
+BOOST_AUTO_TEST_CASE(random_bytes_fills_the_buffer) {
+  // Two 64-byte draws being identical, or the whole buffer staying zero, has probability 2^-512.
+  std::array<unsigned char, 64> a{}, b{};
+  RandomBytes(a.data(), a.size());
+  RandomBytes(b.data(), b.size());
+  BOOST_TEST((a != b));
+  BOOST_TEST((a != std::array<unsigned char, 64>{}));
+  RandomBytes(a.data(), 0);  // a no-op, must not throw
+}
+
+BOOST_AUTO_TEST_CASE(new_id_format) {
+  const std::string id = NewId("key_");
+  BOOST_TEST(id.size() == 4u + 20u, id);
+  BOOST_TEST(id.substr(0, 4) == "key_", id);
+  BOOST_TEST(AllBase62(id.substr(4)), id);
+  BOOST_TEST(NewId("").size() == 20u);
+  BOOST_TEST((NewId("key_") != NewId("key_")));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace
+}  // namespace keyledger
