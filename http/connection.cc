@@ -1,0 +1,50 @@
+#include "http/connection.h"
+
+#include <boost/asio/post.hpp>
+
+namespace keyledger::http {
+
+Connection::Connection(boost::asio::any_io_executor executor, bool admitted)
+    : executor_(std::move(executor)), admitted_(admitted) {}
+
+void Connection::RequestStop() {
+  boost::asio::post(executor_, [self = shared_from_this()] {
+    self->stopping_ = true;
+    if (self->idle_) self->CloseSocket();
+  });
+}
+
+void Connection::ForceClose() {
+  boost::asio::post(executor_, [self = shared_from_this()] {
+    self->stopping_ = true;
+    self->closed_ = true;
+    self->CloseSocket();
+    if (self->pending_) self->pending_->Abandon();
+  });
+}
+
+bool Connection::Attach(boost::asio::ip::tcp::socket& socket) {
+  if (closed_) return false;
+  socket_ = &socket;
+  return true;
+}
+
+void Connection::Detach() { socket_ = nullptr; }
+
+void Connection::SetIdle(bool idle) { idle_ = idle; }
+
+void Connection::SetPending(std::shared_ptr<ResponseSlot> slot) {
+  // ForceClose may have run between the handler call and this; nobody would wake the wait.
+  if (closed_ && slot) slot->Abandon();
+  pending_ = std::move(slot);
+}
+
+void Connection::CloseSocket() {
+  if (socket_ == nullptr) return;
+  boost::system::error_code ignored;
+  // shutdown first so that a pending TLS or HTTP read on the other end sees a clean FIN.
+  socket_->shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
+  socket_->close(ignored);
+}
+
+}  // namespace keyledger::http

@@ -1,0 +1,148 @@
+#include "http/exchange.h"
+
+#include <charconv>
+
+#include "core/time_format.h"
+#include "http/error_mapping.h"
+
+namespace keyledger::http {
+namespace {
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string PercentDecode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out.push_back(' ');
+    } else if (s[i] == '%' && i + 2 < s.size() &&
+               HexDigit(s[i + 1]) >= 0 && HexDigit(s[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(HexDigit(s[i + 1]) << 4 | HexDigit(s[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Exchange::Exchange(Request&& request, RequestContext context, Responder respond)
+    : request_(std::move(request)), context_(std::move(context)), respond_(std::move(respond)) {
+  const std::string_view target(request_.target().data(), request_.target().size());
+  const size_t q = target.find('?');
+  path_ = std::string(target.substr(0, q));
+  if (q != std::string_view::npos) {
+    std::string_view rest = target.substr(q + 1);
+    while (!rest.empty()) {
+      const size_t amp = rest.find('&');
+      const std::string_view pair = rest.substr(0, amp);
+      const size_t eq = pair.find('=');
+      if (!pair.empty()) {
+        query_.emplace_back(PercentDecode(pair.substr(0, eq)),
+                            eq == std::string_view::npos ? "" : PercentDecode(pair.substr(eq + 1)));
+      }
+      if (amp == std::string_view::npos) break;
+      rest.remove_prefix(amp + 1);
+    }
+  }
+  response_.version(request_.version());
+  response_.keep_alive(request_.keep_alive());
+}
+
+std::optional<std::string> Exchange::Query(std::string_view name) const {
+  for (const auto& [k, v] : query_) {
+    if (k == name) return v;
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> Exchange::QueryAll(std::string_view name) const {
+  std::vector<std::string> values;
+  for (const auto& [k, v] : query_) {
+    if (k == name) values.push_back(v);
+  }
+  return values;
+}
+
+std::string_view Exchange::Header(std::string_view name) const {
+  auto it = request_.find(boost::beast::string_view(name.data(), name.size()));
+  if (it == request_.end()) return {};
+  return {it->value().data(), it->value().size()};
+}
+
+std::string_view Exchange::BearerToken() const {
+  std::string_view value = Header("Authorization");
+  constexpr std::string_view kScheme = "Bearer ";
+  if (value.size() <= kScheme.size()) return {};
+  for (size_t i = 0; i < kScheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(value[i])) !=
+        std::tolower(static_cast<unsigned char>(kScheme[i]))) {
+      return {};
+    }
+  }
+  value.remove_prefix(kScheme.size());
+  while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+  while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
+  return value;
+}
+
+void Exchange::Reply(unsigned status, std::string json_body) {
+  if (replied_) return;
+  replied_ = true;
+  response_.result(status);
+  response_.set(boost::beast::http::field::content_type, kJsonContentType);
+  response_.set(boost::beast::http::field::cache_control, "no-store");
+  response_.body() = std::move(json_body);
+  response_.prepare_payload();
+  respond_(std::move(response_));
+}
+
+void Exchange::ReplyNoContent() {
+  if (replied_) return;
+  replied_ = true;
+  response_.result(boost::beast::http::status::no_content);
+  response_.prepare_payload();
+  respond_(std::move(response_));
+}
+
+void Exchange::ReplyPrepared() {
+  if (replied_) return;
+  replied_ = true;
+  respond_(std::move(response_));
+}
+
+void Exchange::Fail(const Status& status) {
+  Reply(MapStatus(status.code()).status, ErrorBody(status));
+}
+
+Result<size_t> LimitParam(const Exchange& ex) {
+  auto text = ex.Query("limit");
+  if (!text) return size_t{50};
+  size_t limit = 0;
+  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), limit);
+  if (ec != std::errc() || end != text->data() + text->size() || limit < 1 || limit > 1000) {
+    return Status::Invalid("limit must be an integer from 1 to 1000.", "limit");
+  }
+  return limit;
+}
+
+Result<std::optional<int64_t>> TimeParam(const Exchange& ex, std::string_view name) {
+  auto text = ex.Query(name);
+  if (!text) return std::optional<int64_t>();
+  auto t = ParseRfc3339(*text);
+  if (!t) {
+    return Status::Invalid(std::string(name) + " must be an RFC 3339 time such as 2026-11-23T10:00:00.000Z.",
+                           std::string(name));
+  }
+  return std::optional<int64_t>(*t);
+}
+
+}  // namespace keyledger::http

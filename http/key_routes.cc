@@ -1,0 +1,150 @@
+// API-key management for a workspace's admins; the GETs also for its auditors.
+
+#include "core/json_writer.h"
+#include "core/sha256.h"
+#include "core/time_format.h"
+#include "http/json_input.h"
+#include "http/routes.h"
+#include "http/views.h"
+
+namespace keyledger::http {
+namespace {
+namespace bh = boost::beast::http;
+
+// Idempotent retries match on the route and the exact body.
+Digest RequestDigest(std::string_view route, const ExchangePtr& ex) {
+  return Sha256(route, ex->body());
+}
+
+void ReplyCreated(const ExchangePtr& ex, const Result<CreatedKey>& r) {
+  if (!r.ok()) return ex->Fail(r.status());
+  ex->Reply(r->replayed ? 200 : 201, CreatedKeyJson(*r));
+}
+
+void CreateKey(const ExchangePtr& ex, Ledger& ledger) {
+  auto p = AuthenticateAdmin(ex, ledger);
+  if (!p) return;
+  auto input = JsonInput::Parse(ex->body(), {"name", "preset", "abilities", "owner", "description",
+                                             "expires_at", "expires_in_days", "metadata"});
+  if (!input.ok()) return ex->Fail(input.status());
+  CreateKeyInput in;
+  std::optional<std::string> name, preset, owner, description, expires_at;
+  for (Status s : {input->String("name", name), input->String("preset", preset),
+                   input->String("owner", owner), input->String("description", description),
+                   input->String("expires_at", expires_at),
+                   input->StringArray("abilities", in.abilities),
+                   input->Int("expires_in_days", in.expires_in_days),
+                   input->StringMap("metadata", in.metadata)}) {
+    if (!s.ok()) return ex->Fail(s);
+  }
+  if (!name) return ex->Fail(Status::Invalid("name is required.", "name"));
+  in.name = *name;
+  in.owner = owner.value_or("");
+  in.description = description.value_or("");
+  if (preset) {
+    in.preset = ParsePreset(*preset);
+    if (!in.preset) return ex->Fail(Status::Invalid("preset must be full_access or read_only.", "preset"));
+  }
+  if (expires_at) {
+    in.expires_at = ParseRfc3339(*expires_at);
+    if (!in.expires_at) {
+      return ex->Fail(Status::Invalid("expires_at must be an RFC 3339 time.", "expires_at"));
+    }
+  }
+  in.idempotency_key = std::string(ex->Header("Idempotency-Key"));
+  in.request_digest = RequestDigest("create\n", ex);
+  ledger.CreateApiKey(*p, ex->param(0), std::move(in),
+                      [ex](Result<CreatedKey> r) { ReplyCreated(ex, r); });
+}
+
+void ListKeys(const ExchangePtr& ex, Ledger& ledger) {
+  auto p = AuthenticateAdmin(ex, ledger);
+  if (!p) return;
+  const std::string status = ex->Query("status").value_or("active");
+  KeyFilter filter;
+  if (status == "active") filter = KeyFilter::kActive;
+  else if (status == "expired") filter = KeyFilter::kExpired;
+  else if (status == "revoked") filter = KeyFilter::kRevoked;
+  else if (status == "all") filter = KeyFilter::kAll;
+  else return ex->Fail(Status::Invalid("status must be active, expired, revoked or all.", "status"));
+  if (ex->Query("as_of")) {
+    return ex->Fail(Status::Invalid("as_of is not available yet.", "as_of"));
+  }
+  auto limit = LimitParam(*ex);
+  if (!limit.ok()) return ex->Fail(limit.status());
+  ReplyWith(ex, ledger.ListKeys(*p, ex->param(0), filter, *limit, ex->Query("cursor").value_or("")),
+            200, [](const KeyPage& page) {
+              JsonWriter w;
+              w.BeginObject().Key("keys").BeginArray();
+              for (const KeyState& key : page.keys) WriteKey(w, key);
+              w.EndArray().NullableField("next_cursor", page.next_cursor);
+              return w.EndObject().Take();
+            });
+}
+
+void GetKey(const ExchangePtr& ex, Ledger& ledger) {
+  auto p = AuthenticateAdmin(ex, ledger);
+  if (!p) return;
+  ReplyWith(ex, ledger.GetKey(*p, ex->param(0), ex->param(1)), 200, KeyJson);
+}
+
+void RotateKey(const ExchangePtr& ex, Ledger& ledger) {
+  auto p = AuthenticateAdmin(ex, ledger);
+  if (!p) return;
+  auto input = JsonInput::Parse(ex->body(), {"grace_seconds", "name", "expires_in_days"}, true);
+  if (!input.ok()) return ex->Fail(input.status());
+  RotateKeyInput in;
+  std::optional<int64_t> grace;
+  for (Status s : {input->Int("grace_seconds", grace), input->String("name", in.name),
+                   input->Int("expires_in_days", in.expires_in_days)}) {
+    if (!s.ok()) return ex->Fail(s);
+  }
+  in.grace_seconds = grace.value_or(0);
+  in.idempotency_key = std::string(ex->Header("Idempotency-Key"));
+  in.request_digest = RequestDigest("rotate " + ex->param(1) + "\n", ex);
+  ledger.RotateKey(*p, ex->param(0), ex->param(1), std::move(in),
+                   [ex](Result<CreatedKey> r) { ReplyCreated(ex, r); });
+}
+
+void RevokeKey(const ExchangePtr& ex, Ledger& ledger) {
+  auto p = AuthenticateAdmin(ex, ledger);
+  if (!p) return;
+  auto input = JsonInput::Parse(ex->body(), {"reason"}, true);
+  if (!input.ok()) return ex->Fail(input.status());
+  std::optional<std::string> reason;
+  if (Status s = input->String("reason", reason); !s.ok()) return ex->Fail(s);
+  ledger.RevokeKey(*p, ex->param(0), ex->param(1), reason.value_or(""),
+                   [ex](Result<KeyState> r) { ReplyWith(ex, r, 200, KeyJson); });
+}
+
+void KeyUsage(const ExchangePtr& ex, Ledger& ledger) {
+  auto p = AuthenticateAdmin(ex, ledger);
+  if (!p) return;
+  UsageQuery q;
+  auto from = TimeParam(*ex, "from");
+  auto to = TimeParam(*ex, "to");
+  if (!from.ok()) return ex->Fail(from.status());
+  if (!to.ok()) return ex->Fail(to.status());
+  q.from = *from;
+  q.to = *to;
+  const std::string bucket = ex->Query("bucket").value_or("hour");
+  if (bucket != "hour" && bucket != "day") {
+    return ex->Fail(Status::Invalid("bucket must be hour or day.", "bucket"));
+  }
+  q.daily = bucket == "day";
+  ReplyWith(ex, ledger.Usage(*p, ex->param(0), ex->param(1), q), 200, UsageJson);
+}
+
+}  // namespace
+
+void AddKeyRoutes(Router& router, Ledger& ledger) {
+  const std::string keys = "/admin/v1/workspaces/{ws}/keys";
+  router.Add(bh::verb::post, keys, Bind(ledger, CreateKey));
+  router.Add(bh::verb::get, keys, Bind(ledger, ListKeys));
+  router.Add(bh::verb::get, keys + "/{id}", Bind(ledger, GetKey));
+  router.Add(bh::verb::post, keys + "/{id}/rotate", Bind(ledger, RotateKey));
+  router.Add(bh::verb::post, keys + "/{id}/revoke", Bind(ledger, RevokeKey));
+  router.Add(bh::verb::get, keys + "/{id}/usage", Bind(ledger, KeyUsage));
+}
+
+}  // namespace keyledger::http

@@ -1,0 +1,143 @@
+// Reading the log: a workspace's audit timeline and a key's history (admins and auditors), the
+// raw event stream (operator), and the service's own health.
+
+#include <charconv>
+
+#include "http/routes.h"
+
+namespace keyledger::http {
+namespace {
+namespace bh = boost::beast::http;
+
+std::string EventPageJson(const EventPage& page, std::string_view cursor_name, std::string cursor) {
+  std::string out = "{\"events\":[";
+  for (size_t i = 0; i < page.events.size(); ++i) {
+    if (i) out.push_back(',');
+    out.append(page.events[i]);
+  }
+  out.append("],\"").append(cursor_name).append("\":");
+  out.append(cursor.empty() ? "null" : "\"" + cursor + "\"");
+  out.push_back('}');
+  return out;
+}
+
+// Fills the filters every event listing shares; answers 400 and returns false on bad input.
+bool ReadEventQuery(const ExchangePtr& ex, EventQuery& q) {
+  auto limit = LimitParam(*ex);
+  auto from = TimeParam(*ex, "from");
+  auto to = TimeParam(*ex, "to");
+  for (const Status& s : {limit.status(), from.status(), to.status()}) {
+    if (!s.ok()) {
+      ex->Fail(s);
+      return false;
+    }
+  }
+  q.limit = *limit;
+  q.from = *from;
+  q.to = *to;
+  q.cursor = ex->Query("cursor").value_or("");
+  const std::string order = ex->Query("order").value_or("asc");
+  if (order != "asc" && order != "desc") {
+    ex->Fail(Status::Invalid("order must be asc or desc.", "order"));
+    return false;
+  }
+  q.descending = order == "desc";
+  for (const std::string& type : ex->QueryAll("type")) {
+    auto t = ParseEventType(type);
+    if (!t) {
+      ex->Fail(Status::Invalid("Unknown event type \"" + type + "\".", "type"));
+      return false;
+    }
+    q.types.push_back(*t);
+  }
+  q.actor = ex->Query("actor").value_or("");
+  return true;
+}
+
+void WorkspaceAudit(const ExchangePtr& ex, Ledger& ledger) {
+  auto p = AuthenticateAdmin(ex, ledger);
+  if (!p) return;
+  EventQuery q;
+  if (!ReadEventQuery(ex, q)) return;
+  q.key_id = ex->Query("key_id").value_or("");
+  ReplyWith(ex, ledger.Audit(*p, ex->param(0), q), 200,
+            [](const EventPage& page) { return EventPageJson(page, "next_cursor", page.next_cursor); });
+}
+
+void KeyHistory(const ExchangePtr& ex, Ledger& ledger) {
+  auto p = AuthenticateAdmin(ex, ledger);
+  if (!p) return;
+  EventQuery q;
+  if (!ReadEventQuery(ex, q)) return;
+  q.key_id = ex->param(1);
+  if (q.types.empty()) {  // a key's history is its whole timeline, uses included
+    for (size_t t = 0; t < kEventTypeCount; ++t) q.types.push_back(static_cast<EventType>(t));
+  }
+  ReplyWith(ex, ledger.Audit(*p, ex->param(0), q), 200,
+            [](const EventPage& page) { return EventPageJson(page, "next_cursor", page.next_cursor); });
+}
+
+void EventStream(const ExchangePtr& ex, Ledger& ledger) {
+  auto p = AuthenticateAdmin(ex, ledger);
+  if (!p) return;
+  auto limit = LimitParam(*ex);
+  if (!limit.ok()) return ex->Fail(limit.status());
+  uint64_t after = 0;
+  const std::string text = ex->Query("after").value_or("0");
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), after);
+  if (ec != std::errc() || end != text.data() + text.size()) {
+    return ex->Fail(Status::Invalid("after must be a sequence number.", "after"));
+  }
+  ReplyWith(ex, ledger.Events(*p, after, *limit), 200, [](const EventPage& page) {
+    std::string out = EventPageJson(page, "next_after", "");
+    out.replace(out.size() - 5, 4, std::to_string(page.last_seq));  // "null}" → "<seq>}"
+    return out;
+  });
+}
+
+void Healthz(const ExchangePtr& ex, Ledger&) { ex->Reply(200, "{\"status\":\"ok\"}"); }
+
+void Readyz(const ExchangePtr& ex, Ledger& ledger) {
+  if (!ledger.ready()) return ex->Fail(Status::Unavailable("Projections are not caught up yet."));
+  if (Status s = ledger.health(); !s.ok()) return ex->Fail(s);
+  ex->Reply(200, "{\"status\":\"ready\",\"seq\":" + std::to_string(ledger.head_seq()) + "}");
+}
+
+void Metrics(const ExchangePtr& ex, Ledger& ledger) {
+  const LedgerStats& s = ledger.stats();
+  std::string out;
+  auto metric = [&](const char* name, const char* help, const char* type, uint64_t value) {
+    out.append("# HELP ").append(name).append(" ").append(help).append("\n# TYPE ").append(name);
+    out.append(" ").append(type).append("\n").append(name).append(" ");
+    out.append(std::to_string(value)).append("\n");
+  };
+  metric("keyledger_verify_unknown_total", "Verifications of unknown or malformed tokens.", "counter",
+         s.verifies_unknown.load());
+  metric("keyledger_verify_known_total", "Verifications of known API keys.", "counter",
+         s.verifies_known.load());
+  metric("keyledger_events_appended_total", "Events appended to the log.", "counter",
+         s.events_appended.load());
+  metric("keyledger_batches_total", "Group-commit batches written.", "counter", s.batches.load());
+  metric("keyledger_log_head_seq", "Sequence number of the last event.", "gauge", ledger.head_seq());
+  ex->response().set(bh::field::content_type, "text/plain; version=0.0.4");
+  ex->response().result(200);
+  ex->response().body() = std::move(out);
+  ex->response().prepare_payload();
+  ex->ReplyPrepared();
+}
+
+}  // namespace
+
+void AddLedgerRoutes(Router& router, Ledger& ledger) {
+  router.Add(bh::verb::get, "/admin/v1/workspaces/{ws}/audit", Bind(ledger, WorkspaceAudit));
+  router.Add(bh::verb::get, "/admin/v1/workspaces/{ws}/keys/{id}/history", Bind(ledger, KeyHistory));
+  router.Add(bh::verb::get, "/admin/v1/events", Bind(ledger, EventStream));
+}
+
+void AddServiceRoutes(Router& router, Ledger& ledger) {
+  router.Add(bh::verb::get, "/healthz", Bind(ledger, Healthz));
+  router.Add(bh::verb::get, "/readyz", Bind(ledger, Readyz));
+  router.Add(bh::verb::get, "/metrics", Bind(ledger, Metrics));
+}
+
+}  // namespace keyledger::http

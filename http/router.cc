@@ -1,0 +1,91 @@
+#include "http/router.h"
+
+#include "core/log.h"
+#include "http/error_mapping.h"
+
+namespace keyledger::http {
+namespace http = boost::beast::http;
+namespace {
+
+std::vector<std::string_view> Split(std::string_view path) {
+  std::vector<std::string_view> segments;
+  size_t start = 1;  // skip the leading '/'
+  while (start <= path.size()) {
+    const size_t slash = path.find('/', start);
+    const size_t end = slash == std::string_view::npos ? path.size() : slash;
+    segments.push_back(path.substr(start, end - start));
+    start = end + 1;
+  }
+  return segments;
+}
+
+bool IsJson(std::string_view content_type) {
+  constexpr std::string_view kJson = "application/json";
+  if (content_type.size() < kJson.size()) return false;
+  for (size_t i = 0; i < kJson.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(content_type[i])) != kJson[i]) return false;
+  }
+  return content_type.size() == kJson.size() || content_type[kJson.size()] == ';' ||
+         content_type[kJson.size()] == ' ';
+}
+
+}  // namespace
+
+void Router::Add(http::verb method, std::string_view pattern, Handler handler) {
+  Route route{method, {}, std::move(handler)};
+  for (std::string_view s : Split(pattern)) route.segments.emplace_back(s);
+  routes_.push_back(std::move(route));
+}
+
+bool Router::Match(const Route& route, const std::vector<std::string_view>& path,
+                   std::vector<std::string>& params) {
+  if (route.segments.size() != path.size()) return false;
+  params.clear();
+  for (size_t i = 0; i < path.size(); ++i) {
+    const std::string& s = route.segments[i];
+    if (!s.empty() && s.front() == '{') {
+      if (path[i].empty()) return false;
+      params.emplace_back(path[i]);
+    } else if (s != path[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void Router::Handle(Request&& request, const RequestContext& context, Responder respond) {
+  auto ex = std::make_shared<Exchange>(std::move(request), context, std::move(respond));
+  const auto path = Split(ex->path());
+  std::vector<std::string> params;
+  std::string allow;
+  for (const Route& route : routes_) {
+    if (!Match(route, path, params)) continue;
+    if (route.method != ex->request().method()) {
+      if (!allow.empty()) allow += ", ";
+      allow += std::string(http::to_string(route.method));
+      continue;
+    }
+    const auto method = ex->request().method();
+    if ((method == http::verb::post || method == http::verb::patch) && !ex->body().empty() &&
+        !IsJson(ex->Header("Content-Type"))) {
+      ex->Reply(415, ErrorBody("Request bodies must be application/json.", "unsupported_media_type"));
+      return;
+    }
+    ex->set_params(std::move(params));
+    try {
+      route.handler(ex);
+    } catch (const std::exception& e) {
+      log::Error(std::string("handler failed: ") + e.what());
+      ex->Reply(500, ErrorBody("Internal error.", "internal"));
+    }
+    return;
+  }
+  if (!allow.empty()) {
+    ex->response().set(http::field::allow, allow);
+    ex->Reply(405, ErrorBody("This method is not allowed here.", "method_not_allowed"));
+    return;
+  }
+  ex->Reply(404, ErrorBody("No such endpoint.", "not_found"));
+}
+
+}  // namespace keyledger::http

@@ -1,0 +1,42 @@
+#pragma once
+// Every route of API.md, grouped by who calls it. Each Add*Routes registers its handlers on the
+// router; handlers parse, call one Ledger function, and answer.
+
+#include <optional>
+
+#include "http/router.h"
+#include "projections/ledger.h"
+
+namespace keyledger::http {
+
+void AddVerifyRoutes(Router& router, Ledger& ledger);     // /v1/keys/verify, /v1/authz, /public/v1/me
+void AddWorkspaceRoutes(Router& router, Ledger& ledger);  // workspaces and admin keys (operator)
+void AddKeyRoutes(Router& router, Ledger& ledger);        // API keys (admins, auditors)
+void AddLedgerRoutes(Router& router, Ledger& ledger);     // audit timeline, event stream
+void AddServiceRoutes(Router& router, Ledger& ledger);    // healthz, readyz, metrics
+
+inline void AddAllRoutes(Router& router, Ledger& ledger) {
+  AddVerifyRoutes(router, ledger);
+  AddWorkspaceRoutes(router, ledger);
+  AddKeyRoutes(router, ledger);
+  AddLedgerRoutes(router, ledger);
+  AddServiceRoutes(router, ledger);
+}
+
+// The admin or operator behind `Authorization: Bearer`, or nullopt after answering 401 (or 400
+// for an unusable X-Actor header).
+std::optional<Principal> AuthenticateAdmin(const ExchangePtr& ex, const Ledger& ledger);
+
+// A handler function bound to the ledger it serves.
+inline Handler Bind(Ledger& ledger, void (*fn)(const ExchangePtr&, Ledger&)) {
+  return [fn, &ledger](const ExchangePtr& ex) { fn(ex, ledger); };
+}
+
+// Answers a Result: the JSON that `render` makes of its value with `status`, or the error.
+template <typename T, typename Render>
+void ReplyWith(const ExchangePtr& ex, const Result<T>& result, unsigned status, Render&& render) {
+  if (!result.ok()) return ex->Fail(result.status());
+  ex->Reply(status, render(result.value()));
+}
+
+}  // namespace keyledger::http

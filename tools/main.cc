@@ -1,0 +1,19 @@
+// keyledger: one binary, one subcommand per job. main only wires the subcommands.
+
+#include <CLI/CLI.hpp>
+
+#include "tools/serve_command.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"keyledger: an event-sourced API key ledger"};
+  app.require_subcommand(1);
+  int exit_code = 0;
+  keyledger::tools::AddServeCommand(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;  // bad usage is exit 2
+  }
+  return exit_code;
+}

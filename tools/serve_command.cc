@@ -1,0 +1,168 @@
+#include "tools/serve_command.h"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <thread>
+
+#include "core/log.h"
+#include "core/token.h"
+#include "events/store.h"
+#include "http/router.h"
+#include "http/routes.h"
+#include "http/server.h"
+#include "projections/ledger.h"
+
+namespace keyledger::tools {
+namespace {
+
+struct ServeFlags {
+  std::string data_dir = "./data";
+  std::string listen = "127.0.0.1:8080";
+  unsigned threads = 0;
+  std::string tls_cert;
+  std::string tls_key;
+  std::string token_prefix = "kl";
+  bool fsync_uses = false;
+  bool verbose = false;
+};
+
+Result<boost::asio::ip::tcp::endpoint> ParseListen(const std::string& text) {
+  const size_t colon = text.rfind(':');
+  if (colon == std::string::npos) return Status::Invalid("--listen must be HOST:PORT");
+  std::string host = text.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  boost::system::error_code ec;
+  auto address = boost::asio::ip::make_address(host, ec);
+  if (ec) return Status::Invalid("--listen host must be an IP address, such as 127.0.0.1");
+  int port = 0;
+  try {
+    port = std::stoi(text.substr(colon + 1));
+  } catch (...) {
+    port = -1;
+  }
+  if (port < 0 || port > 65535) return Status::Invalid("--listen port must be 0 to 65535");
+  return boost::asio::ip::tcp::endpoint(address, static_cast<unsigned short>(port));
+}
+
+void PrintOperatorToken(const std::string& token, const std::string& base_url) {
+  std::cerr << "\n"
+            << "==> Created the operator key. Its token is shown only this once; store it now:\n\n"
+            << "      " << token << "\n\n"
+            << "    Quick start:\n"
+            << "      export KL_OPERATOR=" << token << "\n"
+            << "      curl -s -X POST " << base_url << "/admin/v1/workspaces \\\n"
+            << "        -H \"Authorization: Bearer $KL_OPERATOR\" -H 'Content-Type: application/json' \\\n"
+            << "        -d '{\"id\":\"acme\",\"name\":\"Acme Inc\",\"plan\":\"pro\"}'\n"
+            << "    More in README.md, \"Quick start\".\n\n"
+            << std::flush;
+}
+
+int Serve(const ServeFlags& flags) {
+  if (flags.verbose) log::SetLevel(log::Level::kDebug);
+  auto endpoint = ParseListen(flags.listen);
+  if (!endpoint.ok()) {
+    std::cerr << "keyledger serve: " << endpoint.status().message() << "\n";
+    return 2;
+  }
+  if (!IsValidTokenPrefix(flags.token_prefix) || flags.token_prefix == kAdminTokenPrefix ||
+      flags.token_prefix == kOperatorTokenPrefix) {
+    std::cerr << "keyledger serve: --token-prefix must match [a-z][a-z0-9]{1,9} and not be kla or klo\n";
+    return 2;
+  }
+  std::error_code fs_error;
+  std::filesystem::create_directories(flags.data_dir, fs_error);
+  auto store = EventStore::Open(flags.data_dir, StoreOptions{});
+  if (!store.ok()) {
+    std::cerr << "keyledger serve: " << store.status().message() << "\n";
+    return 1;
+  }
+
+  SystemClock clock;
+  LedgerOptions options;
+  options.api_token_prefix = flags.token_prefix;
+  if (const char* bootstrap = std::getenv("KEYLEDGER_BOOTSTRAP_TOKEN")) {
+    if (!CheckToken(bootstrap) || std::string_view(bootstrap).substr(0, 4) != "klo_") {
+      std::cerr << "keyledger serve: KEYLEDGER_BOOTSTRAP_TOKEN is not a well-formed klo_ token\n";
+      return 2;
+    }
+    options.bootstrap_token = bootstrap;
+  }
+  const std::string scheme = flags.tls_cert.empty() ? "http" : "https";
+  std::string base_url = scheme + "://" + flags.listen;
+  options.on_operator_token = [&](const std::string& token) { PrintOperatorToken(token, base_url); };
+  options.use_durability = flags.fsync_uses ? Durability::kSync : Durability::kWal;
+  Ledger ledger(**store, clock, options);
+  if (Status s = ledger.Open(); !s.ok()) {
+    std::cerr << "keyledger serve: " << s.message() << "\n";
+    return 1;
+  }
+
+  http::Router router;
+  http::AddAllRoutes(router, ledger);
+  http::ServerOptions server_options;
+  server_options.tls_cert_file = flags.tls_cert;
+  server_options.tls_key_file = flags.tls_key;
+  const unsigned threads = flags.threads ? flags.threads : std::max(1u, std::thread::hardware_concurrency());
+  boost::asio::io_context io(static_cast<int>(threads));
+  http::HttpServer server(io, server_options, router);
+  boost::asio::ip::tcp::endpoint bound;
+  try {
+    bound = server.Listen(*endpoint);
+  } catch (const std::exception& e) {
+    std::cerr << "keyledger serve: " << e.what() << "\n";
+    ledger.Close();
+    return 1;
+  }
+  server.Start();
+  const std::string host = bound.address().is_v6() ? "[" + bound.address().to_string() + "]"
+                                                    : bound.address().to_string();
+  log::Info("listening on " + scheme + "://" + host + ":" + std::to_string(bound.port()) +
+            " with " + std::to_string(threads) + " threads, data in " + flags.data_dir);
+
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    log::Info("signal " + std::to_string(signal) + ": finishing in-flight requests");
+    server.Stop([&io] { io.stop(); });
+  });
+  std::vector<std::thread> workers;
+  for (unsigned i = 1; i < threads; ++i) workers.emplace_back([&io] { io.run(); });
+  io.run();
+  for (auto& t : workers) t.join();
+  ledger.Close();
+  log::Info("stopped cleanly at seq " + std::to_string(ledger.head_seq()));
+  return 0;
+}
+
+}  // namespace
+
+void AddServeCommand(CLI::App& app, int& exit_code) {
+  auto flags = std::make_shared<ServeFlags>();
+  CLI::App* cmd = app.add_subcommand("serve", "Serve the HTTP API.");
+  cmd->add_option("--data", flags->data_dir, "Data directory (created if missing)")->capture_default_str();
+  cmd->add_option("--listen", flags->listen, "HOST:PORT to listen on; port 0 picks a free one")
+      ->capture_default_str();
+  cmd->add_option("--threads", flags->threads, "I/O threads (default: one per core)");
+  cmd->add_option("--tls-cert", flags->tls_cert, "PEM certificate chain; enables TLS with --tls-key");
+  cmd->add_option("--tls-key", flags->tls_key, "PEM private key");
+  cmd->add_option("--token-prefix", flags->token_prefix, "Prefix of new API key tokens")
+      ->capture_default_str();
+  cmd->add_flag("--fsync-uses", flags->fsync_uses,
+                "Also fsync batches holding only key.used events (default: WAL write only)");
+  cmd->add_flag("-v,--verbose", flags->verbose, "Debug logging");
+  cmd->callback([flags, &exit_code] {
+    if (flags->tls_cert.empty() != flags->tls_key.empty()) {
+      std::cerr << "keyledger serve: --tls-cert and --tls-key go together\n";
+      exit_code = 2;
+      return;
+    }
+    exit_code = Serve(*flags);
+  });
+}
+
+}  // namespace keyledger::tools
