@@ -53,13 +53,9 @@ void Appender::Submit(AppendRequest request) {
 void Appender::Stop() {
   {
     std::lock_guard lock(mutex_);
-    if (!started_ || stopping_) {
-      stopping_ = true;
-      if (!thread_.joinable()) return;
-    }
     stopping_ = true;
-    wake_.notify_one();
   }
+  wake_.notify_one();
   if (thread_.joinable()) thread_.join();
 }
 

@@ -135,9 +135,9 @@ void AddLedgerRoutes(Router& router, Ledger& ledger) {
 }
 
 void AddServiceRoutes(Router& router, Ledger& ledger) {
-  router.Add(bh::verb::get, "/healthz", Bind(ledger, Healthz));
-  router.Add(bh::verb::get, "/readyz", Bind(ledger, Readyz));
-  router.Add(bh::verb::get, "/metrics", Bind(ledger, Metrics));
+  router.Add(bh::verb::get, "/healthz", BindAlways(ledger, Healthz));
+  router.Add(bh::verb::get, "/readyz", BindAlways(ledger, Readyz));
+  router.Add(bh::verb::get, "/metrics", BindAlways(ledger, Metrics));
 }
 
 }  // namespace keyledger::http

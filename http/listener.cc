@@ -87,8 +87,9 @@ asio::awaitable<void> Listener::AcceptLoop() {
   while (acceptor_.is_open()) {
     bool back_off = false;
     try {
-      auto [ec, socket] = co_await acceptor_.async_accept(
-          asio::any_io_executor(asio::make_strand(io_context_)), kNoThrow);
+      // A named executor, not a temporary: GCC 12 mishandles temporaries across a co_await.
+      const asio::any_io_executor session_strand = asio::make_strand(io_context_);
+      auto [ec, socket] = co_await acceptor_.async_accept(session_strand, kNoThrow);
       if (!ec) {
         on_accept_(std::move(socket));
         continue;

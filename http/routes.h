@@ -27,8 +27,18 @@ inline void AddAllRoutes(Router& router, Ledger& ledger) {
 // for an unusable X-Actor header).
 std::optional<Principal> AuthenticateAdmin(const ExchangePtr& ex, const Ledger& ledger);
 
-// A handler function bound to the ledger it serves.
+// A handler function bound to the ledger it serves. Until the ledger is ready (projections caught
+// up at start-up) and after it closes, the route answers 503 not_ready.
 inline Handler Bind(Ledger& ledger, void (*fn)(const ExchangePtr&, Ledger&)) {
+  return [fn, &ledger](const ExchangePtr& ex) {
+    if (!ledger.ready()) {
+      return ex->Fail(Status::Unavailable("The service is starting or stopping; try again shortly."));
+    }
+    fn(ex, ledger);
+  };
+}
+// The same, for the service routes that must answer whatever the ledger's state.
+inline Handler BindAlways(Ledger& ledger, void (*fn)(const ExchangePtr&, Ledger&)) {
   return [fn, &ledger](const ExchangePtr& ex) { fn(ex, ledger); };
 }
 

@@ -97,10 +97,6 @@ int Serve(const ServeFlags& flags) {
   options.on_operator_token = [&](const std::string& token) { PrintOperatorToken(token, base_url); };
   options.use_durability = flags.fsync_uses ? Durability::kSync : Durability::kWal;
   Ledger ledger(**store, clock, options);
-  if (Status s = ledger.Open(); !s.ok()) {
-    std::cerr << "keyledger serve: " << s.message() << "\n";
-    return 1;
-  }
 
   http::Router router;
   http::AddAllRoutes(router, ledger);
@@ -119,6 +115,19 @@ int Serve(const ServeFlags& flags) {
     return 1;
   }
   server.Start();
+  std::vector<std::thread> workers;
+  for (unsigned i = 1; i < threads; ++i) workers.emplace_back([&io] { io.run(); });
+  auto join_workers = [&] {
+    for (auto& t : workers) t.join();
+  };
+  // Serve /healthz and /readyz (503) while the projections catch up with the log.
+  if (Status s = ledger.Open(); !s.ok()) {
+    std::cerr << "keyledger serve: " << s.message() << "\n";
+    server.Stop([&io] { io.stop(); });
+    io.run();
+    join_workers();
+    return 1;
+  }
   const std::string host = bound.address().is_v6() ? "[" + bound.address().to_string() + "]"
                                                     : bound.address().to_string();
   log::Info("listening on " + scheme + "://" + host + ":" + std::to_string(bound.port()) +
@@ -130,10 +139,8 @@ int Serve(const ServeFlags& flags) {
     log::Info("signal " + std::to_string(signal) + ": finishing in-flight requests");
     server.Stop([&io] { io.stop(); });
   });
-  std::vector<std::thread> workers;
-  for (unsigned i = 1; i < threads; ++i) workers.emplace_back([&io] { io.run(); });
   io.run();
-  for (auto& t : workers) t.join();
+  join_workers();
   ledger.Close();
   log::Info("stopped cleanly at seq " + std::to_string(ledger.head_seq()));
   return 0;
