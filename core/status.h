@@ -3,7 +3,9 @@
 // status code in one table (http/error_mapping.cc). Cheap to copy when ok().
 
 #include <optional>
+#include <ostream>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 
@@ -20,6 +22,22 @@ enum class StatusCode {
   kUnavailable,       // 503: the store refuses writes (sticky error) or is not ready
   kInternal,          // 500: a bug or an unexpected storage failure
 };
+
+inline std::string_view StatusCodeName(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk: return "ok";
+    case StatusCode::kInvalidArgument: return "invalid_argument";
+    case StatusCode::kUnauthorized: return "unauthorized";
+    case StatusCode::kUpgradeRequired: return "upgrade_required";
+    case StatusCode::kForbidden: return "forbidden";
+    case StatusCode::kNotFound: return "not_found";
+    case StatusCode::kConflict: return "conflict";
+    case StatusCode::kUnavailable: return "unavailable";
+    case StatusCode::kInternal: return "internal";
+  }
+  return "?";
+}
+inline std::ostream& operator<<(std::ostream& os, StatusCode code) { return os << StatusCodeName(code); }
 
 class [[nodiscard]] Status {
  public:
