@@ -179,6 +179,9 @@ Result<EventPage> Ledger::Events(const Principal& p, uint64_t after, size_t limi
   if (Status s = Authorize(p, Action::kReadLedger, ""); !s.ok()) return s;
   EventPage page;
   page.last_seq = after;
+  // Nothing can follow the last possible seq (after + 1 would wrap to 0 and restart the stream),
+  // and a zero limit asks for nothing.
+  if (after == UINT64_MAX || limit == 0) return page;
   Status scanned = store_.Scan(Cf::kEvents, EncodeSeq(after + 1), "",
                                [&](std::string_view key, std::string_view value) {
     auto parts = SplitStoredValue(value);

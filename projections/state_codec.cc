@@ -167,7 +167,11 @@ Result<LedgerState> LedgerState::Deserialize(std::string_view bytes) {
       KeyState& stored = state.keys_[id] = std::move(key);
       state.by_digest_[stored.digest] = id;
       if (!stored.idempotency_key.empty()) {
-        state.idempotency_[{stored.workspace, stored.idempotency_key}] = id;
+        // Keys come in id order, not log order: when an Idempotency-Key was reused after its
+        // window, the newer creation must win, as it does in Apply.
+        auto [it, inserted] =
+            state.idempotency_.try_emplace({stored.workspace, stored.idempotency_key}, id);
+        if (!inserted && state.keys_.at(it->second).created_at < stored.created_at) it->second = id;
       }
       if (stored.status == KeyStatus::kActive && stored.Deadline() != 0) {
         state.deadlines_.insert({stored.Deadline(), id});

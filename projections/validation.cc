@@ -4,6 +4,41 @@
 #include <string>
 
 namespace keyledger {
+namespace {
+
+// Well-formed UTF-8: no stray continuation bytes, truncated or overlong sequences, surrogates or
+// code points above U+10FFFF. CharCount is only meaningful for such text, and the log would store
+// anything else as U+FFFD (core/json_writer.h).
+bool IsValidUtf8(std::string_view s) {
+  const auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  const auto cont = [&](size_t k) { return k < s.size() && (b(k) & 0xC0) == 0x80; };
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char c = b(i);
+    size_t len = 0;
+    if (c < 0x80) {
+      len = 1;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      if (c == 0xE0 && cont(i + 1) && b(i + 1) < 0xA0) return false;   // overlong
+      if (c == 0xED && cont(i + 1) && b(i + 1) >= 0xA0) return false;  // surrogate
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      if (c == 0xF0 && cont(i + 1) && b(i + 1) < 0x90) return false;   // overlong
+      if (c == 0xF4 && cont(i + 1) && b(i + 1) >= 0x90) return false;  // above U+10FFFF
+    } else {
+      return false;
+    }
+    for (size_t k = 1; k < len; ++k) {
+      if (!cont(i + k)) return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
+}  // namespace
 
 size_t CharCount(std::string_view s) {
   size_t n = 0;
@@ -24,6 +59,7 @@ bool IsValidWorkspaceId(std::string_view id) {
 }
 
 Status CheckText(std::string_view value, std::string_view field, size_t min_chars, size_t max_chars) {
+  if (!IsValidUtf8(value)) return Status::Invalid("Text must be valid UTF-8.", std::string(field));
   const size_t n = CharCount(value);
   if (n < min_chars || n > max_chars) {
     std::string message(field);
@@ -50,6 +86,9 @@ Status CheckMetadata(const Metadata& metadata) {
   }
   std::set<std::string_view> seen;
   for (const auto& [k, v] : metadata) {
+    if (!IsValidUtf8(k) || !IsValidUtf8(v)) {
+      return Status::Invalid("Metadata must be valid UTF-8.", "metadata");
+    }
     if (k.empty() || CharCount(k) > kMaxMetadataKeyChars || CharCount(v) > kMaxMetadataValueChars) {
       return Status::Invalid("Metadata keys must be 1 to 64 characters and values at most 500.",
                              "metadata");

@@ -1,0 +1,371 @@
+// Rebuilds and checkpoints: the live projection equals a replay of the log from seq 1, a
+// checkpoint is written on Close and periodically, start-up loads it and replays only the tail,
+// and a checkpoint that does not match the log is ignored.
+
+#include <boost/test/unit_test.hpp>
+
+#include "projections/checkpoint.h"
+
+#include <rocksdb/write_batch.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "events/codec.h"
+#include "tests/projections/ledger_fixture.h"
+
+namespace keyledger {
+namespace {
+
+using testing::KeyInput;
+using testing::KeyInputWithAbilities;
+using testing::kStartMs;
+using testing::LedgerEnv;
+using testing::RebuildFromLog;
+
+constexpr std::string_view kCheckpointRow = "projection_checkpoint";
+constexpr std::string_view kWorkspaceNameJson = "\"name\":\"Acme Inc\"";
+constexpr std::string_view kMarkedNameJson = "\"name\":\"Acme From Checkpoint\"";
+
+// Workspaces, keys of every shape, valid and rejected uses over several hours, idempotent
+// creations, rotations with and without grace, a revocation and expiries by time (swept).
+void BuildHistory(LedgerEnv& env) {
+  auto acme = env.MustSetUpWorkspace("acme", Plan::kPro, "Acme Inc");
+  BOOST_REQUIRE(env.CreateWorkspace(env.op, "acme-labs", Plan::kFree, "Acme Labs").ok());
+  BOOST_REQUIRE(env.ledger->GetWorkspace(env.op, "acme").ok());
+  auto globex = env.MustSetUpWorkspace("globex", Plan::kFree);
+  const Principal alice = *env.ledger->Authenticate(acme.admin_token, "alice");
+
+  CreateKeyInput k1_in = KeyInput("billing", Preset::kReadOnly);
+  k1_in.owner = "billing@acme";
+  k1_in.metadata = {{"team", "billing"}, {"note", "quotes \" and ünïcode"}};
+  k1_in.idempotency_key = "create-billing";
+  k1_in.request_digest = testing::DigestOf("billing body");
+  auto k1 = env.MustCreateKey(alice, "acme", k1_in);
+  auto k2 = env.MustCreateKey(alice, "acme", KeyInputWithAbilities("payments", {"invoices:write", "refunds:read"}));
+  auto k3 = env.MustCreateKey(acme.admin, "acme", KeyInput("sync job"));
+  auto k4 = env.MustCreateKey(acme.admin, "acme", KeyInput("temporary"));
+  CreateKeyInput k5_in = KeyInput("one day");
+  k5_in.expires_in_days = 1;
+  auto k5 = env.MustCreateKey(acme.admin, "acme", k5_in);
+  BOOST_REQUIRE(env.CreateApiKey(alice, "acme", k1_in).ok());  // an idempotent replay: no event
+
+  for (int i = 0; i < 5; ++i) BOOST_REQUIRE((env.VerifyCodeOf(k1.token, "invoices:read") == VerifyCode::kValid));
+  BOOST_REQUIRE((env.VerifyCodeOf(k1.token, "invoices:write") == VerifyCode::kForbidden));
+  BOOST_REQUIRE((env.VerifyCodeOf(k2.token, "invoices:write") == VerifyCode::kValid));
+  env.clock.Advance(kHourMs + 123);
+  BOOST_REQUIRE((env.VerifyCodeOf(k3.token) == VerifyCode::kValid));
+  auto k2b = env.RotateWithGrace(alice, "acme", k2.key.id, 3600);
+  BOOST_REQUIRE(k2b.ok());
+  auto k3b = env.RotateWithGrace(acme.admin, "acme", k3.key.id, 0);
+  BOOST_REQUIRE(k3b.ok());
+  BOOST_REQUIRE(env.Revoke(alice, "acme", k4.key.id, "no longer needed").ok());
+  BOOST_REQUIRE((env.VerifyCodeOf(k4.token) == VerifyCode::kRevoked));
+  BOOST_REQUIRE((env.VerifyCodeOf(k3.token) == VerifyCode::kExpired));
+  BOOST_REQUIRE((env.VerifyCodeOf(k2b->token, "refunds:read") == VerifyCode::kValid));
+
+  env.clock.Advance(2 * kHourMs);
+  BOOST_REQUIRE(env.Sweep().ok());  // k2's grace has ended
+  BOOST_REQUIRE(env.UpdatePlan(env.op, "globex", Plan::kPro).ok());
+  auto g1 = env.MustCreateKey(globex.admin, "globex", KeyInput("globex main"));
+  BOOST_REQUIRE((env.VerifyCodeOf(g1.token) == VerifyCode::kValid));
+
+  env.clock.Advance(kDayMs);
+  BOOST_REQUIRE((env.VerifyCodeOf(k5.token) == VerifyCode::kExpired));
+  BOOST_REQUIRE(env.Sweep().ok());  // k5 expired by time
+  BOOST_REQUIRE((env.VerifyCodeOf(k2.token) == VerifyCode::kExpired));
+  BOOST_REQUIRE((env.VerifyCodeOf(k1.token, "customers:read") == VerifyCode::kValid));
+}
+
+std::optional<std::string> CheckpointRow(const EventStore& store) {
+  auto row = store.Get(Cf::kMeta, kCheckpointRow);
+  BOOST_REQUIRE(row.ok());
+  return *row;
+}
+
+void PutCheckpointRow(EventStore& store, const std::string& value) {
+  rocksdb::WriteBatch batch;
+  BatchRowsForStore(batch, store).Put(Cf::kMeta, kCheckpointRow, value);
+  Status s = store.Write(batch, true);
+  BOOST_REQUIRE_MESSAGE(s.ok(), s.message());
+}
+
+Digest HashOfEvent(const EventStore& store, uint64_t seq) {
+  auto row = store.Get(Cf::kEvents, EncodeSeq(seq));
+  BOOST_REQUIRE(row.ok() && row->has_value());
+  auto parts = SplitStoredValue(**row);
+  BOOST_REQUIRE(parts.ok());
+  return parts->hash;
+}
+
+// The state at `seq` with the workspace "acme" renamed: a checkpoint only a loaded checkpoint
+// could have produced.
+LedgerState MarkedStateAt(const EventStore& store, uint64_t seq) {
+  std::string bytes = RebuildFromLog(store, seq).Serialize();
+  const size_t at = bytes.find(kWorkspaceNameJson);
+  BOOST_REQUIRE(at != std::string::npos);
+  BOOST_REQUIRE(bytes.find(kWorkspaceNameJson, at + 1) == std::string::npos);
+  bytes.replace(at, kWorkspaceNameJson.size(), kMarkedNameJson);
+  auto state = LedgerState::Deserialize(bytes);
+  BOOST_REQUIRE(state.ok());
+  return std::move(state).value();
+}
+
+std::string WorkspaceName(LedgerEnv& env) {
+  auto ws = env.ledger->GetWorkspace(env.op, "acme");
+  BOOST_REQUIRE(ws.ok());
+  return ws->name;
+}
+
+// Writes a raw event at `seq` into the log, bypassing the appender.
+void PutRawEvent(EventStore& store, uint64_t seq, const Digest& prev_hash) {
+  Event e;
+  e.seq = seq;
+  e.ts = kStartMs + 10 * kDayMs;
+  e.workspace = "acme";
+  e.actor = "intruder";
+  e.data = WorkspaceUpdated{Plan::kFree};
+  e.prev_hash = prev_hash;
+  const std::string body = EncodeBody(e);
+  rocksdb::WriteBatch batch;
+  BatchRowsForStore(batch, store).Put(Cf::kEvents, EncodeSeq(seq), EncodeStoredValue(ChainHash(prev_hash, body), body));
+  Status s = store.Write(batch, true);
+  BOOST_REQUIRE_MESSAGE(s.ok(), s.message());
+}
+
+BOOST_AUTO_TEST_SUITE(CheckpointTest)
+
+BOOST_AUTO_TEST_CASE(live_projection_equals_a_rebuild_from_seq_1) {
+  LedgerEnv env;
+  BuildHistory(env);
+  const LedgerState rebuilt = RebuildFromLog(*env.store);
+  BOOST_TEST(rebuilt.applied_seq() == env.ledger->head_seq());
+  BOOST_TEST((env.ledger->Fingerprint() == rebuilt.Fingerprint()));
+  BOOST_TEST(rebuilt.key_count() == 13u);  // operator, 2×2 admin keys, 8 API keys
+
+  // Incremental replay (to a seq, then on) equals the one-pass rebuild.
+  LedgerState partial = RebuildFromLog(*env.store, 20);
+  BOOST_TEST(partial.applied_seq() == 20u);
+  BOOST_TEST((partial.Fingerprint() != rebuilt.Fingerprint()));
+  BOOST_REQUIRE(ReplayInto(*env.store, partial).ok());
+  BOOST_TEST((partial.Fingerprint() == rebuilt.Fingerprint()));
+
+  // The canonical form round-trips byte for byte.
+  const std::string bytes = rebuilt.Serialize();
+  auto restored = LedgerState::Deserialize(bytes);
+  BOOST_REQUIRE_MESSAGE(restored.ok(), restored.status().message());
+  BOOST_TEST(restored->Serialize() == bytes);
+}
+
+BOOST_AUTO_TEST_CASE(close_writes_a_checkpoint_that_reopen_loads) {
+  LedgerEnv env;
+  BuildHistory(env);
+  const Digest fingerprint = env.ledger->Fingerprint();
+  const uint64_t head = env.ledger->head_seq();
+  env.CloseLedger();
+
+  auto row = CheckpointRow(*env.store);
+  BOOST_REQUIRE(row.has_value());
+  BOOST_REQUIRE(row->size() > 40u);
+  BOOST_TEST(DecodeSeq(*row) == head);
+  Digest hash;
+  std::memcpy(hash.data(), row->data() + 8, hash.size());
+  BOOST_TEST((hash == HashOfEvent(*env.store, head)));
+  BOOST_TEST(row->substr(40) == RebuildFromLog(*env.store).Serialize());
+
+  env.ReopenAll();
+  BOOST_TEST(env.ledger->head_seq() == head);
+  BOOST_TEST((env.ledger->Fingerprint() == fingerprint));
+  // And the reopened ledger carries on.
+  auto acme_admin = env.ledger->ListKeys(env.op, "acme", KeyFilter::kAll, 10, "");
+  BOOST_TEST((acme_admin.status().code() == StatusCode::kForbidden));
+  BOOST_REQUIRE(env.CreateWorkspace(env.op, "after-restart", Plan::kPro).ok());
+  BOOST_TEST(RebuildFromLog(*env.store).applied_seq() == head + 1);
+  BOOST_TEST((env.ledger->Fingerprint() == RebuildFromLog(*env.store).Fingerprint()));
+}
+
+BOOST_AUTO_TEST_CASE(reopen_starts_from_the_checkpoint_and_replays_only_the_tail) {
+  LedgerEnv env;
+  BuildHistory(env);
+  const uint64_t checkpoint_seq = env.ledger->head_seq();
+  env.ReopenLedger();
+  // The tail: more keys, uses, a revocation.
+  auto op_ws = env.ledger->GetWorkspace(env.op, "acme");
+  BOOST_REQUIRE(op_ws.ok());
+  auto admin_key = env.CreateAdminKey(env.op, "acme", "tail admin", "admin");
+  BOOST_REQUIRE(admin_key.ok());
+  const Principal admin = *env.ledger->Authenticate(admin_key->token, "tail");
+  auto tail_key = env.MustCreateKey(admin, "acme", KeyInput("tail key"));
+  BOOST_REQUIRE((env.VerifyCodeOf(tail_key.token) == VerifyCode::kValid));
+  auto tail_key2 = env.MustCreateKey(admin, "acme", KeyInput("tail key 2"));
+  BOOST_REQUIRE(env.Revoke(admin, "acme", tail_key2.key.id).ok());
+  const uint64_t head = env.ledger->head_seq();
+  BOOST_REQUIRE(head > checkpoint_seq);
+  env.CloseLedger();
+
+  // Plant a checkpoint at the earlier seq whose state carries a mark no event could make.
+  const LedgerState marked = MarkedStateAt(*env.store, checkpoint_seq);
+  BOOST_REQUIRE(SaveProjectionCheckpoint(*env.store, marked, HashOfEvent(*env.store, checkpoint_seq)).ok());
+
+  env.OpenLedger();
+  BOOST_TEST(WorkspaceName(env) == "Acme From Checkpoint");  // loaded from the checkpoint...
+  BOOST_TEST(env.ledger->head_seq() == head);
+  auto tail_view = env.ledger->GetKey(admin, "acme", tail_key.key.id);  // ...and the tail replayed
+  BOOST_REQUIRE(tail_view.ok());
+  BOOST_TEST(tail_view->usage_count == 1u);
+  BOOST_TEST((env.ledger->GetKey(admin, "acme", tail_key2.key.id)->status == KeyStatus::kRevoked));
+  LedgerState expected = marked;
+  BOOST_REQUIRE(ReplayInto(*env.store, expected).ok());
+  BOOST_TEST((env.ledger->Fingerprint() == expected.Fingerprint()));
+  BOOST_TEST((env.ledger->Fingerprint() != RebuildFromLog(*env.store).Fingerprint()));
+}
+
+BOOST_AUTO_TEST_CASE(periodic_checkpoints_reflect_exactly_their_seq) {
+  LedgerOptions options = testing::TestOptions();
+  options.checkpoint_every_events = 5;
+  LedgerEnv env(options);
+  BuildHistory(env);
+  const Principal admin = [&] {
+    auto created = env.CreateAdminKey(env.op, "acme", "checkpoint admin", "admin");
+    BOOST_REQUIRE(created.ok());
+    return *env.ledger->Authenticate(created->token, "");
+  }();
+  auto key = env.MustCreateKey(admin, "acme", KeyInput("k"));
+
+  std::optional<std::string> row;
+  for (int i = 0; i < 10; ++i) {
+    row = CheckpointRow(*env.store);
+    BOOST_REQUIRE_MESSAGE(row.has_value(), "no periodic checkpoint was written");
+    if (DecodeSeq(*row) < env.ledger->head_seq()) break;
+    BOOST_REQUIRE((env.VerifyCodeOf(key.token) == VerifyCode::kValid));
+  }
+  const uint64_t checkpoint_seq = DecodeSeq(*row);
+  const uint64_t head = env.ledger->head_seq();
+  BOOST_TEST(checkpoint_seq < head);
+  BOOST_TEST(head - checkpoint_seq < 5u);
+  BOOST_TEST(row->substr(40) == RebuildFromLog(*env.store, checkpoint_seq).Serialize());
+  Digest hash;
+  std::memcpy(hash.data(), row->data() + 8, hash.size());
+  BOOST_TEST((hash == HashOfEvent(*env.store, checkpoint_seq)));
+  const Digest fingerprint = env.ledger->Fingerprint();
+
+  // As if the process died after that checkpoint: Close's own checkpoint is put back to it.
+  env.CloseLedger();
+  PutCheckpointRow(*env.store, *row);
+  env.ReopenAll();
+  BOOST_TEST(env.ledger->head_seq() == head);
+  BOOST_TEST((env.ledger->Fingerprint() == fingerprint));
+  BOOST_TEST((env.VerifyCodeOf(key.token) == VerifyCode::kValid));
+}
+
+BOOST_AUTO_TEST_CASE(deadlines_and_indexes_survive_a_restart_from_a_checkpoint) {
+  LedgerEnv env;
+  auto acme = env.MustSetUpWorkspace("acme");
+  auto graced = env.MustCreateKey(acme.admin, "acme", KeyInput("graced"));
+  auto rotated = env.RotateWithGrace(acme.admin, "acme", graced.key.id, 3600);
+  BOOST_REQUIRE(rotated.ok());
+  CreateKeyInput short_lived = KeyInput("short");
+  short_lived.expires_at = kStartMs + 2 * kHourMs;
+  auto expiring = env.MustCreateKey(acme.admin, "acme", short_lived);
+  const TimeMs deadline = env.ledger->NextDeadline();
+  BOOST_TEST(deadline == kStartMs + kHourMs);
+
+  env.ReopenAll();  // loads the checkpoint Close wrote: the deadline index is rebuilt from it
+  BOOST_TEST(env.ledger->NextDeadline() == deadline);
+  env.clock.Set(kStartMs + 2 * kHourMs);
+  BOOST_REQUIRE(env.Sweep().ok());
+  std::vector<std::pair<std::string, std::string>> expired;
+  for (const Event& e : env.Log()) {
+    if (e.type() == EventType::kKeyExpired) expired.emplace_back(e.key_id, std::get<KeyExpired>(e.data).reason);
+  }
+  BOOST_TEST((expired == std::vector<std::pair<std::string, std::string>>{{graced.key.id, "rotated"},
+                                                                          {expiring.key.id, "expired"}}));
+  // The digest index came back too: the tokens still resolve.
+  BOOST_TEST((env.VerifyCodeOf(rotated->token) == VerifyCode::kValid));
+  BOOST_TEST((env.VerifyCodeOf(graced.token) == VerifyCode::kExpired));
+}
+
+BOOST_AUTO_TEST_CASE(a_checkpoint_that_does_not_match_the_log_is_ignored) {
+  LedgerEnv env;
+  BuildHistory(env);
+  const uint64_t seq = env.ledger->head_seq() - 3;
+  const uint64_t head = env.ledger->head_seq();
+  env.CloseLedger();
+  const Digest full = RebuildFromLog(*env.store).Fingerprint();
+  const LedgerState marked = MarkedStateAt(*env.store, seq);
+
+  // A hash that does not match event `seq`.
+  Digest wrong = HashOfEvent(*env.store, seq);
+  wrong[0] ^= 0x01;
+  BOOST_REQUIRE(SaveProjectionCheckpoint(*env.store, marked, wrong).ok());
+  env.OpenLedger();
+  BOOST_TEST(WorkspaceName(env) == "Acme Inc");
+  BOOST_TEST((env.ledger->Fingerprint() == full));
+  env.CloseLedger();
+
+  // A checkpoint ahead of the log.
+  std::string ahead = EncodeSeq(head + 10);
+  ahead.append(AsBytes(HashOfEvent(*env.store, head)));
+  ahead.append(marked.Serialize());
+  PutCheckpointRow(*env.store, ahead);
+  env.OpenLedger();
+  BOOST_TEST(WorkspaceName(env) == "Acme Inc");
+  BOOST_TEST((env.ledger->Fingerprint() == full));
+  env.CloseLedger();
+
+  // The right seq and hash but a state that cannot be read.
+  std::string garbled = EncodeSeq(seq);
+  garbled.append(AsBytes(HashOfEvent(*env.store, seq)));
+  garbled.append("{\"seq\":");
+  PutCheckpointRow(*env.store, garbled);
+  env.OpenLedger();
+  BOOST_TEST((env.ledger->Fingerprint() == full));
+  env.CloseLedger();
+
+  // Too short to hold a header.
+  PutCheckpointRow(*env.store, "short");
+  env.OpenLedger();
+  BOOST_TEST((env.ledger->Fingerprint() == full));
+  BOOST_TEST(env.ledger->head_seq() == head);
+
+  // The sanity check of the test itself: the same marked checkpoint with the right hash is used.
+  env.CloseLedger();
+  BOOST_REQUIRE(SaveProjectionCheckpoint(*env.store, marked, HashOfEvent(*env.store, seq)).ok());
+  env.OpenLedger();
+  BOOST_TEST(WorkspaceName(env) == "Acme From Checkpoint");
+}
+
+BOOST_AUTO_TEST_CASE(a_broken_chain_or_a_gap_stops_recovery) {
+  LedgerEnv env;
+  BuildHistory(env);
+  const uint64_t head = env.ledger->head_seq();
+  env.CloseLedger();
+
+  PutRawEvent(*env.store, head + 1, Digest{});  // prev_hash does not match event `head`
+  LedgerState state;
+  Status replayed = ReplayInto(*env.store, state);
+  BOOST_TEST(!replayed.ok());
+  BOOST_TEST(replayed.message().find(std::to_string(head + 1)) != std::string::npos);
+  BOOST_TEST(state.applied_seq() == head);
+  {
+    Ledger broken(*env.store, env.clock, testing::TestOptions());
+    BOOST_TEST(!broken.Open().ok());
+    BOOST_TEST(!broken.ready());
+  }
+
+  // The right prev_hash but a hole before it.
+  PutRawEvent(*env.store, head + 1, HashOfEvent(*env.store, head));
+  BOOST_REQUIRE(ReplayInto(*env.store, state).ok());  // picks up where it stopped
+  BOOST_TEST(state.applied_seq() == head + 1);
+  PutRawEvent(*env.store, head + 3, HashOfEvent(*env.store, head + 1));
+  LedgerState gap;
+  Status gapped = ReplayInto(*env.store, gap);
+  BOOST_TEST(!gapped.ok());
+  BOOST_TEST(gap.applied_seq() == head + 1);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace
+}  // namespace keyledger

@@ -1,0 +1,341 @@
+#define BOOST_TEST_MODULE projections
+#include <boost/test/unit_test.hpp>
+
+#include "projections/ledger_state.h"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/log.h"
+#include "tests/projections/ledger_fixture.h"
+
+namespace keyledger {
+namespace {
+
+using testing::kStartMs;
+
+// Every Ledger::Open logs at info level; keep the test output to warnings and failures.
+struct QuietLog {
+  QuietLog() { log::SetLevel(log::Level::kWarn); }
+};
+BOOST_TEST_GLOBAL_FIXTURE(QuietLog);
+
+// Feeds hand-made events to a LedgerState with contiguous seqs.
+class StateBuilder {
+ public:
+  StateBuilder& Add(TimeMs ts, std::string ws, std::string key_id, EventData data,
+                    std::string actor = "tester") {
+    Event e;
+    e.seq = ++seq_;
+    e.ts = ts;
+    e.workspace = std::move(ws);
+    e.key_id = std::move(key_id);
+    e.actor = std::move(actor);
+    e.data = std::move(data);
+    state.Apply(e);
+    return *this;
+  }
+  LedgerState state;
+
+ private:
+  uint64_t seq_ = 0;
+};
+
+KeyCreated ApiKey(std::string name, std::string token, TimeMs expires_at = 0) {
+  KeyCreated k;
+  k.kind = KeyKind::kApi;
+  k.name = std::move(name);
+  k.prefix = DisplayPrefix(token);
+  k.digest = TokenDigest(token);
+  k.preset = Preset::kFullAccess;
+  k.abilities = {"*:read", "*:write"};
+  k.expires_at = expires_at;
+  return k;
+}
+
+KeyUsed Use(UseOutcome outcome, std::string ip = "10.0.0.1") {
+  return KeyUsed{outcome, "invoices:read", std::move(ip)};
+}
+
+BOOST_AUTO_TEST_SUITE(LedgerStateTest)
+
+BOOST_AUTO_TEST_CASE(workspace_created_then_updated) {
+  StateBuilder b;
+  b.Add(kStartMs, "acme", "", WorkspaceCreated{"Acme Inc", Plan::kFree, 365});
+  b.Add(kStartMs + 5, "acme", "", WorkspaceUpdated{Plan::kPro});
+  const WorkspaceState* ws = b.state.FindWorkspace("acme");
+  BOOST_REQUIRE(ws != nullptr);
+  BOOST_TEST(ws->name == "Acme Inc");
+  BOOST_TEST((ws->plan == Plan::kPro));
+  BOOST_TEST(ws->created_at == kStartMs);
+  BOOST_TEST(ws->updated_at == kStartMs + 5);
+  BOOST_TEST(b.state.FindWorkspace("globex") == nullptr);
+  BOOST_TEST(b.state.applied_seq() == 2u);
+  BOOST_TEST(b.state.applied_ts() == kStartMs + 5);
+}
+
+BOOST_AUTO_TEST_CASE(key_created_is_indexed_by_id_digest_and_workspace) {
+  const std::string token = GenerateToken("kl");
+  StateBuilder b;
+  b.Add(kStartMs, "acme", "", WorkspaceCreated{"Acme", Plan::kPro, 365});
+  KeyCreated created = ApiKey("billing", token, kStartMs + kDayMs);
+  created.owner = "ops@acme";
+  created.metadata = {{"team", "billing"}, {"env", "prod"}};
+  b.Add(kStartMs + 1, "acme", "key_1", created, "alice");
+
+  const KeyState* key = b.state.FindKey("key_1");
+  BOOST_REQUIRE(key != nullptr);
+  BOOST_TEST(b.state.FindByDigest(TokenDigest(token)) == key);
+  BOOST_TEST(b.state.FindByDigest(TokenDigest(GenerateToken("kl"))) == nullptr);
+  BOOST_TEST(key->name == "billing");
+  BOOST_TEST(key->owner == "ops@acme");
+  BOOST_TEST(key->created_by == "alice");
+  BOOST_TEST(key->created_at == kStartMs + 1);
+  BOOST_TEST(key->expires_at == kStartMs + kDayMs);
+  BOOST_TEST((key->abilities.list() == std::vector<std::string>{"*:read", "*:write"}));
+  BOOST_TEST(key->metadata.size() == 2u);
+  BOOST_TEST(key->metadata[0].first == "team");  // insertion order kept
+  BOOST_TEST((key->status == KeyStatus::kActive));
+  BOOST_TEST((b.state.FindWorkspace("acme")->key_ids == std::vector<std::string>{"key_1"}));
+  BOOST_TEST(b.state.NextDeadline() == kStartMs + kDayMs);
+  BOOST_TEST(b.state.key_count() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(uses_count_valid_and_rejected_in_hourly_buckets) {
+  StateBuilder b;
+  b.Add(kStartMs, "acme", "", WorkspaceCreated{"Acme", Plan::kPro, 365});
+  b.Add(kStartMs, "acme", "key_1", ApiKey("k", GenerateToken("kl")));
+  b.Add(kStartMs + 10, "acme", "key_1", Use(UseOutcome::kValid));
+  b.Add(kStartMs + kHourMs - 1, "acme", "key_1", Use(UseOutcome::kForbidden, "10.9.9.9"));
+  b.Add(kStartMs + kHourMs, "acme", "key_1", Use(UseOutcome::kValid));
+  b.Add(kStartMs + 3 * kHourMs + 7, "acme", "key_1", Use(UseOutcome::kRevoked, "10.1.1.1"));
+
+  const KeyState& key = *b.state.FindKey("key_1");
+  BOOST_TEST(key.usage_count == 2u);
+  BOOST_TEST(key.rejected_count == 2u);
+  BOOST_TEST(key.last_used_at == kStartMs + kHourMs);
+  BOOST_TEST(key.last_rejected_at == kStartMs + 3 * kHourMs + 7);
+  BOOST_TEST(key.last_rejected_ip == "10.1.1.1");
+  BOOST_REQUIRE(key.usage.size() == 3u);
+  BOOST_TEST(key.usage[0].hour_start == kStartMs);
+  BOOST_TEST(key.usage[0].count == 2u);
+  BOOST_TEST(key.usage[0].rejected == 1u);
+  BOOST_TEST(key.usage[1].hour_start == kStartMs + kHourMs);
+  BOOST_TEST(key.usage[1].count == 1u);
+  BOOST_TEST(key.usage[1].rejected == 0u);
+  BOOST_TEST(key.usage[2].hour_start == kStartMs + 3 * kHourMs);
+  BOOST_TEST(key.usage[2].rejected == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(effective_status_changes_exactly_at_the_deadline) {
+  KeyState key;
+  key.expires_at = kStartMs + 1000;
+  BOOST_TEST((key.EffectiveStatus(kStartMs + 999) == KeyStatus::kActive));
+  BOOST_TEST((key.EffectiveStatus(kStartMs + 1000) == KeyStatus::kExpired));
+  key.grace_until = kStartMs + 500;
+  BOOST_TEST((key.EffectiveStatus(kStartMs + 499) == KeyStatus::kActive));
+  BOOST_TEST((key.EffectiveStatus(kStartMs + 500) == KeyStatus::kExpired));
+  key.status = KeyStatus::kRevoked;
+  BOOST_TEST((key.EffectiveStatus(kStartMs) == KeyStatus::kRevoked));
+  KeyState forever;
+  BOOST_TEST((forever.EffectiveStatus(INT64_MAX) == KeyStatus::kActive));
+}
+
+BOOST_AUTO_TEST_CASE(deadline_is_the_earlier_of_expiry_and_grace_end) {
+  KeyState key;
+  BOOST_TEST(key.Deadline() == 0);
+  key.expires_at = 100;
+  BOOST_TEST(key.Deadline() == 100);
+  key.grace_until = 50;
+  BOOST_TEST(key.Deadline() == 50);
+  key.grace_until = 150;
+  BOOST_TEST(key.Deadline() == 100);
+  key.expires_at = 0;
+  BOOST_TEST(key.Deadline() == 150);
+}
+
+BOOST_AUTO_TEST_CASE(rotation_moves_the_deadline_to_the_grace_end) {
+  StateBuilder b;
+  b.Add(kStartMs, "acme", "", WorkspaceCreated{"Acme", Plan::kPro, 365});
+  b.Add(kStartMs, "acme", "key_old", ApiKey("a", GenerateToken("kl"), kStartMs + 90 * kDayMs));
+  b.Add(kStartMs, "acme", "key_other", ApiKey("b", GenerateToken("kl"), kStartMs + 2 * kHourMs));
+  BOOST_TEST(b.state.NextDeadline() == kStartMs + 2 * kHourMs);
+  b.Add(kStartMs + 1, "acme", "key_new", ApiKey("a", GenerateToken("kl"), kStartMs + 91 * kDayMs));
+  b.Add(kStartMs + 1, "acme", "key_old", KeyRotated{"key_new", kStartMs + kHourMs});
+
+  const KeyState& old = *b.state.FindKey("key_old");
+  BOOST_TEST(old.rotated_to == "key_new");
+  BOOST_TEST(old.grace_until == kStartMs + kHourMs);
+  BOOST_TEST(b.state.NextDeadline() == kStartMs + kHourMs);
+  BOOST_TEST(b.state.DueForExpiry(kStartMs + kHourMs - 1, 10).empty());
+  BOOST_TEST((b.state.DueForExpiry(kStartMs + kHourMs, 10) == std::vector<std::string>{"key_old"}));
+  // Earliest first, bounded by `max`.
+  BOOST_TEST((b.state.DueForExpiry(kStartMs + 3 * kHourMs, 10) ==
+              std::vector<std::string>{"key_old", "key_other"}));
+  BOOST_TEST((b.state.DueForExpiry(kStartMs + 3 * kHourMs, 1) == std::vector<std::string>{"key_old"}));
+
+  b.Add(kStartMs + kHourMs, "acme", "key_old", KeyExpired{"rotated"});
+  BOOST_TEST((b.state.FindKey("key_old")->status == KeyStatus::kExpired));
+  BOOST_TEST(b.state.NextDeadline() == kStartMs + 2 * kHourMs);
+}
+
+BOOST_AUTO_TEST_CASE(a_key_ends_once_and_leaves_the_deadline_index) {
+  StateBuilder b;
+  b.Add(kStartMs, "acme", "", WorkspaceCreated{"Acme", Plan::kPro, 365});
+  b.Add(kStartMs, "acme", "key_1", ApiKey("a", GenerateToken("kl"), kStartMs + kDayMs));
+  b.Add(kStartMs + 7, "acme", "key_1", KeyRevoked{"leaked"}, "alice");
+  BOOST_TEST(b.state.NextDeadline() == 0);
+  b.Add(kStartMs + kDayMs, "acme", "key_1", KeyExpired{"expired"});
+  const KeyState& key = *b.state.FindKey("key_1");
+  BOOST_TEST((key.status == KeyStatus::kRevoked));
+  BOOST_TEST(key.revoked_at == kStartMs + 7);
+  BOOST_TEST(key.ended_at == kStartMs + 7);
+  BOOST_TEST(key.revoke_reason == "leaked");
+  BOOST_TEST(b.state.DueForExpiry(kStartMs + 10 * kDayMs, 10).empty());
+}
+
+BOOST_AUTO_TEST_CASE(idempotency_records_last_24_hours_per_workspace) {
+  StateBuilder b;
+  b.Add(kStartMs, "acme", "", WorkspaceCreated{"Acme", Plan::kPro, 365});
+  KeyCreated created = ApiKey("a", GenerateToken("kl"));
+  created.idempotency_key = "req-1";
+  created.request_digest = Sha256("body");
+  b.Add(kStartMs, "acme", "key_1", created);
+  const LedgerState& s = b.state;
+  BOOST_TEST(s.FindIdempotent("acme", "req-1", kStartMs) == s.FindKey("key_1"));
+  BOOST_TEST(s.FindIdempotent("acme", "req-1", kStartMs + kIdempotencyWindowMs - 1) == s.FindKey("key_1"));
+  BOOST_TEST(s.FindIdempotent("acme", "req-1", kStartMs + kIdempotencyWindowMs) == nullptr);
+  BOOST_TEST(s.FindIdempotent("globex", "req-1", kStartMs) == nullptr);
+  BOOST_TEST(s.FindIdempotent("acme", "req-2", kStartMs) == nullptr);
+}
+
+// A state with a bit of everything, including strings that need escaping.
+LedgerState VariedState() {
+  StateBuilder b;
+  b.Add(kStartMs, "", "key_op", [] {
+    KeyCreated op;
+    op.kind = KeyKind::kOperator;
+    op.name = "operator";
+    op.digest = Sha256("op");
+    return op;
+  }(), "bootstrap");
+  b.Add(kStartMs, "acme", "", WorkspaceCreated{"Acme \"Inc\" \\ Ünïcødé 日本", Plan::kPro, 365});
+  b.Add(kStartMs, "globex", "", WorkspaceCreated{"Globex", Plan::kFree, 365});
+  KeyCreated admin;
+  admin.kind = KeyKind::kAdmin;
+  admin.name = "dashboard";
+  admin.role = "auditor";
+  admin.digest = Sha256("admin");
+  b.Add(kStartMs + 1, "acme", "key_admin", admin);
+  KeyCreated k = ApiKey("billing ✓", GenerateToken("kl"), kStartMs + 30 * kDayMs);
+  k.preset = Preset::kNone;
+  k.abilities = {"invoices:read", "customers:write"};
+  k.metadata = {{"team", "pay\"ments"}, {"emoji", "🔑"}, {"empty", ""}};
+  k.owner = "o'wner";
+  k.description = "line one / two";
+  k.idempotency_key = "idem-1";
+  k.request_digest = Sha256("x");
+  b.Add(kStartMs + 2, "acme", "key_b", k);
+  b.Add(kStartMs + 3, "acme", "key_a", ApiKey("other", GenerateToken("kl"), kStartMs + 60 * kDayMs));
+  b.Add(kStartMs + 4, "acme", "key_b", Use(UseOutcome::kValid));
+  b.Add(kStartMs + kHourMs, "acme", "key_b", Use(UseOutcome::kForbidden, "192.0.2.1"));
+  b.Add(kStartMs + kHourMs, "acme", "key_c", ApiKey("new", GenerateToken("kl"), kStartMs + 90 * kDayMs));
+  b.Add(kStartMs + kHourMs, "acme", "key_a", KeyRotated{"key_c", kStartMs + 2 * kHourMs});
+  b.Add(kStartMs + 2 * kHourMs, "acme", "key_a", KeyExpired{"rotated"});
+  b.Add(kStartMs + 2 * kHourMs, "acme", "key_b", KeyRevoked{"compromised"});
+  return std::move(b.state);
+}
+
+BOOST_AUTO_TEST_CASE(serialize_round_trips_byte_for_byte) {
+  const LedgerState state = VariedState();
+  const std::string bytes = state.Serialize();
+  auto restored = LedgerState::Deserialize(bytes);
+  BOOST_REQUIRE_MESSAGE(restored.ok(), restored.status().message());
+  BOOST_TEST(restored->Serialize() == bytes);
+  BOOST_TEST(restored->applied_seq() == state.applied_seq());
+  BOOST_TEST(restored->applied_ts() == state.applied_ts());
+  BOOST_TEST((restored->Fingerprint() == state.Fingerprint()));
+  BOOST_TEST((state.Fingerprint() == Sha256(bytes)));
+  BOOST_TEST(restored->FindWorkspace("acme")->name == "Acme \"Inc\" \\ Ünïcødé 日本");
+  BOOST_TEST(restored->FindKey("key_b")->metadata[1].second == "🔑");
+}
+
+BOOST_AUTO_TEST_CASE(serialize_is_canonical_and_sensitive_to_every_change) {
+  // Two builds differ only in their random tokens, and the digests are part of the state.
+  BOOST_TEST(VariedState().Serialize() != VariedState().Serialize());
+  // Same events, same bytes: build twice from identical events.
+  const std::string token = GenerateToken("kl");
+  auto build = [&](int uses) {
+    StateBuilder b;
+    b.Add(kStartMs, "acme", "", WorkspaceCreated{"Acme", Plan::kPro, 365});
+    for (int i = 0; i < 20; ++i) {
+      b.Add(kStartMs + i, "acme", "key_" + std::to_string(i * 7919 % 101), ApiKey("k", token + std::to_string(i)));
+    }
+    for (int i = 0; i < uses; ++i) b.Add(kStartMs + 100, "acme", "key_0", Use(UseOutcome::kValid));
+    return std::move(b.state);
+  };
+  BOOST_TEST(build(1).Serialize() == build(1).Serialize());
+  BOOST_TEST((build(1).Fingerprint() != build(2).Fingerprint()));
+}
+
+BOOST_AUTO_TEST_CASE(deserialize_rebuilds_the_indexes) {
+  const LedgerState state = VariedState();
+  auto restored = LedgerState::Deserialize(state.Serialize());
+  BOOST_REQUIRE(restored.ok());
+  const KeyState* c = restored->FindKey("key_c");
+  BOOST_REQUIRE(c != nullptr);
+  BOOST_TEST(restored->FindByDigest(c->digest) == c);
+  BOOST_TEST(restored->FindByDigest(Sha256("admin")) == restored->FindKey("key_admin"));
+  BOOST_TEST(restored->NextDeadline() == state.NextDeadline());
+  BOOST_TEST(restored->NextDeadline() == kStartMs + 90 * kDayMs);
+  BOOST_TEST((restored->DueForExpiry(kStartMs + 365 * kDayMs, 10) == state.DueForExpiry(kStartMs + 365 * kDayMs, 10)));
+  BOOST_TEST(restored->FindIdempotent("acme", "idem-1", kStartMs + 3) == restored->FindKey("key_b"));
+  BOOST_TEST((restored->FindKey("key_b")->abilities.list() ==
+              std::vector<std::string>{"invoices:read", "customers:write"}));
+  BOOST_TEST(restored->FindKey("key_admin")->abilities.list().empty());
+}
+
+BOOST_AUTO_TEST_CASE(deserialize_rejects_malformed_bytes) {
+  BOOST_TEST(!LedgerState::Deserialize("").ok());
+  BOOST_TEST(!LedgerState::Deserialize("{").ok());
+  BOOST_TEST(!LedgerState::Deserialize("[]").ok());
+  BOOST_TEST(!LedgerState::Deserialize(R"({"seq":1,"ts":2})").ok());
+  std::string bytes = VariedState().Serialize();
+  const size_t at = bytes.find("\"status\":\"active\"");
+  BOOST_REQUIRE(at != std::string::npos);
+  bytes.replace(at, 17, "\"status\":\"zombie\"");
+  auto bad = LedgerState::Deserialize(bytes);
+  BOOST_TEST(!bad.ok());
+  BOOST_TEST((bad.status().code() == StatusCode::kInternal));
+}
+
+// Regression: Deserialize rebuilt the idempotency index in key-id order, so when an
+// Idempotency-Key had been reused after its 24 h window, a restart from a checkpoint could point
+// it back at the older key (whose window is over) and a retry of the newer request made a second
+// key instead of replaying. The newer creation must win, as it does in Apply.
+BOOST_AUTO_TEST_CASE(regression_deserialize_keeps_the_newest_key_per_idempotency_key) {
+  StateBuilder b;
+  b.Add(kStartMs, "acme", "", WorkspaceCreated{"Acme", Plan::kPro, 365});
+  KeyCreated first = ApiKey("first", GenerateToken("kl"));
+  first.idempotency_key = "req";
+  first.request_digest = Sha256("one");
+  b.Add(kStartMs, "acme", "key_z_older", first);  // sorts last by id
+  KeyCreated second = ApiKey("second", GenerateToken("kl"));
+  second.idempotency_key = "req";
+  second.request_digest = Sha256("two");
+  const TimeMs later = kStartMs + kIdempotencyWindowMs + kHourMs;
+  b.Add(later, "acme", "key_a_newer", second);
+  BOOST_REQUIRE(b.state.FindIdempotent("acme", "req", later + 1) == b.state.FindKey("key_a_newer"));
+
+  auto restored = LedgerState::Deserialize(b.state.Serialize());
+  BOOST_REQUIRE(restored.ok());
+  const KeyState* found = restored->FindIdempotent("acme", "req", later + 1);
+  BOOST_REQUIRE(found != nullptr);
+  BOOST_TEST(found->id == "key_a_newer");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace
+}  // namespace keyledger
