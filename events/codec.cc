@@ -19,7 +19,10 @@ struct DataWriter {
     w.Field("name", d.name).Field("plan", PlanName(d.plan));
     w.Field("max_expiry_days", d.max_expiry_days);
   }
-  void operator()(const WorkspaceUpdated& d) { w.Field("plan", PlanName(d.plan)); }
+  void operator()(const WorkspaceUpdated& d) {
+    w.Field("plan", PlanName(d.plan));
+    if (d.max_expiry_days != 0) w.Field("max_expiry_days", d.max_expiry_days);
+  }
   void operator()(const KeyCreated& d) {
     w.Field("kind", KeyKindName(d.kind)).Field("name", d.name).Field("prefix", d.prefix);
     w.Field("digest", ToHex(d.digest));
@@ -91,6 +94,7 @@ void DecodeData(EventType type, object obj, EventData& out) {
       for (auto f : obj) {
         std::string_view k = f.unescaped_key();
         if (k == "plan") d.plan = Required(ParsePlan(f.value().get_string()), "plan");
+        else if (k == "max_expiry_days") d.max_expiry_days = f.value().get_int64();
       }
       out = std::move(d);
       return;
@@ -215,7 +219,7 @@ Result<Event> DecodeBody(std::string_view body, const Digest& hash) {
   try {
     auto doc = parser.iterate(padded.data(), body.size(), padded.capacity());
     std::optional<EventType> type;
-    bool have_seq = false, have_prev = false, have_ts = false;
+    bool have_seq = false, have_prev = false, have_ts = false, have_data = false;
     for (auto f : doc.get_object()) {
       std::string_view k = f.unescaped_key();
       if (k == "seq") {
@@ -237,13 +241,20 @@ Result<Event> DecodeBody(std::string_view body, const Digest& hash) {
         // "type" precedes "data" in the canonical encoding.
         if (!type) throw Malformed{"data before type"};
         DecodeData(*type, f.value().get_object(), e.data);
+        have_data = true;
       } else if (k == "prev_hash") {
         e.prev_hash = Required(DigestFromHex(f.value().get_string()), "prev_hash");
         have_prev = true;
       }
     }
     if (!type || !have_seq || !have_prev || !have_ts) throw Malformed{"missing field"};
-    if (static_cast<EventType>(e.data.index()) != *type) throw Malformed{"missing data"};
+    // A default-constructed EventData is a WorkspaceCreated, so the index alone cannot tell a
+    // workspace.created without data from one with it.
+    if (!have_data || static_cast<EventType>(e.data.index()) != *type) throw Malformed{"missing data"};
+    // On Demand stops at the end of the object; anything after it is not one JSON document.
+    if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS) {
+      throw Malformed{"trailing content"};
+    }
   } catch (const simdjson::simdjson_error& err) {
     return Status::Invalid(std::string("malformed event: ") + err.what());
   } catch (const Malformed& m) {

@@ -41,7 +41,8 @@ struct WorkspaceCreated {
   int64_t max_expiry_days = 365;
 };
 struct WorkspaceUpdated {
-  Plan plan = Plan::kFree;
+  Plan plan = Plan::kFree;      // the plan after the update
+  int64_t max_expiry_days = 0;  // the new maximum key lifetime; 0 when unchanged
 };
 struct KeyCreated {
   KeyKind kind = KeyKind::kApi;

@@ -29,28 +29,36 @@ Result<std::optional<Plan>> PlanField(const JsonInput& input) {
 void CreateWorkspace(const ExchangePtr& ex, Ledger& ledger) {
   auto p = AuthenticateAdmin(ex, ledger);
   if (!p) return;
-  auto input = JsonInput::Parse(ex->body(), {"id", "name", "plan"});
+  auto input = JsonInput::Parse(ex->body(), {"id", "name", "plan", "max_expiry_days"});
   if (!input.ok()) return ex->Fail(input.status());
   std::optional<std::string> id, name;
-  if (Status s = input->String("id", id); !s.ok()) return ex->Fail(s);
-  if (Status s = input->String("name", name); !s.ok()) return ex->Fail(s);
+  WorkspaceInput in;
+  for (Status s : {input->String("id", id), input->String("name", name),
+                   input->Int("max_expiry_days", in.max_expiry_days)}) {
+    if (!s.ok()) return ex->Fail(s);
+  }
   auto plan = PlanField(*input);
   if (!plan.ok()) return ex->Fail(plan.status());
   if (!id) return ex->Fail(Status::Invalid("id is required.", "id"));
-  ledger.CreateWorkspace(*p, {*id, name.value_or(""), *plan},
+  in.id = *id;
+  in.name = name.value_or("");
+  in.plan = *plan;
+  ledger.CreateWorkspace(*p, std::move(in),
                          [ex](Result<WorkspaceState> r) { ReplyWith(ex, r, 201, WorkspaceJson); });
 }
 
 void UpdateWorkspace(const ExchangePtr& ex, Ledger& ledger) {
   auto p = AuthenticateAdmin(ex, ledger);
   if (!p) return;
-  auto input = JsonInput::Parse(ex->body(), {"plan"});
+  auto input = JsonInput::Parse(ex->body(), {"plan", "max_expiry_days"});
   if (!input.ok()) return ex->Fail(input.status());
+  WorkspaceUpdate update;
+  if (Status s = input->Int("max_expiry_days", update.max_expiry_days); !s.ok()) return ex->Fail(s);
   auto plan = PlanField(*input);
   if (!plan.ok()) return ex->Fail(plan.status());
-  if (!*plan) return ex->Fail(Status::Invalid("plan is required.", "plan"));
-  ledger.UpdateWorkspacePlan(*p, ex->param(0), **plan,
-                             [ex](Result<WorkspaceState> r) { ReplyWith(ex, r, 200, WorkspaceJson); });
+  update.plan = *plan;
+  ledger.UpdateWorkspace(*p, ex->param(0), update,
+                         [ex](Result<WorkspaceState> r) { ReplyWith(ex, r, 200, WorkspaceJson); });
 }
 
 void GetWorkspace(const ExchangePtr& ex, Ledger& ledger) {
@@ -70,6 +78,17 @@ void CreateAdminKey(const ExchangePtr& ex, Ledger& ledger) {
   if (!name) return ex->Fail(Status::Invalid("name is required.", "name"));
   ledger.CreateAdminKey(*p, ex->param(0), *name, role.value_or("admin"),
                         [ex](Result<CreatedKey> r) { ReplyWith(ex, r, 201, CreatedKeyJson); });
+}
+
+void RevokeAdminKey(const ExchangePtr& ex, Ledger& ledger) {
+  auto p = AuthenticateAdmin(ex, ledger);
+  if (!p) return;
+  auto input = JsonInput::Parse(ex->body(), {"reason"}, true);
+  if (!input.ok()) return ex->Fail(input.status());
+  std::optional<std::string> reason;
+  if (Status s = input->String("reason", reason); !s.ok()) return ex->Fail(s);
+  ledger.RevokeAdminKey(*p, ex->param(0), ex->param(1), reason.value_or(""),
+                        [ex](Result<KeyState> r) { ReplyWith(ex, r, 200, KeyJson); });
 }
 
 }  // namespace
@@ -94,6 +113,8 @@ void AddWorkspaceRoutes(Router& router, Ledger& ledger) {
   router.Add(bh::verb::patch, "/admin/v1/workspaces/{ws}", Bind(ledger, UpdateWorkspace));
   router.Add(bh::verb::get, "/admin/v1/workspaces/{ws}", Bind(ledger, GetWorkspace));
   router.Add(bh::verb::post, "/admin/v1/workspaces/{ws}/admin-keys", Bind(ledger, CreateAdminKey));
+  router.Add(bh::verb::post, "/admin/v1/workspaces/{ws}/admin-keys/{id}/revoke",
+             Bind(ledger, RevokeAdminKey));
 }
 
 }  // namespace keyledger::http

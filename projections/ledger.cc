@@ -31,6 +31,10 @@ Ledger::Ledger(EventStore& store, const Clock& clock, LedgerOptions options)
 Ledger::~Ledger() { Close(); }
 
 Status Ledger::Open() {
+  if (!options_.bootstrap_token.empty() &&
+      CheckToken(options_.bootstrap_token) != std::optional<std::string_view>(kOperatorTokenPrefix)) {
+    return Status::Invalid("The bootstrap token is not a well-formed klo_ token.");
+  }
   Status recovered = Recover();
   if (!recovered.ok()) return recovered;
   appender_ = std::make_unique<Appender>(store_, static_cast<EventSink&>(*this), clock_);
@@ -40,7 +44,9 @@ Status Ledger::Open() {
     return Status::Internal("projections and log disagree after recovery");
   }
   checkpoint_seq_ = state_.applied_seq();
-  if (appender_->head_seq() == 0) Bootstrap();
+  if (appender_->head_seq() == 0) {
+    if (Status s = Bootstrap(); !s.ok()) return s;
+  }
   if (options_.start_sweeper) {
     sweeper_ = std::make_unique<ExpirySweeper>(*this);
     sweeper_->Start();
@@ -64,7 +70,7 @@ Status Ledger::Recover() {
   return Status::Ok();
 }
 
-void Ledger::Bootstrap() {
+Status Ledger::Bootstrap() {
   std::string token = options_.bootstrap_token;
   const bool generated = token.empty();
   if (generated) token = GenerateToken(kOperatorTokenPrefix);
@@ -83,11 +89,9 @@ void Ledger::Bootstrap() {
   request.done = [&](const Status& s, uint64_t, uint64_t) { installed.set_value(s); };
   appender_->Submit(std::move(request));
   Status s = installed.get_future().get();
-  if (!s.ok()) {
-    log::Error("installing the operator key failed: " + s.message());
-    return;
-  }
+  if (!s.ok()) return Status(s.code(), "installing the operator key failed: " + s.message());
   if (generated && options_.on_operator_token) options_.on_operator_token(token);
+  return Status::Ok();
 }
 
 void Ledger::Close() {
@@ -154,7 +158,7 @@ Result<Principal> Ledger::Authenticate(std::string_view token, std::string_view 
   return p;
 }
 
-KeyState Ledger::ViewKey(const KeyState& key) const {
+KeyState Ledger::ViewKey(const KeyState& key, TimeMs at) const {
   KeyState view;
   view.id = key.id;
   view.kind = key.kind;
@@ -167,7 +171,7 @@ KeyState Ledger::ViewKey(const KeyState& key) const {
   view.preset = key.preset;
   view.abilities = key.abilities;
   view.metadata = key.metadata;
-  view.status = key.EffectiveStatus(clock_.Now());
+  view.status = key.EffectiveStatus(at != 0 ? at : clock_.Now());
   view.created_at = key.created_at;
   view.created_by = key.created_by;
   view.expires_at = key.expires_at;

@@ -46,6 +46,12 @@ struct WorkspaceInput {
   std::string id;
   std::string name;
   std::optional<Plan> plan;
+  std::optional<int64_t> max_expiry_days;  // longest key lifetime allowed; default 365
+};
+
+struct WorkspaceUpdate {
+  std::optional<Plan> plan;
+  std::optional<int64_t> max_expiry_days;
 };
 
 struct CreateKeyInput {
@@ -151,7 +157,8 @@ class Ledger : private EventSink {
   Result<Principal> Authenticate(std::string_view token, std::string_view actor) const;
 
   void CreateWorkspace(const Principal& p, WorkspaceInput input, Callback<WorkspaceState> done);
-  void UpdateWorkspacePlan(const Principal& p, std::string ws, Plan plan, Callback<WorkspaceState> done);
+  void UpdateWorkspace(const Principal& p, std::string ws, WorkspaceUpdate update,
+                       Callback<WorkspaceState> done);
   void CreateAdminKey(const Principal& p, std::string ws, std::string name, std::string role,
                       Callback<CreatedKey> done);
   void CreateApiKey(const Principal& p, std::string ws, CreateKeyInput input, Callback<CreatedKey> done);
@@ -159,6 +166,9 @@ class Ledger : private EventSink {
                  Callback<CreatedKey> done);
   void RevokeKey(const Principal& p, std::string ws, std::string key_id, std::string reason,
                  Callback<KeyState> done);
+  // Operator only: ends an admin or auditor key of `ws` at once.
+  void RevokeAdminKey(const Principal& p, std::string ws, std::string key_id, std::string reason,
+                      Callback<KeyState> done);
   // Never fails for a well-formed request: unknown tokens are kNotFound and append nothing; every
   // decision on a known API key appends a key.used event first. Fails only when the log cannot
   // be written.
@@ -181,16 +191,24 @@ class Ledger : private EventSink {
   uint64_t head_seq() const { return appender_ ? appender_->head_seq() : 0; }
   Digest Fingerprint() const;
   const Clock& clock() const { return clock_; }
-  // The state as it is now, as (view = a copy) for tools.
-  KeyState ViewKey(const KeyState& key) const;
+  static WorkspaceState WorkspaceView(const WorkspaceState& ws) {
+    WorkspaceState view = ws;
+    view.key_ids.clear();
+    return view;
+  }
+  // A copy for callers, without the digest, idempotency data or usage buckets, with the status
+  // as it is at `at` (now by default).
+  KeyState ViewKey(const KeyState& key, TimeMs at = 0) const;
 
  private:
   void Apply(const Event& event, std::string_view body, BatchRows& rows) override;
   void AfterBatch(uint64_t head_seq) override;
   Status Recover();
   Status WriteCheckpoint();
-  void Bootstrap();
+  Status Bootstrap();
   Result<const KeyState*> FindApiKey(std::string_view ws, std::string_view key_id) const;
+  void Revoke(const Principal& p, Action action, KeyKind kind, std::string ws, std::string key_id,
+              std::string reason, Callback<KeyState> done);
   // On the appender thread only: the events a new key's creation consists of.
   Result<std::vector<PendingEvent>> PrepareCreate(const Principal& p, const std::string& ws,
                                                   const CreateKeyInput& in, TimeMs now,

@@ -55,6 +55,7 @@ void Ledger::CreateWorkspace(const Principal& p, WorkspaceInput in, Callback<Wor
   }
   if (in.name.empty()) in.name = in.id;
   if (Status s = CheckText(in.name, "name", 1, 200); !s.ok()) return done(s);
+  if (Status s = CheckMaxExpiryDays(in.max_expiry_days); !s.ok()) return done(s);
   const std::string id = in.id;
   Submit<WorkspaceState>(
       *appender_, Durability::kSync,
@@ -62,21 +63,31 @@ void Ledger::CreateWorkspace(const Principal& p, WorkspaceInput in, Callback<Wor
         if (state_.FindWorkspace(in.id)) {
           return Status::Conflict("A workspace with this id already exists.");
         }
-        return One({in.id, "", p.actor, WorkspaceCreated{in.name, in.plan.value_or(Plan::kFree), 365}});
+        return One({in.id, "", p.actor,
+                    WorkspaceCreated{in.name, in.plan.value_or(Plan::kFree),
+                                     in.max_expiry_days.value_or(kDefaultMaxExpiryDays)}});
       },
-      [this, id]() -> Result<WorkspaceState> { return *state_.FindWorkspace(id); }, std::move(done));
+      [this, id]() -> Result<WorkspaceState> { return WorkspaceView(*state_.FindWorkspace(id)); },
+      std::move(done));
 }
 
-void Ledger::UpdateWorkspacePlan(const Principal& p, std::string ws, Plan plan,
-                                 Callback<WorkspaceState> done) {
+void Ledger::UpdateWorkspace(const Principal& p, std::string ws, WorkspaceUpdate update,
+                             Callback<WorkspaceState> done) {
   if (Status s = Authorize(p, Action::kManageWorkspaces, ""); !s.ok()) return done(s);
+  if (!update.plan && !update.max_expiry_days) {
+    return done(Status::Invalid("Give plan or max_expiry_days to change.", "plan"));
+  }
+  if (Status s = CheckMaxExpiryDays(update.max_expiry_days); !s.ok()) return done(s);
   Submit<WorkspaceState>(
       *appender_, Durability::kSync,
-      [this, p, ws, plan](AppendContext&) -> Result<std::vector<PendingEvent>> {
-        if (!state_.FindWorkspace(ws)) return Status::NotFound("Workspace not found.");
-        return One({ws, "", p.actor, WorkspaceUpdated{plan}});
+      [this, p, ws, update](AppendContext&) -> Result<std::vector<PendingEvent>> {
+        const WorkspaceState* current = state_.FindWorkspace(ws);
+        if (!current) return Status::NotFound("Workspace not found.");
+        return One({ws, "", p.actor,
+                    WorkspaceUpdated{update.plan.value_or(current->plan), update.max_expiry_days.value_or(0)}});
       },
-      [this, ws]() -> Result<WorkspaceState> { return *state_.FindWorkspace(ws); }, std::move(done));
+      [this, ws]() -> Result<WorkspaceState> { return WorkspaceView(*state_.FindWorkspace(ws)); },
+      std::move(done));
 }
 
 void Ledger::CreateAdminKey(const Principal& p, std::string ws, std::string name, std::string role,
@@ -276,14 +287,26 @@ void Ledger::RotateKey(const Principal& p, std::string ws, std::string key_id, R
 
 void Ledger::RevokeKey(const Principal& p, std::string ws, std::string key_id, std::string reason,
                        Callback<KeyState> done) {
-  if (Status s = Authorize(p, Action::kManageKeys, ws); !s.ok()) return done(s);
+  Revoke(p, Action::kManageKeys, KeyKind::kApi, std::move(ws), std::move(key_id), std::move(reason),
+         std::move(done));
+}
+
+void Ledger::RevokeAdminKey(const Principal& p, std::string ws, std::string key_id, std::string reason,
+                            Callback<KeyState> done) {
+  Revoke(p, Action::kManageWorkspaces, KeyKind::kAdmin, std::move(ws), std::move(key_id),
+         std::move(reason), std::move(done));
+}
+
+void Ledger::Revoke(const Principal& p, Action action, KeyKind kind, std::string ws, std::string key_id,
+                    std::string reason, Callback<KeyState> done) {
+  if (Status s = Authorize(p, action, ws); !s.ok()) return done(s);
   if (Status s = CheckText(reason, "reason", 0, kMaxReasonChars); !s.ok()) return done(s);
   Submit<KeyState>(
       *appender_, Durability::kSync,
-      [this, p, ws, key_id, reason](AppendContext& c) -> Result<std::vector<PendingEvent>> {
-        auto key = FindApiKey(ws, key_id);
-        if (!key.ok()) return key.status();
-        if ((*key)->EffectiveStatus(c.now) != KeyStatus::kActive) {
+      [this, p, kind, ws, key_id, reason](AppendContext& c) -> Result<std::vector<PendingEvent>> {
+        const KeyState* key = state_.FindKey(key_id);
+        if (!key || key->kind != kind || key->workspace != ws) return Status::NotFound("Key not found.");
+        if (key->EffectiveStatus(c.now) != KeyStatus::kActive) {
           return Status::Conflict("Only an active key can be revoked.");
         }
         return One({ws, key_id, p.actor, KeyRevoked{reason}});

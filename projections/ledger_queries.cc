@@ -45,9 +45,7 @@ Result<WorkspaceState> Ledger::GetWorkspace(const Principal& p, std::string_view
   std::shared_lock lock(state_mutex_);
   const WorkspaceState* workspace = state_.FindWorkspace(ws);
   if (!workspace) return Status::NotFound("Workspace not found.");
-  WorkspaceState copy = *workspace;
-  copy.key_ids.clear();
-  return copy;
+  return WorkspaceView(*workspace);
 }
 
 Result<KeyState> Ledger::GetKey(const Principal& p, std::string_view ws, std::string_view key_id) const {
@@ -61,6 +59,7 @@ Result<KeyState> Ledger::GetKey(const Principal& p, std::string_view ws, std::st
 Result<KeyPage> Ledger::ListKeys(const Principal& p, std::string_view ws, KeyFilter filter,
                                  size_t limit, std::string_view cursor) const {
   if (Status s = Authorize(p, Action::kReadKeys, ws); !s.ok()) return s;
+  if (limit == 0) return Status::Invalid("limit must be at least 1.", "limit");
   auto start = ParseCursor(cursor);
   if (!start.ok()) return start.status();
   const TimeMs now = clock_.Now();
@@ -111,8 +110,10 @@ Result<EventPage> Ledger::Audit(const Principal& p, std::string_view ws, const E
     std::shared_lock lock(state_mutex_);
     if (auto key = FindApiKey(ws, q.key_id); !key.ok()) return key.status();
   }
+  if (q.limit == 0) return Status::Invalid("limit must be at least 1.", "limit");
   auto cursor = ParseCursor(q.cursor);
   if (!cursor.ok()) return cursor.status();
+  if (*cursor == UINT64_MAX) return EventPage{};  // nothing lies beyond the last possible seq
 
   bool wanted[kEventTypeCount] = {};
   for (size_t t = 0; t < kEventTypeCount; ++t) wanted[t] = q.types.empty();

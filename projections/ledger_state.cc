@@ -52,6 +52,7 @@ void LedgerState::Apply(const Event& e) {
             auto it = workspaces_.find(e.workspace);
             if (it == workspaces_.end()) return;
             it->second.plan = d.plan;
+            if (d.max_expiry_days != 0) it->second.max_expiry_days = d.max_expiry_days;
             it->second.updated_at = e.ts;
           },
           [&](const KeyCreated& d) { ApplyKeyCreated(e, d); },

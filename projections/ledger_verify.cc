@@ -56,21 +56,27 @@ void Ledger::Verify(VerifyInput in, Callback<VerifyResult> done) {
   }
   stats_.verifies_known.fetch_add(1, std::memory_order_relaxed);
 
-  auto outcome = std::make_shared<UseOutcome>(UseOutcome::kValid);
+  struct Decision {
+    UseOutcome outcome = UseOutcome::kValid;
+    TimeMs at = 0;
+  };
+  auto decision = std::make_shared<Decision>();
   AppendRequest request;
   request.durability = options_.use_durability;
   request.prepare = [this, key_id, ability = std::move(in.ability),
-                     ip = std::move(in.source_ip), outcome](AppendContext& c)
+                     ip = std::move(in.source_ip), decision](AppendContext& c)
       -> Result<std::vector<PendingEvent>> {
     const KeyState& key = *state_.FindKey(key_id);  // keys are never removed
-    *outcome = Decide(key, state_.FindWorkspace(key.workspace), ability, c.now);
+    decision->outcome = Decide(key, state_.FindWorkspace(key.workspace), ability, c.now);
+    decision->at = c.now;
     std::vector<PendingEvent> events;
-    events.push_back({key.workspace, key_id, "", KeyUsed{*outcome, ability, ip}});
+    events.push_back({key.workspace, key_id, "", KeyUsed{decision->outcome, ability, ip}});
     return events;
   };
-  request.done = [this, key_id, outcome, done = std::move(done)](const Status& s, uint64_t, uint64_t) {
+  request.done = [this, key_id, decision, done = std::move(done)](const Status& s, uint64_t, uint64_t) {
     if (!s.ok()) return done(s);
-    done(VerifyResult{CodeFor(*outcome), ViewKey(*state_.FindKey(key_id))});
+    // The key as the decision saw it: its status at the instant its use was sequenced.
+    done(VerifyResult{CodeFor(decision->outcome), ViewKey(*state_.FindKey(key_id), decision->at)});
   };
   appender_->Submit(std::move(request));
 }

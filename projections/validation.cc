@@ -1,44 +1,11 @@
 #include "projections/validation.h"
 
+#include "core/utf8.h"
+
 #include <set>
 #include <string>
 
 namespace keyledger {
-namespace {
-
-// Well-formed UTF-8: no stray continuation bytes, truncated or overlong sequences, surrogates or
-// code points above U+10FFFF. CharCount is only meaningful for such text, and the log would store
-// anything else as U+FFFD (core/json_writer.h).
-bool IsValidUtf8(std::string_view s) {
-  const auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  const auto cont = [&](size_t k) { return k < s.size() && (b(k) & 0xC0) == 0x80; };
-  for (size_t i = 0; i < s.size();) {
-    const unsigned char c = b(i);
-    size_t len = 0;
-    if (c < 0x80) {
-      len = 1;
-    } else if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      if (c == 0xE0 && cont(i + 1) && b(i + 1) < 0xA0) return false;   // overlong
-      if (c == 0xED && cont(i + 1) && b(i + 1) >= 0xA0) return false;  // surrogate
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      if (c == 0xF0 && cont(i + 1) && b(i + 1) < 0x90) return false;   // overlong
-      if (c == 0xF4 && cont(i + 1) && b(i + 1) >= 0x90) return false;  // above U+10FFFF
-    } else {
-      return false;
-    }
-    for (size_t k = 1; k < len; ++k) {
-      if (!cont(i + k)) return false;
-    }
-    i += len;
-  }
-  return true;
-}
-
-}  // namespace
 
 size_t CharCount(std::string_view s) {
   size_t n = 0;
@@ -94,6 +61,13 @@ Status CheckMetadata(const Metadata& metadata) {
                              "metadata");
     }
     if (!seen.insert(k).second) return Status::Invalid("Metadata keys must be unique.", "metadata");
+  }
+  return Status::Ok();
+}
+
+Status CheckMaxExpiryDays(std::optional<int64_t> days) {
+  if (days && (*days < 1 || *days > kMaxMaxExpiryDays)) {
+    return Status::Invalid("max_expiry_days must be 1 to 3650.", "max_expiry_days");
   }
   return Status::Ok();
 }

@@ -53,8 +53,8 @@ void PrintOperatorToken(const std::string& token, const std::string& base_url) {
   std::cerr << "\n"
             << "==> Created the operator key. Its token is shown only this once; store it now:\n\n"
             << "      " << token << "\n\n"
-            << "    Quick start:\n"
-            << "      export KL_OPERATOR=" << token << "\n"
+            << "    Quick start (paste the token where it says <token>):\n"
+            << "      export KL_OPERATOR=<token>\n"
             << "      curl -s -X POST " << base_url << "/admin/v1/workspaces \\\n"
             << "        -H \"Authorization: Bearer $KL_OPERATOR\" -H 'Content-Type: application/json' \\\n"
             << "        -d '{\"id\":\"acme\",\"name\":\"Acme Inc\",\"plan\":\"pro\"}'\n"
@@ -93,7 +93,7 @@ int Serve(const ServeFlags& flags) {
     options.bootstrap_token = bootstrap;
   }
   const std::string scheme = flags.tls_cert.empty() ? "http" : "https";
-  std::string base_url = scheme + "://" + flags.listen;
+  std::string base_url;  // known once the server is bound, before the ledger opens
   options.on_operator_token = [&](const std::string& token) { PrintOperatorToken(token, base_url); };
   options.use_durability = flags.fsync_uses ? Durability::kSync : Durability::kWal;
   Ledger ledger(**store, clock, options);
@@ -115,6 +115,9 @@ int Serve(const ServeFlags& flags) {
     return 1;
   }
   server.Start();
+  const std::string host = bound.address().is_v6() ? "[" + bound.address().to_string() + "]"
+                                                    : bound.address().to_string();
+  base_url = scheme + "://" + host + ":" + std::to_string(bound.port());
   std::vector<std::thread> workers;
   for (unsigned i = 1; i < threads; ++i) workers.emplace_back([&io] { io.run(); });
   auto join_workers = [&] {
@@ -128,9 +131,7 @@ int Serve(const ServeFlags& flags) {
     join_workers();
     return 1;
   }
-  const std::string host = bound.address().is_v6() ? "[" + bound.address().to_string() + "]"
-                                                    : bound.address().to_string();
-  log::Info("listening on " + scheme + "://" + host + ":" + std::to_string(bound.port()) +
+  log::Info("listening on " + base_url +
             " with " + std::to_string(threads) + " threads, data in " + flags.data_dir);
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);

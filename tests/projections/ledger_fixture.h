@@ -269,7 +269,7 @@ class LedgerEnv {
   }
   Result<WorkspaceState> UpdatePlan(const Principal& p, std::string ws, Plan plan) {
     return Await<WorkspaceState>(
-        [&](Callback<WorkspaceState> cb) { ledger->UpdateWorkspacePlan(p, std::move(ws), plan, std::move(cb)); });
+        [&](Callback<WorkspaceState> cb) { ledger->UpdateWorkspace(p, std::move(ws), WorkspaceUpdate{plan, std::nullopt}, std::move(cb)); });
   }
   Result<CreatedKey> CreateAdminKey(const Principal& p, std::string ws, std::string name, std::string role) {
     return Await<CreatedKey>([&](Callback<CreatedKey> cb) {

@@ -1,0 +1,135 @@
+// The remaining read endpoints of API.md: point-in-time key lists (as_of), the review, the signed
+// checkpoint, and the service endpoints.
+
+#include <boost/test/unit_test.hpp>
+#include <set>
+#include <thread>
+
+#include "core/time_format.h"
+#include "tests/support/ledger_api.h"
+
+namespace keyledger::testing {
+namespace {
+
+// Waits (bounded) until the wall clock is past `t`, so that the next event is strictly later.
+void WaitPast(const std::string& t) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (Rfc3339FromNow(0) <= t && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+}
+
+std::set<std::string> Ids(const json::array& keys) {
+  std::set<std::string> ids;
+  for (const json::value& k : keys) ids.emplace(k.as_object().at("id").as_string());
+  return ids;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(ledger_reads)
+
+// Issue 3 (compliance) builds this; enabled when it lands.
+BOOST_AUTO_TEST_CASE(list_keys_as_of_answers_from_the_past, *boost::unit_test::disabled()) {
+  LedgerApi api;
+  api.CreateWorkspace("acme", "pro");
+  IssuedKey admin = api.CreateAdminKey("acme");
+  const std::string before_any = Rfc3339FromNow(0);
+  WaitPast(before_any);
+  IssuedKey key = api.CreateApiKey("acme", admin.token);
+  const std::string created_at(key.key.at("created_at").as_string());
+  WaitPast(created_at);
+  HttpResponse revoked = api.client().Post(KeyPath("acme", key.id) + "/revoke", "{}", admin.token);
+  BOOST_TEST_REQUIRE(revoked.status == 200u, revoked.body);
+
+  // Now: not active.
+  HttpResponse now = api.client().Get(KeysPath("acme"), admin.token);
+  BOOST_TEST_REQUIRE(now.status == 200u, now.body);
+  BOOST_TEST(Ids(ParseObject(now.body).at("keys").as_array()).count(key.id) == 0u);
+
+  // As of its creation: active.
+  HttpResponse then = api.client().Get(KeysPath("acme") + "?status=active&as_of=" + created_at, admin.token);
+  BOOST_TEST_REQUIRE(then.status == 200u,
+                     "GET keys?as_of=" << created_at << ": " << then.status << " " << then.body);
+  json::object page = ParseObject(then.body);
+  const json::array& keys = page.at("keys").as_array();
+  BOOST_TEST_REQUIRE(keys.size() == 1u, then.body);
+  BOOST_TEST(keys[0].as_object().at("id").as_string() == key.id);
+  BOOST_TEST(keys[0].as_object().at("status").as_string() == "active");
+  BOOST_TEST(page.at("next_cursor").is_null());
+
+  // As of before it existed: nothing.
+  HttpResponse earlier = api.client().Get(KeysPath("acme") + "?status=all&as_of=" + before_any, admin.token);
+  BOOST_TEST_REQUIRE(earlier.status == 200u, earlier.body);
+  BOOST_TEST(ParseObject(earlier.body).at("keys").as_array().empty(), earlier.body);
+}
+
+// Issue 3 (compliance) builds this; enabled when it lands.
+BOOST_AUTO_TEST_CASE(review_reports_findings_on_active_keys, *boost::unit_test::disabled()) {
+  LedgerApi api;
+  api.CreateWorkspace("acme", "pro");
+  IssuedKey admin = api.CreateAdminKey("acme");
+  IssuedKey auditor = api.CreateAdminKey("acme", "auditor");
+  IssuedKey vague = api.CreateApiKey("acme", admin.token, R"({"name":"test","preset":"full_access"})");
+  IssuedKey tidy = api.CreateApiKey(
+      "acme", admin.token, R"({"name":"invoice exporter","abilities":["invoices:read"],"owner":"finance"})");
+  api.Verify(tidy.token, "invoices:read");
+
+  for (const std::string* reader : {&admin.token, &auditor.token}) {
+    HttpResponse r = api.client().Get("/admin/v1/workspaces/acme/review", *reader);
+    BOOST_TEST_REQUIRE(r.status == 200u, "GET review: " << r.status << " " << r.body);
+    json::object o = ParseObject(r.body);
+    BOOST_TEST(o.at("generated_at").is_string());
+    std::set<std::pair<std::string, std::string>> findings;
+    for (const json::value& f : o.at("findings").as_array()) {
+      findings.emplace(f.as_object().at("key_id").as_string(), f.as_object().at("rule").as_string());
+      BOOST_TEST(f.as_object().contains("detail"));
+    }
+    for (const char* rule : {"vague_name", "no_owner", "full_access", "never_used"}) {
+      BOOST_TEST(findings.count({vague.id, rule}) == 1u, "rule " << rule << " for the vague key: " << r.body);
+    }
+    for (const char* rule : {"vague_name", "no_owner", "full_access", "never_used"}) {
+      BOOST_TEST(findings.count({tidy.id, rule}) == 0u, "rule " << rule << " for the tidy key: " << r.body);
+    }
+  }
+  api.CreateWorkspace("beta", "pro");
+  IssuedKey beta_admin = api.CreateAdminKey("beta");
+  ExpectJsonBody(api.client().Get("/admin/v1/workspaces/acme/review", beta_admin.token), 403, kForbiddenBody);
+}
+
+// Issue 3 (compliance) builds this; enabled when it lands.
+BOOST_AUTO_TEST_CASE(checkpoint_signs_a_chain_head, *boost::unit_test::disabled()) {
+  LedgerApi api;
+  api.CreateWorkspace("acme", "pro");
+  IssuedKey admin = api.CreateAdminKey("acme");
+  api.Restart();  // a clean stop writes a checkpoint
+  HttpResponse r = api.client().Get("/admin/v1/checkpoint", api.operator_token());
+  BOOST_TEST_REQUIRE(r.status == 200u, "GET /admin/v1/checkpoint: " << r.status << " " << r.body);
+  json::object cp = ParseObject(r.body);
+  for (const char* field : {"seq", "hash", "ts", "signature", "public_key"}) {
+    BOOST_TEST(cp.contains(field), field << " in " << r.body);
+  }
+  const std::vector<json::object> events = api.AllEvents();
+  const int64_t seq = cp.at("seq").to_number<int64_t>();
+  BOOST_TEST_REQUIRE((seq >= 1 && seq <= static_cast<int64_t>(events.size())), r.body);
+  BOOST_TEST(cp.at("hash").as_string() == events[static_cast<size_t>(seq - 1)].at("hash").as_string());
+  BOOST_TEST(!cp.at("signature").as_string().empty());
+  BOOST_TEST(!cp.at("public_key").as_string().empty());
+  ExpectJsonBody(api.client().Get("/admin/v1/checkpoint", admin.token), 403, kForbiddenBody);
+}
+
+BOOST_AUTO_TEST_CASE(service_endpoints) {
+  LedgerApi api;
+  HttpResponse health = api.client().Get("/healthz");
+  BOOST_TEST(health.status == 200u);
+  HttpResponse ready = api.client().Get("/readyz");
+  BOOST_TEST(ready.status == 200u, ready.body);
+  HttpResponse metrics = api.client().Get("/metrics");
+  BOOST_TEST(metrics.status == 200u);
+  BOOST_TEST(metrics.Header("Content-Type").value_or("").rfind("text/plain", 0) == 0u);
+  BOOST_TEST(metrics.body.find("# TYPE ") != std::string::npos, metrics.body);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace keyledger::testing

@@ -1,0 +1,84 @@
+// POST /v1/keys/verify: always 200 for a well-formed request, the right CODE for each case, 400
+// only for a malformed body; unknown tokens append nothing to the log.
+
+#include <boost/test/unit_test.hpp>
+
+#include "tests/support/ledger_api.h"
+
+namespace keyledger::testing {
+namespace {
+
+std::string Code(const json::object& o) { return std::string(o.at("code").as_string()); }
+
+void ExpectNotFound(const json::object& o) {
+  BOOST_TEST(!o.at("valid").as_bool());
+  BOOST_TEST(Code(o) == "NOT_FOUND");
+  BOOST_TEST(o.at("key").is_null());
+  BOOST_TEST(o.at("workspace").is_null());
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(verify)
+
+BOOST_AUTO_TEST_CASE(codes_for_every_kind_of_token) {
+  LedgerApi api;
+  api.CreateWorkspace("acme", "pro");
+  IssuedKey admin = api.CreateAdminKey("acme");
+  IssuedKey reader = api.CreateApiKey("acme", admin.token, R"({"name":"reporting","preset":"read_only"})");
+  const size_t events_before = api.AllEvents().size();
+
+  // Unknown and malformed tokens: NOT_FOUND, and nothing is appended.
+  ExpectNotFound(api.Verify(RandomToken("kl")));
+  ExpectNotFound(api.Verify("garbage"));
+  ExpectNotFound(api.Verify(""));
+  std::string bad_checksum = reader.token;
+  bad_checksum.back() = bad_checksum.back() == 'A' ? 'B' : 'A';
+  ExpectNotFound(api.Verify(bad_checksum));
+  std::string bad_random = reader.token;
+  bad_random[5] = bad_random[5] == 'A' ? 'B' : 'A';
+  ExpectNotFound(api.Verify(bad_random));
+  // Admin and operator keys are never valid here.
+  ExpectNotFound(api.Verify(admin.token));
+  ExpectNotFound(api.Verify(api.operator_token()));
+  BOOST_TEST(api.AllEvents().size() == events_before, "unknown tokens must append nothing");
+
+  // read_only: *:read allows any read; write is not implied.
+  json::object read = api.Verify(reader.token, "invoices:read");
+  BOOST_TEST(read.at("valid").as_bool());
+  BOOST_TEST(Code(read) == "VALID");
+  json::object write = api.Verify(reader.token, "invoices:write");
+  BOOST_TEST(!write.at("valid").as_bool());
+  BOOST_TEST(Code(write) == "FORBIDDEN");
+  BOOST_TEST(write.at("key").as_object().at("id").as_string() == reader.id);
+  BOOST_TEST(write.at("workspace").as_string() == "acme");
+  BOOST_TEST(api.AllEvents().size() == events_before + 2, "each decision on a known key is one key.used");
+}
+
+BOOST_AUTO_TEST_CASE(malformed_bodies_are_400) {
+  LedgerApi api;
+  HttpClient& c = api.client();
+  ExpectError(c.Post("/v1/keys/verify", R"({"ability":"invoices:read"})"), 400, "invalid_request", "token");
+  ExpectError(c.Post("/v1/keys/verify", R"({"token":42})"), 400, "invalid_request", "token");
+  ExpectError(c.Post("/v1/keys/verify", R"({"token":"kl_x","ability":"invoices"})"), 400, "invalid_request",
+              "ability");
+  ExpectError(c.Post("/v1/keys/verify", R"({"token":"kl_x","extra":1})"), 400, "invalid_request", "extra");
+  ExpectError(c.Post("/v1/keys/verify", R"({"token":)"), 400, "invalid_request");
+  ExpectError(c.Post("/v1/keys/verify", R"(["token"])"), 400, "invalid_request");
+  ExpectError(c.Request(boost::beast::http::verb::post, "/v1/keys/verify"), 400, "invalid_request");
+}
+
+BOOST_AUTO_TEST_CASE(credentials_of_other_kinds_are_refused_on_me_and_authz) {
+  LedgerApi api;
+  api.CreateWorkspace("acme", "pro");
+  IssuedKey admin = api.CreateAdminKey("acme");
+  HttpClient& c = api.client();
+  ExpectJsonBody(c.Get("/public/v1/me", admin.token), 401, kUnauthorizedBody);
+  ExpectJsonBody(c.Get("/public/v1/me", api.operator_token()), 401, kUnauthorizedBody);
+  ExpectJsonBody(c.Get("/v1/authz", admin.token), 401, kUnauthorizedBody);
+  ExpectJsonBody(c.Get("/v1/authz", api.operator_token()), 401, kUnauthorizedBody);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace keyledger::testing
