@@ -8,15 +8,15 @@ Connection::Connection(boost::asio::any_io_executor executor, bool admitted)
     : executor_(std::move(executor)), admitted_(admitted) {}
 
 void Connection::RequestStop() {
+  stopping_.store(true, std::memory_order_release);
   boost::asio::post(executor_, [self = shared_from_this()] {
-    self->stopping_ = true;
     if (self->idle_) self->CloseSocket();
   });
 }
 
 void Connection::ForceClose() {
+  stopping_.store(true, std::memory_order_release);
   boost::asio::post(executor_, [self = shared_from_this()] {
-    self->stopping_ = true;
     self->closed_ = true;
     self->CloseSocket();
     if (self->pending_) self->pending_->Abandon();

@@ -4,6 +4,7 @@
 // ask it to stop (RequestStop, ForceClose), and does so by posting onto the session's strand, so
 // the socket is never touched off that strand.
 
+#include <atomic>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <memory>
@@ -40,7 +41,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // The response the session is about to wait for, so ForceClose can wake it (abandoned at once
   // if ForceClose already happened).
   void SetPending(std::shared_ptr<ResponseSlot> slot);
-  [[nodiscard]] bool stopping() const { return stopping_; }
+  // Set by RequestStop/ForceClose before they return (not only once their posted work runs), so
+  // that every response finalized after HttpServer::Stop() returned says "Connection: close".
+  [[nodiscard]] bool stopping() const { return stopping_.load(std::memory_order_acquire); }
 
  private:
   void CloseSocket();
@@ -53,8 +56,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   boost::asio::ip::tcp::socket* socket_ = nullptr;
   std::shared_ptr<ResponseSlot> pending_;
   bool idle_ = false;
-  bool stopping_ = false;
   bool closed_ = false;
+
+  std::atomic<bool> stopping_{false};  // any thread
 };
 
 }  // namespace keyledger::http

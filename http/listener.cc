@@ -39,8 +39,8 @@ bool IsPeerSideFailure(const error_code& ec) {
 
 [[noreturn]] void ThrowListenError(const error_code& ec, const char* step,
                                    const tcp::endpoint& endpoint) {
-  throw std::system_error(std::error_code(ec),
-                          std::string("cannot ") + step + " HTTP listener on " + ToString(endpoint));
+  throw std::system_error(std::error_code(ec), std::string("cannot ") + step +
+                                                   " HTTP listener on " + ToString(endpoint));
 }
 
 }  // namespace
@@ -102,7 +102,10 @@ asio::awaitable<void> Listener::AcceptLoop() {
       }
       // EMFILE, ENFILE, ENOBUFS, ENOMEM and anything unexpected: retrying at once would spin on
       // the same error (and flood the log), so give the process a moment to recover.
-      log::Warn("http: accept failed, retrying shortly: " + ec.message());
+      if (const std::uint64_t count = failure_log_.Tick()) {
+        log::Warn("http: accept failed (" + std::to_string(count) +
+                  " time(s) since the last report), retrying shortly: " + ec.message());
+      }
       back_off = true;
     } catch (const std::exception& e) {
       accept_failures_.fetch_add(1, std::memory_order_relaxed);

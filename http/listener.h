@@ -3,14 +3,16 @@
 // accept loop survives every error: it logs, backs off briefly when the process is out of file
 // descriptors or memory, and ends only when Close() is called.
 
+#include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/strand.hpp>
-#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
+
+#include "http/log_throttle.h"
 
 namespace keyledger::http {
 
@@ -53,6 +55,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
   boost::asio::ip::tcp::endpoint local_endpoint_;
   const AcceptHandler on_accept_;
   std::atomic<std::uint64_t> accept_failures_{0};
+  LogThrottle failure_log_{std::chrono::seconds(1)};
 };
 
 }  // namespace keyledger::http

@@ -14,8 +14,8 @@ std::uint64_t NextRandom() {
   thread_local std::uint64_t state = [] {
     std::random_device device;
     const std::uint64_t seed = (static_cast<std::uint64_t>(device()) << 32) ^ device();
-    const auto now = static_cast<std::uint64_t>(
-        std::chrono::steady_clock::now().time_since_epoch().count());
+    const auto now =
+        static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
     return seed ^ now ^ std::hash<std::thread::id>{}(std::this_thread::get_id());
   }();
   std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);

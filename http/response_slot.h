@@ -85,9 +85,9 @@ class ResponseSlot {
   };
 
   mutable std::mutex mutex_;
-  bool completed_ = false;                 // guarded by mutex_
-  std::optional<Response> response_;       // guarded by mutex_; set while nobody waits
-  std::unique_ptr<Waiter> waiter_;         // guarded by mutex_
+  bool completed_ = false;            // guarded by mutex_
+  std::optional<Response> response_;  // guarded by mutex_; set while nobody waits
+  std::unique_ptr<Waiter> waiter_;    // guarded by mutex_
 };
 
 // A Responder for `slot`. If every copy of it is destroyed without being called, the slot is

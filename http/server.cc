@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "http/connection_registry.h"
 #include "http/listener.h"
+#include "http/log_throttle.h"
 #include "http/session.h"
 #include "http/tls_context.h"
 
@@ -34,10 +35,19 @@ class HttpServer::State : public std::enable_shared_from_this<HttpServer::State>
   void OnAccept(tcp::socket socket) {
     std::shared_ptr<Connection> connection = registry().Add(socket.get_executor());
     if (!connection->admitted()) {
-      log::Warn("http: connection limit of " + std::to_string(env_->options.max_connections) +
-                " reached; answering 503");
+      if (const std::uint64_t count = limit_log_.Tick()) {
+        log::Warn("http: connection limit of " + std::to_string(env_->options.max_connections) +
+                  " reached; answered 503 to " + std::to_string(count) +
+                  " connection(s) since the last report");
+      }
     }
-    SpawnSession(std::move(socket), std::move(connection), env_);
+    try {
+      SpawnSession(std::move(socket), connection, env_);
+    } catch (...) {
+      // No session will ever unregister it, and a drain would wait for it forever.
+      registry().Remove(*connection);
+      throw;
+    }
   }
 
   void ListenerStarted() {
@@ -51,6 +61,11 @@ class HttpServer::State : public std::enable_shared_from_this<HttpServer::State>
       --running_listeners_;
     }
     MaybeFinish();
+  }
+
+  bool stopping() const {
+    std::lock_guard lock(mutex_);
+    return stopping_;
   }
 
   // Returns true if this call began the shutdown.
@@ -104,11 +119,13 @@ class HttpServer::State : public std::enable_shared_from_this<HttpServer::State>
   asio::strand<asio::io_context::executor_type> timer_strand_;
   asio::steady_timer grace_timer_;  // only touched on timer_strand_
 
-  std::mutex mutex_;
-  int running_listeners_ = 0;                      // guarded by mutex_
-  bool stopping_ = false;                          // guarded by mutex_
-  bool finished_ = false;                          // guarded by mutex_
-  std::vector<std::function<void()>> callbacks_;   // guarded by mutex_
+  LogThrottle limit_log_{std::chrono::seconds(1)};
+
+  mutable std::mutex mutex_;
+  int running_listeners_ = 0;                     // guarded by mutex_
+  bool stopping_ = false;                         // guarded by mutex_
+  bool finished_ = false;                         // guarded by mutex_
+  std::vector<std::function<void()>> callbacks_;  // guarded by mutex_
 };
 
 namespace {
@@ -140,8 +157,7 @@ HttpServer::~HttpServer() {
 
 tcp::endpoint HttpServer::Listen(const tcp::endpoint& endpoint) {
   auto listener = std::make_shared<Listener>(
-      io_context_, endpoint,
-      [state = std::weak_ptr<State>(state_)](tcp::socket socket) {
+      io_context_, endpoint, [state = std::weak_ptr<State>(state_)](tcp::socket socket) {
         if (auto locked = state.lock()) locked->OnAccept(std::move(socket));
       });
   listeners_.push_back(listener);
@@ -149,7 +165,7 @@ tcp::endpoint HttpServer::Listen(const tcp::endpoint& endpoint) {
 }
 
 void HttpServer::Start() {
-  if (started_) return;
+  if (started_ || state_->stopping()) return;
   started_ = true;
   if (listeners_.empty()) log::Warn("http: Start() without any Listen(); nothing to serve");
   for (const auto& listener : listeners_) {

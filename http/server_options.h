@@ -13,7 +13,8 @@ struct ServerOptions {
   std::size_t header_limit = 8 * 1024;
   // Decoded body, in bytes. Larger bodies (declared or chunked) get 413 and the connection closes.
   std::size_t body_limit = 64 * 1024;
-  // From the first byte of a request until it has been read completely; also bounds a TLS handshake.
+  // From the first byte of a request until it has been read completely; also bounds a TLS
+  // handshake.
   std::chrono::milliseconds read_timeout{std::chrono::seconds(10)};
   // How long a connection may sit idle waiting for the first byte of its next request (including
   // the first request of a fresh connection).

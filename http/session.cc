@@ -100,7 +100,11 @@ bool ExpectsContinue(const bhttp::request_header<>& header) {
 
 // The transport's finishing touches on any response: request id, server name, framing that
 // matches the body, and keep-alive only when both sides want it.
-void Finalize(Response& response, unsigned version, bool keep_alive, const std::string& request_id) {
+void Finalize(Response& response, unsigned version, bool keep_alive,
+              const std::string& request_id) {
+  // Read before the version changes: an HTTP/1.1 response built by the handler wants keep-alive
+  // unless it says "Connection: close", whatever version the request had.
+  const bool handler_keep_alive = response.keep_alive();
   response.version(version);
   if (response.find(kRequestIdField) == response.end()) response.set(kRequestIdField, request_id);
   response.set(bhttp::field::server, kServerName);
@@ -113,7 +117,7 @@ void Finalize(Response& response, unsigned version, bool keep_alive, const std::
   } else {
     response.prepare_payload();
   }
-  response.keep_alive(keep_alive && response.keep_alive());
+  response.keep_alive(keep_alive && handler_keep_alive);
 }
 
 template <class Stream>
@@ -146,8 +150,12 @@ class Session {
   beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
 
   asio::awaitable<bool> Handshake() {
+    // No request has started yet, so a graceful stop may cut the handshake short.
+    if (connection_.stopping()) co_return false;
+    connection_.SetIdle(true);
     Lowest().expires_after(env_.options.read_timeout);
     auto [ec] = co_await stream_.async_handshake(asio::ssl::stream_base::server, kNoThrow);
+    connection_.SetIdle(false);
     if (ec) log::Debug("http: TLS handshake failed: " + ec.message());
     co_return !ec;
   }
@@ -168,8 +176,8 @@ class Session {
   asio::awaitable<Next> ServeOneRequest() {
     const auto started = std::chrono::steady_clock::now();
     bhttp::request_parser<bhttp::string_body> parser;
-    parser.header_limit(static_cast<std::uint32_t>(
-        std::min<std::size_t>(env_.options.header_limit, std::numeric_limits<std::uint32_t>::max())));
+    parser.header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(
+        env_.options.header_limit, std::numeric_limits<std::uint32_t>::max())));
     parser.body_limit(env_.options.body_limit);
     // One deadline for the whole request, so a slow sender cannot stretch it phase by phase.
     const auto deadline = started + env_.options.read_timeout;
@@ -178,7 +186,7 @@ class Session {
         co_await bhttp::async_read_header(stream_, buffer_, parser, kNoThrow);
     if (header_ec) co_return co_await RejectUnreadable(header_ec, parser);
 
-    // Before any body byte is read: the body's extent is exactly what is in question.
+    // Before the body is parsed: the body's extent is exactly what is in question.
     const FramingProblem problem = CheckFraming(parser.get());
     if (problem != FramingProblem::kNone) {
       const std::string request_id = RequestIdOf(parser.get());
@@ -205,8 +213,9 @@ class Session {
     if (ec == bhttp::error::body_limit) {
       const std::string message =
           "Request body exceeds " + std::to_string(env_.options.body_limit) + " bytes.";
-      const std::string request_id =
-          parser.is_header_done() ? RequestIdOf(parser.get()) : GenerateRequestId();
+      // A Content-Length over the limit stops the parser inside the header, before it is "done";
+      // the fields read until then are still there, X-Request-Id among them when it came first.
+      const std::string request_id = RequestIdOf(parser.get());
       co_return co_await WriteError(TransportError::kBodyTooLarge, message, request_id);
     }
     if (ec == bhttp::error::header_limit) {

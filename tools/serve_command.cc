@@ -105,15 +105,16 @@ int Serve(const ServeFlags& flags) {
   server_options.tls_key_file = flags.tls_key;
   const unsigned threads = flags.threads ? flags.threads : std::max(1u, std::thread::hardware_concurrency());
   boost::asio::io_context io(static_cast<int>(threads));
-  http::HttpServer server(io, server_options, router);
+  std::unique_ptr<http::HttpServer> server_owner;
   boost::asio::ip::tcp::endpoint bound;
-  try {
-    bound = server.Listen(*endpoint);
+  try {  // a bad certificate or key file, or an address in use
+    server_owner = std::make_unique<http::HttpServer>(io, server_options, router);
+    bound = server_owner->Listen(*endpoint);
   } catch (const std::exception& e) {
     std::cerr << "keyledger serve: " << e.what() << "\n";
-    ledger.Close();
     return 1;
   }
+  http::HttpServer& server = *server_owner;
   server.Start();
   const std::string host = bound.address().is_v6() ? "[" + bound.address().to_string() + "]"
                                                     : bound.address().to_string();
