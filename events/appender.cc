@@ -117,12 +117,18 @@ void Appender::ProcessBatch(std::deque<AppendRequest>& requests) {
     }
     const TimeMs now = std::max(clock_.Now(), last_ts);
     AppendContext context{now, rows};
+    batch.SetSavePoint();
     auto events = c.request.prepare(context);
     if (!events.ok()) {
+      // A refused request appends nothing: drop any rows its prepare put into the batch.
+      rocksdb::Status rolled_back = batch.RollbackToSavePoint();
+      (void)rolled_back;  // fails only without a save point, and one was just set
       c.status = events.status();
       completions.push_back(std::move(c));
       continue;
     }
+    rocksdb::Status popped = batch.PopSavePoint();
+    (void)popped;
     for (PendingEvent& pending : *events) {
       Event e;
       e.seq = ++seq;

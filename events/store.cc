@@ -149,11 +149,15 @@ Status EventStore::ScanImpl(Cf which, std::string_view from, std::string_view to
   ro.fill_cache = !reverse;
   rocksdb::Slice lower(from.data(), from.size());
   rocksdb::Slice upper(to.data(), to.size());
-  ro.iterate_lower_bound = &lower;
+  // An empty bound is no bound. A default std::string_view has a null data(), and RocksDB asserts
+  // that the slices it compares are not null, so an empty bound must never reach it.
+  if (!from.empty()) ro.iterate_lower_bound = &lower;
   if (!to.empty()) ro.iterate_upper_bound = &upper;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf(which)));
   if (reverse) {
     it->SeekToLast();
+  } else if (from.empty()) {
+    it->SeekToFirst();
   } else {
     it->Seek(lower);
   }
