@@ -56,6 +56,7 @@ void Appender::Stop() {
     stopping_ = true;
   }
   wake_.notify_one();
+  std::lock_guard stop_lock(stop_mutex_);
   if (thread_.joinable()) thread_.join();
 }
 
@@ -107,6 +108,7 @@ void Appender::ProcessBatch(std::deque<AppendRequest>& requests) {
   BatchRows rows(batch, store_);
   bool sync = false;
   const Status sticky = store_.sticky_error();
+  if (sticky.ok()) sink_.BeforeBatch(head_seq_);
 
   for (AppendRequest& request : requests) {
     Completion c{std::move(request), Status::Ok(), 0, 0};

@@ -61,6 +61,9 @@ class EventSink {
   virtual void Apply(const Event& event, std::string_view body, BatchRows& rows) = 0;
   // On the appender thread after each batch is written successfully.
   virtual void AfterBatch(uint64_t head_seq) {}
+  // On the appender thread before each batch while the log is writable: the sink then reflects
+  // exactly the written log (periodic work such as checkpoints belongs here or in AfterBatch).
+  virtual void BeforeBatch(uint64_t head_seq) {}
 };
 
 struct AppendContext {
@@ -125,6 +128,7 @@ class Appender {
   uint64_t head_seq_ = 0;            // GUARDED_BY(mutex_) for readers; written by the thread
   Digest head_hash_{};               // GUARDED_BY(mutex_)
   TimeMs head_ts_ = 0;               // GUARDED_BY(mutex_)
+  std::mutex stop_mutex_;  // serialises concurrent Stop() calls around the join
   std::thread thread_;
 };
 

@@ -67,12 +67,11 @@ void ListKeys(const ExchangePtr& ex, Ledger& ledger) {
   else if (status == "revoked") filter = KeyFilter::kRevoked;
   else if (status == "all") filter = KeyFilter::kAll;
   else return ex->Fail(Status::Invalid("status must be active, expired, revoked or all.", "status"));
-  if (ex->Query("as_of")) {
-    return ex->Fail(Status::Invalid("as_of is not available yet.", "as_of"));
-  }
+  auto as_of = TimeParam(*ex, "as_of");
+  if (!as_of.ok()) return ex->Fail(as_of.status());
   auto limit = LimitParam(*ex);
   if (!limit.ok()) return ex->Fail(limit.status());
-  ReplyWith(ex, ledger.ListKeys(*p, ex->param(0), filter, *limit, ex->Query("cursor").value_or("")),
+  ReplyWith(ex, ledger.ListKeys(*p, ex->param(0), filter, *limit, ex->Query("cursor").value_or(""), *as_of),
             200, [](const KeyPage& page) {
               JsonWriter w;
               w.BeginObject().Key("keys").BeginArray();
@@ -85,7 +84,9 @@ void ListKeys(const ExchangePtr& ex, Ledger& ledger) {
 void GetKey(const ExchangePtr& ex, Ledger& ledger) {
   auto p = AuthenticateAdmin(ex, ledger);
   if (!p) return;
-  ReplyWith(ex, ledger.GetKey(*p, ex->param(0), ex->param(1)), 200, KeyJson);
+  auto as_of = TimeParam(*ex, "as_of");
+  if (!as_of.ok()) return ex->Fail(as_of.status());
+  ReplyWith(ex, ledger.GetKey(*p, ex->param(0), ex->param(1), *as_of), 200, KeyJson);
 }
 
 void RotateKey(const ExchangePtr& ex, Ledger& ledger) {

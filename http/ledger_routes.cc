@@ -3,6 +3,8 @@
 
 #include <charconv>
 
+#include "core/json_writer.h"
+#include "core/time_format.h"
 #include "http/routes.h"
 
 namespace keyledger::http {
@@ -70,9 +72,7 @@ void KeyHistory(const ExchangePtr& ex, Ledger& ledger) {
   EventQuery q;
   if (!ReadEventQuery(ex, q)) return;
   q.key_id = ex->param(1);
-  if (q.types.empty()) {  // a key's history is its whole timeline, uses included
-    for (size_t t = 0; t < kEventTypeCount; ++t) q.types.push_back(static_cast<EventType>(t));
-  }
+  if (q.types.empty()) q.types = AllEventTypes();  // a key's history: its whole timeline, uses included
   ReplyWith(ex, ledger.Audit(*p, ex->param(0), q), 200,
             [](const EventPage& page) { return EventPageJson(page, "next_cursor", page.next_cursor); });
 }
@@ -93,6 +93,26 @@ void EventStream(const ExchangePtr& ex, Ledger& ledger) {
     out.replace(out.size() - 5, 4, std::to_string(page.last_seq));  // "null}" → "<seq>}"
     return out;
   });
+}
+
+void Review(const ExchangePtr& ex, Ledger& ledger) {
+  auto p = AuthenticateAdmin(ex, ledger);
+  if (!p) return;
+  const TimeMs generated_at = ledger.clock().Now();
+  ReplyWith(ex, ledger.Review(*p, ex->param(0)), 200, [&](const std::vector<ReviewFinding>& findings) {
+    JsonWriter w;
+    w.BeginObject().Field("generated_at", FormatRfc3339(generated_at)).Key("findings").BeginArray();
+    for (const ReviewFinding& f : findings) {
+      w.BeginObject().Field("key_id", f.key_id).Field("rule", f.rule).Field("detail", f.detail).EndObject();
+    }
+    return w.EndArray().EndObject().Take();
+  });
+}
+
+void Checkpoint(const ExchangePtr& ex, Ledger& ledger) {
+  auto p = AuthenticateAdmin(ex, ledger);
+  if (!p) return;
+  ReplyWith(ex, ledger.LatestCheckpoint(*p), 200, [](const ChainCheckpoint& c) { return c.ToJson(); });
 }
 
 void Healthz(const ExchangePtr& ex, Ledger&) { ex->Reply(200, "{\"status\":\"ok\"}"); }
@@ -132,6 +152,8 @@ void AddLedgerRoutes(Router& router, Ledger& ledger) {
   router.Add(bh::verb::get, "/admin/v1/workspaces/{ws}/audit", Bind(ledger, WorkspaceAudit));
   router.Add(bh::verb::get, "/admin/v1/workspaces/{ws}/keys/{id}/history", Bind(ledger, KeyHistory));
   router.Add(bh::verb::get, "/admin/v1/events", Bind(ledger, EventStream));
+  router.Add(bh::verb::get, "/admin/v1/checkpoint", Bind(ledger, Checkpoint));
+  router.Add(bh::verb::get, "/admin/v1/workspaces/{ws}/review", Bind(ledger, Review));
 }
 
 void AddServiceRoutes(Router& router, Ledger& ledger) {

@@ -1,12 +1,16 @@
 #pragma once
-// Projection checkpoints: the serialized LedgerState and the seq and hash of the event it
-// reflects, so start-up replays only the log after it.
+// Projection checkpoints: the serialized LedgerState and the seq, hash and ts of the event it
+// reflects, so start-up replays only the log after the newest one, and point-in-time queries start
+// from the newest one at or before their instant.
 //
-// Row `projection_checkpoint` in column family `meta`:
+// Rows in column family `meta`: "projection_checkpoint/" ‖ 8-byte BE ts ‖ 8-byte BE seq →
 //   bytes 0..7    seq, big-endian
 //   bytes 8..39   hash of event `seq` (raw); a checkpoint whose hash no longer matches the log is
-//                 ignored and the projections are rebuilt from seq 1
-//   bytes 40..    LedgerState::Serialize()
+//                 ignored and the projections are rebuilt from an older one or from seq 1
+//   bytes 40..47  ts of event `seq` (ms), big-endian
+//   bytes 48..    LedgerState::Serialize()
+// ts never decreases along the log, so key order is seq order. The newest kKeptProjectionCheckpoints
+// are kept; older ones are deleted when a new one is written.
 
 #include <optional>
 
@@ -16,13 +20,24 @@
 
 namespace keyledger {
 
-Status SaveProjectionCheckpoint(EventStore& store, const LedgerState& state, const Digest& head_hash);
+inline constexpr size_t kKeptProjectionCheckpoints = 8;
 
-// nullopt when there is none, or when it does not match the log (logged).
-Result<std::optional<LedgerState>> LoadProjectionCheckpoint(const EventStore& store);
+// `serialized` is state.Serialize(), passed in because the caller also digests it.
+Status SaveProjectionCheckpoint(EventStore& store, const LedgerState& state, const Digest& head_hash,
+                                std::string_view serialized);
+inline Status SaveProjectionCheckpoint(EventStore& store, const LedgerState& state, const Digest& head_hash) {
+  return SaveProjectionCheckpoint(store, state, head_hash, state.Serialize());
+}
 
-// Applies every event after state.applied_seq() up to `to_seq` (0: the end) to `state`, checking
-// that seqs are contiguous and each prev_hash matches.
-Status ReplayInto(const EventStore& store, LedgerState& state, uint64_t to_seq = 0);
+// The newest checkpoint that matches the log — of those taken at or before `at_or_before` when
+// given — or nullopt (mismatches are logged and skipped).
+Result<std::optional<LedgerState>> LoadProjectionCheckpoint(
+    const EventStore& store, std::optional<TimeMs> at_or_before = std::nullopt);
+
+// Applies the events after state.applied_seq() to `state`, checking that seqs are contiguous and
+// each prev_hash links; stops after `to_seq` (0: no limit) or before the first event with
+// ts > `until_ts`.
+Status ReplayInto(const EventStore& store, LedgerState& state, uint64_t to_seq = 0,
+                  std::optional<TimeMs> until_ts = std::nullopt);
 
 }  // namespace keyledger

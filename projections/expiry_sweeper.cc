@@ -20,10 +20,12 @@ void ExpirySweeper::Stop() {
 
 void ExpirySweeper::Run() {
   constexpr auto kPollInterval = std::chrono::milliseconds(250);
+  constexpr int kPollsPerTick = 4;  // a tick a second lets time-based checkpoints run when idle
   std::unique_lock lock(mutex_);
-  while (!stopping_) {
+  for (int polls = 1; !stopping_; ++polls) {
     wake_.wait_for(lock, kPollInterval, [this] { return stopping_; });
     if (stopping_) break;
+    if (polls % kPollsPerTick == 0) ledger_.Tick();
     const TimeMs next = ledger_.NextDeadline();
     if (next == 0 || next > ledger_.clock().Now()) continue;
     lock.unlock();

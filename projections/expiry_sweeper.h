@@ -2,6 +2,7 @@
 // Appends key.expired for keys whose expiry or rotation grace has passed, within about a quarter
 // of a second of the deadline. Verification never waits for it: it checks the time itself
 // (KeyState::EffectiveStatus); the sweeper only makes the log say what already holds.
+// It also ticks the ledger once a second, so time-based checkpoints happen while idle.
 
 #include <condition_variable>
 #include <mutex>

@@ -44,8 +44,18 @@ Status Ledger::Open() {
     return Status::Internal("projections and log disagree after recovery");
   }
   checkpoint_seq_ = state_.applied_seq();
+  checkpoint_written_at_ = clock_.Now();
   if (appender_->head_seq() == 0) {
     if (Status s = Bootstrap(); !s.ok()) return s;
+  }
+  // Sign the head now unless a signed checkpoint already vouches for it, so a reviewer always has
+  // one. Nothing else appends yet: routes answer 503 until ready_, and the sweeper is not started.
+  if (options_.signing_key) {
+    auto latest = LatestChainCheckpoint(store_);
+    if (!latest.ok()) return latest.status();
+    if (!latest->has_value() || (*latest)->seq != appender_->head_seq()) {
+      if (Status s = WriteCheckpoint(); !s.ok()) return s;
+    }
   }
   if (options_.start_sweeper) {
     sweeper_ = std::make_unique<ExpirySweeper>(*this);
@@ -133,11 +143,37 @@ void Ledger::AfterBatch(uint64_t head_seq) {
   }
 }
 
-// On the appender thread (or after it stopped): state_ is stable without the lock.
+void Ledger::BeforeBatch(uint64_t head_seq) {
+  if (head_seq != checkpoint_seq_ &&
+      clock_.Now() - checkpoint_written_at_ >= options_.checkpoint_every_ms) {
+    Status s = WriteCheckpoint();
+    if (!s.ok()) log::Error("writing the projection checkpoint failed: " + s.message());
+  }
+}
+
+// On the appender thread between batches, or while nothing else appends: state_ then reflects
+// exactly the written log, and needs no lock to read.
 Status Ledger::WriteCheckpoint() {
-  Status s = SaveProjectionCheckpoint(store_, state_, appender_->head_hash());
-  if (s.ok()) checkpoint_seq_ = state_.applied_seq();
-  return s;
+  const std::string serialized = state_.Serialize();
+  const Digest head_hash = appender_->head_hash();
+  if (Status s = SaveProjectionCheckpoint(store_, state_, head_hash, serialized); !s.ok()) return s;
+  if (options_.signing_key && state_.applied_seq() > 0) {
+    const ChainCheckpoint signed_head = SignChainCheckpoint(
+        *options_.signing_key, state_.applied_seq(), head_hash, state_.applied_ts(), Sha256(serialized));
+    rocksdb::WriteBatch batch;
+    BatchRowsForStore(batch, store_).Put(Cf::kMeta, ChainCheckpointRow(signed_head.seq), signed_head.ToJson());
+    if (Status s = store_.Write(batch, /*sync=*/true); !s.ok()) return s;
+  }
+  checkpoint_seq_ = state_.applied_seq();
+  checkpoint_written_at_ = clock_.Now();
+  return Status::Ok();
+}
+
+void Ledger::Tick() {
+  AppendRequest request;
+  request.prepare = [](AppendContext&) { return Result<std::vector<PendingEvent>>(std::vector<PendingEvent>()); };
+  request.done = [](const Status&, uint64_t, uint64_t) {};
+  appender_->Submit(std::move(request));
 }
 
 Result<Principal> Ledger::Authenticate(std::string_view token, std::string_view actor) const {

@@ -18,11 +18,15 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/signing.h"
 #include "core/status.h"
 #include "events/appender.h"
+#include "events/chain_checkpoint.h"
 #include "events/store.h"
+#include "projections/audit_query.h"
 #include "projections/ledger_state.h"
 #include "projections/principal.h"
+#include "projections/review.h"
 
 namespace keyledger {
 
@@ -39,6 +43,11 @@ struct LedgerOptions {
   std::function<void(const std::string& token)> on_operator_token;
   Durability use_durability = Durability::kWal;
   uint64_t checkpoint_every_events = 100000;
+  // A checkpoint is also written when this much time has passed and the log has grown.
+  TimeMs checkpoint_every_ms = 60 * kSecondMs;
+  // Signs the chain head into every checkpoint (events/chain_checkpoint.h). Without it, only
+  // projection checkpoints are written.
+  std::optional<SigningKey> signing_key;
   bool start_sweeper = true;
 };
 
@@ -103,23 +112,6 @@ struct KeyPage {
   std::string next_cursor;  // empty at the end
 };
 
-struct EventQuery {
-  std::string key_id;
-  std::vector<EventType> types;  // empty: all but key.used
-  std::string actor;
-  std::optional<TimeMs> from;
-  std::optional<TimeMs> to;
-  bool descending = false;
-  size_t limit = 50;
-  std::string cursor;
-};
-
-struct EventPage {
-  std::vector<std::string> events;  // `<Event>` JSON each
-  std::string next_cursor;
-  uint64_t last_seq = 0;
-};
-
 struct UsageQuery {
   std::optional<TimeMs> from;
   std::optional<TimeMs> to;
@@ -175,9 +167,14 @@ class Ledger : private EventSink {
   void Verify(VerifyInput input, Callback<VerifyResult> done);
 
   Result<WorkspaceState> GetWorkspace(const Principal& p, std::string_view ws) const;
-  Result<KeyState> GetKey(const Principal& p, std::string_view ws, std::string_view key_id) const;
+  // With `as_of`, answers from the state the ledger had at that instant (point-in-time replay).
+  Result<KeyState> GetKey(const Principal& p, std::string_view ws, std::string_view key_id,
+                          std::optional<TimeMs> as_of = std::nullopt) const;
   Result<KeyPage> ListKeys(const Principal& p, std::string_view ws, KeyFilter filter, size_t limit,
-                           std::string_view cursor) const;
+                           std::string_view cursor, std::optional<TimeMs> as_of = std::nullopt) const;
+  Result<std::vector<ReviewFinding>> Review(const Principal& p, std::string_view ws) const;
+  // The newest signed chain-head checkpoint (operator).
+  Result<ChainCheckpoint> LatestCheckpoint(const Principal& p) const;
   Result<UsageReport> Usage(const Principal& p, std::string_view ws, std::string_view key_id,
                             const UsageQuery& query) const;
   Result<EventPage> Audit(const Principal& p, std::string_view ws, const EventQuery& query) const;
@@ -185,6 +182,8 @@ class Ledger : private EventSink {
 
   // For the sweeper and tests: appends key.expired for every active key past its deadline.
   void SweepExpired(std::function<void(Status)> done);
+  // Gives the appender thread a turn with nothing to append, for time-based checkpoints.
+  void Tick();
   TimeMs NextDeadline() const;
 
   const LedgerStats& stats() const { return stats_; }
@@ -203,10 +202,16 @@ class Ledger : private EventSink {
  private:
   void Apply(const Event& event, std::string_view body, BatchRows& rows) override;
   void AfterBatch(uint64_t head_seq) override;
+  void BeforeBatch(uint64_t head_seq) override;
   Status Recover();
   Status WriteCheckpoint();
   Status Bootstrap();
   Result<const KeyState*> FindApiKey(std::string_view ws, std::string_view key_id) const;
+  static Result<const KeyState*> FindApiKeyIn(const LedgerState& state, std::string_view ws,
+                                              std::string_view key_id);
+  Result<KeyPage> ListKeysIn(const LedgerState& state, std::string_view ws, KeyFilter filter,
+                             size_t limit, uint64_t start, TimeMs at) const;
+  Result<LedgerState> StateAt(TimeMs as_of) const;
   void Revoke(const Principal& p, Action action, KeyKind kind, std::string ws, std::string key_id,
               std::string reason, Callback<KeyState> done);
   // On the appender thread only: the events a new key's creation consists of.
@@ -226,7 +231,8 @@ class Ledger : private EventSink {
   std::unique_ptr<ExpirySweeper> sweeper_;
   std::atomic<bool> ready_{false};
   std::atomic<bool> closed_{false};
-  uint64_t checkpoint_seq_ = 0;  // appender thread only
+  uint64_t checkpoint_seq_ = 0;     // appender thread only
+  TimeMs checkpoint_written_at_ = 0;  // appender thread only
   mutable LedgerStats stats_;
 };
 

@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "events/codec.h"
+#include "projections/point_in_time.h"
 #include "projections/ledger.h"
 
 namespace keyledger {
@@ -32,12 +33,22 @@ bool Matches(KeyFilter filter, KeyStatus status) {
 
 }  // namespace
 
-Result<const KeyState*> Ledger::FindApiKey(std::string_view ws, std::string_view key_id) const {
-  const KeyState* key = state_.FindKey(key_id);
+Result<const KeyState*> Ledger::FindApiKeyIn(const LedgerState& state, std::string_view ws,
+                                             std::string_view key_id) {
+  const KeyState* key = state.FindKey(key_id);
   if (!key || key->kind != KeyKind::kApi || key->workspace != ws) {
     return Status::NotFound("Key not found.");
   }
   return key;
+}
+
+Result<const KeyState*> Ledger::FindApiKey(std::string_view ws, std::string_view key_id) const {
+  return FindApiKeyIn(state_, ws, key_id);
+}
+
+Result<LedgerState> Ledger::StateAt(TimeMs as_of) const {
+  if (as_of > clock_.Now()) return Status::Invalid("as_of must not be in the future.", "as_of");
+  return StateAsOf(store_, as_of);
 }
 
 Result<WorkspaceState> Ledger::GetWorkspace(const Principal& p, std::string_view ws) const {
@@ -48,8 +59,16 @@ Result<WorkspaceState> Ledger::GetWorkspace(const Principal& p, std::string_view
   return WorkspaceView(*workspace);
 }
 
-Result<KeyState> Ledger::GetKey(const Principal& p, std::string_view ws, std::string_view key_id) const {
+Result<KeyState> Ledger::GetKey(const Principal& p, std::string_view ws, std::string_view key_id,
+                                std::optional<TimeMs> as_of) const {
   if (Status s = Authorize(p, Action::kReadKeys, ws); !s.ok()) return s;
+  if (as_of) {
+    auto state = StateAt(*as_of);
+    if (!state.ok()) return state.status();
+    auto key = FindApiKeyIn(*state, ws, key_id);
+    if (!key.ok()) return key.status();
+    return ViewKey(**key, *as_of);
+  }
   std::shared_lock lock(state_mutex_);
   auto key = FindApiKey(ws, key_id);
   if (!key.ok()) return key.status();
@@ -57,27 +76,54 @@ Result<KeyState> Ledger::GetKey(const Principal& p, std::string_view ws, std::st
 }
 
 Result<KeyPage> Ledger::ListKeys(const Principal& p, std::string_view ws, KeyFilter filter,
-                                 size_t limit, std::string_view cursor) const {
+                                 size_t limit, std::string_view cursor,
+                                 std::optional<TimeMs> as_of) const {
   if (Status s = Authorize(p, Action::kReadKeys, ws); !s.ok()) return s;
   if (limit == 0) return Status::Invalid("limit must be at least 1.", "limit");
   auto start = ParseCursor(cursor);
   if (!start.ok()) return start.status();
+  if (as_of) {
+    auto state = StateAt(*as_of);
+    if (!state.ok()) return state.status();
+    return ListKeysIn(*state, ws, filter, limit, *start, *as_of);
+  }
   const TimeMs now = clock_.Now();
   std::shared_lock lock(state_mutex_);
-  const WorkspaceState* workspace = state_.FindWorkspace(ws);
+  return ListKeysIn(state_, ws, filter, limit, *start, now);
+}
+
+Result<KeyPage> Ledger::ListKeysIn(const LedgerState& state, std::string_view ws, KeyFilter filter,
+                                   size_t limit, uint64_t start, TimeMs at) const {
+  const WorkspaceState* workspace = state.FindWorkspace(ws);
   if (!workspace) return Status::NotFound("Workspace not found.");
   KeyPage page;
   const auto& ids = workspace->key_ids;
-  for (size_t i = *start; i < ids.size(); ++i) {
-    const KeyState* key = state_.FindKey(ids[i]);
-    if (!key || key->kind != KeyKind::kApi || !Matches(filter, key->EffectiveStatus(now))) continue;
+  for (size_t i = start; i < ids.size(); ++i) {
+    const KeyState* key = state.FindKey(ids[i]);
+    if (!key || key->kind != KeyKind::kApi || !Matches(filter, key->EffectiveStatus(at))) continue;
     if (page.keys.size() == limit) {
       page.next_cursor = std::to_string(i);
       break;
     }
-    page.keys.push_back(ViewKey(*key));
+    page.keys.push_back(ViewKey(*key, at));
   }
   return page;
+}
+
+Result<std::vector<ReviewFinding>> Ledger::Review(const Principal& p, std::string_view ws) const {
+  if (Status s = Authorize(p, Action::kReadKeys, ws); !s.ok()) return s;
+  const TimeMs now = clock_.Now();
+  std::shared_lock lock(state_mutex_);
+  if (!state_.FindWorkspace(ws)) return Status::NotFound("Workspace not found.");
+  return ReviewWorkspace(state_, ws, now);
+}
+
+Result<ChainCheckpoint> Ledger::LatestCheckpoint(const Principal& p) const {
+  if (Status s = Authorize(p, Action::kReadLedger, ""); !s.ok()) return s;
+  auto latest = LatestChainCheckpoint(store_);
+  if (!latest.ok()) return latest.status();
+  if (!latest->has_value()) return Status::NotFound("No signed checkpoint has been written yet.");
+  return **latest;
 }
 
 Result<UsageReport> Ledger::Usage(const Principal& p, std::string_view ws, std::string_view key_id,
@@ -110,70 +156,7 @@ Result<EventPage> Ledger::Audit(const Principal& p, std::string_view ws, const E
     std::shared_lock lock(state_mutex_);
     if (auto key = FindApiKey(ws, q.key_id); !key.ok()) return key.status();
   }
-  if (q.limit == 0) return Status::Invalid("limit must be at least 1.", "limit");
-  auto cursor = ParseCursor(q.cursor);
-  if (!cursor.ok()) return cursor.status();
-  if (*cursor == UINT64_MAX) return EventPage{};  // nothing lies beyond the last possible seq
-
-  bool wanted[kEventTypeCount] = {};
-  for (size_t t = 0; t < kEventTypeCount; ++t) wanted[t] = q.types.empty();
-  if (q.types.empty()) wanted[static_cast<size_t>(EventType::kKeyUsed)] = false;
-  for (EventType t : q.types) wanted[static_cast<size_t>(t)] = true;
-
-  const std::string prefix = (q.key_id.empty() ? std::string(ws) : q.key_id) + '\0';
-  const Cf index = q.key_id.empty() ? Cf::kByWorkspace : Cf::kByKey;
-  std::string from = prefix + EncodeSeq(0);
-  std::string to = prefix + EncodeSeq(UINT64_MAX);
-  if (*cursor != 0) {
-    if (q.descending) {
-      to = prefix + EncodeSeq(*cursor);
-    } else {
-      from = prefix + EncodeSeq(*cursor + 1);
-    }
-  }
-
-  EventPage page;
-  Status failure;
-  auto visit = [&](std::string_view key, std::string_view value) {
-    if (value.size() != 1 || static_cast<size_t>(value[0]) >= kEventTypeCount ||
-        !wanted[static_cast<size_t>(value[0])]) {
-      return true;
-    }
-    const uint64_t seq = DecodeSeq(key.substr(prefix.size()));
-    auto row = store_.Get(Cf::kEvents, EncodeSeq(seq));
-    if (!row.ok() || !row->has_value()) {
-      failure = Status::Internal("the audit index names a missing event");
-      return false;
-    }
-    auto parts = SplitStoredValue(**row);
-    if (!parts.ok()) {
-      failure = parts.status();
-      return false;
-    }
-    if (q.from || q.to || !q.actor.empty()) {
-      auto event = DecodeBody(parts->body, parts->hash);
-      if (!event.ok()) {
-        failure = event.status();
-        return false;
-      }
-      // ts never decreases along the log, so a range bound passed in scan order ends the scan.
-      if (q.to && event->ts > *q.to) return q.descending;
-      if (q.from && event->ts < *q.from) return !q.descending;
-      if (!q.actor.empty() && event->actor != q.actor) return true;
-    }
-    if (page.events.size() == q.limit) {
-      page.next_cursor = std::to_string(page.last_seq);
-      return false;
-    }
-    page.events.push_back(EventToApiJson(parts->body, parts->hash));
-    page.last_seq = seq;
-    return true;
-  };
-  Status scanned = q.descending ? store_.ScanReverse(Cf(index), from, to, visit)
-                                : store_.Scan(Cf(index), from, to, visit);
-  if (!scanned.ok()) return scanned;
-  if (!failure.ok()) return failure;
-  return page;
+  return QueryEvents(store_, ws, q);
 }
 
 Result<EventPage> Ledger::Events(const Principal& p, uint64_t after, size_t limit) const {

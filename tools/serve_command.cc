@@ -5,11 +5,13 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <thread>
 
 #include "core/log.h"
+#include "core/signing.h"
 #include "core/token.h"
 #include "events/store.h"
 #include "http/router.h"
@@ -27,6 +29,7 @@ struct ServeFlags {
   std::string tls_cert;
   std::string tls_key;
   std::string token_prefix = "kl";
+  std::string signing_key;  // default: DATA/signing_key.pem
   bool fsync_uses = false;
   bool verbose = false;
 };
@@ -47,6 +50,19 @@ Result<boost::asio::ip::tcp::endpoint> ParseListen(const std::string& text) {
   }
   if (port < 0 || port > 65535) return Status::Invalid("--listen port must be 0 to 65535");
   return boost::asio::ip::tcp::endpoint(address, static_cast<unsigned short>(port));
+}
+
+// The checkpoint signing key: --signing-key, or DATA/signing_key.pem created (0600) on first start.
+// Its public key is written beside it as DATA/signing_key.pub (64 hex digits) for verify-log.
+Result<SigningKey> LoadSigningKey(const ServeFlags& flags) {
+  const std::string path = flags.signing_key.empty() ? flags.data_dir + "/signing_key.pem" : flags.signing_key;
+  auto key = flags.signing_key.empty() ? SigningKey::LoadOrCreate(path) : SigningKey::LoadPem(path);
+  if (!key.ok()) return key;
+  const std::string pub_path = flags.data_dir + "/signing_key.pub";
+  std::ofstream pub(pub_path, std::ios::trunc);
+  pub << PublicKeyToHex(key->public_key()) << "\n";
+  if (!pub) return Status::Internal("cannot write " + pub_path);
+  return key;
 }
 
 void PrintOperatorToken(const std::string& token, const std::string& base_url) {
@@ -96,6 +112,12 @@ int Serve(const ServeFlags& flags) {
   std::string base_url;  // known once the server is bound, before the ledger opens
   options.on_operator_token = [&](const std::string& token) { PrintOperatorToken(token, base_url); };
   options.use_durability = flags.fsync_uses ? Durability::kSync : Durability::kWal;
+  auto signing_key = LoadSigningKey(flags);
+  if (!signing_key.ok()) {
+    std::cerr << "keyledger serve: " << signing_key.status().message() << "\n";
+    return 1;
+  }
+  options.signing_key = *signing_key;
   Ledger ledger(**store, clock, options);
 
   http::Router router;
@@ -161,6 +183,8 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--tls-key", flags->tls_key, "PEM private key");
   cmd->add_option("--token-prefix", flags->token_prefix, "Prefix of new API key tokens")
       ->capture_default_str();
+  cmd->add_option("--signing-key", flags->signing_key,
+                  "Ed25519 PEM key that signs checkpoints (default: DATA/signing_key.pem, created on first start)");
   cmd->add_flag("--fsync-uses", flags->fsync_uses,
                 "Also fsync batches holding only key.used events (default: WAL write only)");
   cmd->add_flag("-v,--verbose", flags->verbose, "Debug logging");

@@ -24,7 +24,9 @@ using testing::kStartMs;
 using testing::LedgerEnv;
 using testing::RebuildFromLog;
 
-constexpr std::string_view kCheckpointRow = "projection_checkpoint";
+// projections/checkpoint.h: "projection_checkpoint/" ‖ BE ts ‖ BE seq → seq ‖ hash ‖ ts ‖ state.
+constexpr std::string_view kCheckpointPrefix = "projection_checkpoint/";
+constexpr size_t kStateOffset = 48;
 constexpr std::string_view kWorkspaceNameJson = "\"name\":\"Acme Inc\"";
 constexpr std::string_view kMarkedNameJson = "\"name\":\"Acme From Checkpoint\"";
 
@@ -78,15 +80,41 @@ void BuildHistory(LedgerEnv& env) {
   BOOST_REQUIRE((env.VerifyCodeOf(k1.token, "customers:read") == VerifyCode::kValid));
 }
 
+// The newest checkpoint row's value.
 std::optional<std::string> CheckpointRow(const EventStore& store) {
-  auto row = store.Get(Cf::kMeta, kCheckpointRow);
-  BOOST_REQUIRE(row.ok());
-  return *row;
+  std::string end(kCheckpointPrefix);
+  end.back() = static_cast<char>(end.back() + 1);
+  std::optional<std::string> newest;
+  Status s = store.ScanReverse(Cf::kMeta, kCheckpointPrefix, end, [&](std::string_view, std::string_view value) {
+    newest = std::string(value);
+    return false;
+  });
+  BOOST_REQUIRE(s.ok());
+  return newest;
 }
 
-void PutCheckpointRow(EventStore& store, const std::string& value) {
+// Removes every projection checkpoint, so that the next one planted is the one start-up finds.
+void DeleteCheckpointRows(EventStore& store) {
+  std::string end(kCheckpointPrefix);
+  end.back() = static_cast<char>(end.back() + 1);
   rocksdb::WriteBatch batch;
-  BatchRowsForStore(batch, store).Put(Cf::kMeta, kCheckpointRow, value);
+  BatchRows rows = BatchRowsForStore(batch, store);
+  Status s = store.Scan(Cf::kMeta, kCheckpointPrefix, end, [&](std::string_view key, std::string_view) {
+    rows.Delete(Cf::kMeta, key);
+    return true;
+  });
+  BOOST_REQUIRE(s.ok());
+  BOOST_REQUIRE(store.Write(batch, true).ok());
+}
+
+// Writes `value` under the key its own seq and ts call for (seq and ts zero when it is too short to
+// hold them: a row start-up must skip).
+void PutCheckpointRow(EventStore& store, const std::string& value) {
+  const std::string seq = value.size() >= 8 ? value.substr(0, 8) : EncodeSeq(0);
+  const std::string ts = value.size() >= kStateOffset ? value.substr(40, 8) : EncodeSeq(0);
+  const std::string key = std::string(kCheckpointPrefix) + ts + seq;
+  rocksdb::WriteBatch batch;
+  BatchRowsForStore(batch, store).Put(Cf::kMeta, key, value);
   Status s = store.Write(batch, true);
   BOOST_REQUIRE_MESSAGE(s.ok(), s.message());
 }
@@ -167,12 +195,12 @@ BOOST_AUTO_TEST_CASE(close_writes_a_checkpoint_that_reopen_loads) {
 
   auto row = CheckpointRow(*env.store);
   BOOST_REQUIRE(row.has_value());
-  BOOST_REQUIRE(row->size() > 40u);
+  BOOST_REQUIRE(row->size() > kStateOffset);
   BOOST_TEST(DecodeSeq(*row) == head);
   Digest hash;
   std::memcpy(hash.data(), row->data() + 8, hash.size());
   BOOST_TEST((hash == HashOfEvent(*env.store, head)));
-  BOOST_TEST(row->substr(40) == RebuildFromLog(*env.store).Serialize());
+  BOOST_TEST(row->substr(kStateOffset) == RebuildFromLog(*env.store).Serialize());
 
   env.ReopenAll();
   BOOST_TEST(env.ledger->head_seq() == head);
@@ -204,8 +232,10 @@ BOOST_AUTO_TEST_CASE(reopen_starts_from_the_checkpoint_and_replays_only_the_tail
   BOOST_REQUIRE(head > checkpoint_seq);
   env.CloseLedger();
 
-  // Plant a checkpoint at the earlier seq whose state carries a mark no event could make.
+  // Plant a checkpoint at the earlier seq whose state carries a mark no event could make, as the
+  // only one (Close wrote a newer one, which start-up would prefer).
   const LedgerState marked = MarkedStateAt(*env.store, checkpoint_seq);
+  DeleteCheckpointRows(*env.store);
   BOOST_REQUIRE(SaveProjectionCheckpoint(*env.store, marked, HashOfEvent(*env.store, checkpoint_seq)).ok());
 
   env.OpenLedger();
@@ -244,7 +274,7 @@ BOOST_AUTO_TEST_CASE(periodic_checkpoints_reflect_exactly_their_seq) {
   const uint64_t head = env.ledger->head_seq();
   BOOST_TEST(checkpoint_seq < head);
   BOOST_TEST(head - checkpoint_seq < 5u);
-  BOOST_TEST(row->substr(40) == RebuildFromLog(*env.store, checkpoint_seq).Serialize());
+  BOOST_TEST(row->substr(kStateOffset) == RebuildFromLog(*env.store, checkpoint_seq).Serialize());
   Digest hash;
   std::memcpy(hash.data(), row->data() + 8, hash.size());
   BOOST_TEST((hash == HashOfEvent(*env.store, checkpoint_seq)));
@@ -295,9 +325,11 @@ BOOST_AUTO_TEST_CASE(a_checkpoint_that_does_not_match_the_log_is_ignored) {
   const Digest full = RebuildFromLog(*env.store).Fingerprint();
   const LedgerState marked = MarkedStateAt(*env.store, seq);
 
-  // A hash that does not match event `seq`.
+  // A hash that does not match event `seq`, as the only checkpoint. (Each Close below writes a
+  // valid one again, so each case starts by clearing them.)
   Digest wrong = HashOfEvent(*env.store, seq);
   wrong[0] ^= 0x01;
+  DeleteCheckpointRows(*env.store);
   BOOST_REQUIRE(SaveProjectionCheckpoint(*env.store, marked, wrong).ok());
   env.OpenLedger();
   BOOST_TEST(WorkspaceName(env) == "Acme Inc");
@@ -305,8 +337,10 @@ BOOST_AUTO_TEST_CASE(a_checkpoint_that_does_not_match_the_log_is_ignored) {
   env.CloseLedger();
 
   // A checkpoint ahead of the log.
+  DeleteCheckpointRows(*env.store);
   std::string ahead = EncodeSeq(head + 10);
   ahead.append(AsBytes(HashOfEvent(*env.store, head)));
+  ahead.append(EncodeSeq(static_cast<uint64_t>(marked.applied_ts())));
   ahead.append(marked.Serialize());
   PutCheckpointRow(*env.store, ahead);
   env.OpenLedger();
@@ -315,8 +349,10 @@ BOOST_AUTO_TEST_CASE(a_checkpoint_that_does_not_match_the_log_is_ignored) {
   env.CloseLedger();
 
   // The right seq and hash but a state that cannot be read.
+  DeleteCheckpointRows(*env.store);
   std::string garbled = EncodeSeq(seq);
   garbled.append(AsBytes(HashOfEvent(*env.store, seq)));
+  garbled.append(EncodeSeq(static_cast<uint64_t>(marked.applied_ts())));
   garbled.append("{\"seq\":");
   PutCheckpointRow(*env.store, garbled);
   env.OpenLedger();
@@ -324,6 +360,7 @@ BOOST_AUTO_TEST_CASE(a_checkpoint_that_does_not_match_the_log_is_ignored) {
   env.CloseLedger();
 
   // Too short to hold a header.
+  DeleteCheckpointRows(*env.store);
   PutCheckpointRow(*env.store, "short");
   env.OpenLedger();
   BOOST_TEST((env.ledger->Fingerprint() == full));
@@ -331,6 +368,7 @@ BOOST_AUTO_TEST_CASE(a_checkpoint_that_does_not_match_the_log_is_ignored) {
 
   // The sanity check of the test itself: the same marked checkpoint with the right hash is used.
   env.CloseLedger();
+  DeleteCheckpointRows(*env.store);
   BOOST_REQUIRE(SaveProjectionCheckpoint(*env.store, marked, HashOfEvent(*env.store, seq)).ok());
   env.OpenLedger();
   BOOST_TEST(WorkspaceName(env) == "Acme From Checkpoint");

@@ -1,0 +1,130 @@
+#include "events/chain_checkpoint.h"
+
+#include <simdjson.h>
+
+#include "core/json_writer.h"
+#include "core/time_format.h"
+
+namespace keyledger {
+namespace {
+
+std::string BytesToHex(std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 0xF]);
+  }
+  return out;
+}
+
+std::optional<std::string> HexToBytes(std::string_view hex) {
+  if (hex.size() % 2) return std::nullopt;
+  std::string out(hex.size() / 2, '\0');
+  for (size_t i = 0; i < out.size(); ++i) {
+    auto nibble = [](char c) -> int {
+      if (c >= '0' && c <= '9') return c - '0';
+      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+      return -1;
+    };
+    const int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out[i] = static_cast<char>(hi << 4 | lo);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string ChainCheckpoint::SignedMessage() const {
+  return "keyledger checkpoint v1\nseq=" + std::to_string(seq) + "\nhash=" + ToHex(hash) +
+         "\nts=" + FormatRfc3339(ts) + "\nprojection_digest=" + ToHex(projection_digest) + "\n";
+}
+
+std::string ChainCheckpoint::ToJson() const {
+  JsonWriter w;
+  w.BeginObject().Key("seq").Uint(seq).Field("hash", ToHex(hash)).Field("ts", FormatRfc3339(ts));
+  w.Field("projection_digest", ToHex(projection_digest)).Field("public_key", PublicKeyToHex(public_key));
+  w.Field("signature", BytesToHex(signature)).EndObject();
+  return w.Take();
+}
+
+Result<ChainCheckpoint> ChainCheckpoint::FromJson(std::string_view json) {
+  simdjson::dom::parser parser;
+  simdjson::dom::object o;
+  if (parser.parse(json.data(), json.size()).get_object().get(o) != simdjson::SUCCESS) {
+    return Status::Invalid("the checkpoint is not a JSON object");
+  }
+  ChainCheckpoint c;
+  uint64_t seq;
+  std::string_view hash, ts, projection, public_key, signature;
+  if (o["seq"].get_uint64().get(seq) || o["hash"].get_string().get(hash) ||
+      o["ts"].get_string().get(ts) || o["projection_digest"].get_string().get(projection) ||
+      o["public_key"].get_string().get(public_key) || o["signature"].get_string().get(signature)) {
+    return Status::Invalid("the checkpoint lacks a field");
+  }
+  auto h = DigestFromHex(hash);
+  auto p = DigestFromHex(projection);
+  auto t = ParseRfc3339(ts);
+  auto k = ParsePublicKey(public_key);
+  auto s = HexToBytes(signature);
+  if (!h || !p || !t || !k.ok() || !s || s->size() != kSignatureSize) {
+    return Status::Invalid("the checkpoint has a malformed field");
+  }
+  c.seq = seq;
+  c.hash = *h;
+  c.ts = *t;
+  c.projection_digest = *p;
+  c.public_key = *k;
+  c.signature = std::move(*s);
+  return c;
+}
+
+bool ChainCheckpoint::VerifiedBy(const PublicKey& key) const {
+  return key == public_key && VerifySignature(key, SignedMessage(), signature);
+}
+
+ChainCheckpoint SignChainCheckpoint(const SigningKey& key, uint64_t seq, const Digest& hash, TimeMs ts,
+                                    const Digest& projection_digest) {
+  ChainCheckpoint c;
+  c.seq = seq;
+  c.hash = hash;
+  c.ts = ts;
+  c.projection_digest = projection_digest;
+  c.public_key = key.public_key();
+  c.signature = key.Sign(c.SignedMessage());
+  return c;
+}
+
+std::string ChainCheckpointRow(uint64_t seq) {
+  return std::string(kChainCheckpointPrefix) + EncodeSeq(seq);
+}
+
+Result<std::vector<StoredChainCheckpoint>> ReadChainCheckpoints(const EventStore& store) {
+  std::vector<StoredChainCheckpoint> out;
+  const std::string from(kChainCheckpointPrefix);
+  std::string to = from;
+  to.back() = static_cast<char>(to.back() + 1);
+  Status s = store.Scan(Cf::kMeta, from, to, [&](std::string_view key, std::string_view value) {
+    StoredChainCheckpoint stored;
+    const std::string_view seq_bytes = key.substr(from.size());
+    stored.row_seq = seq_bytes.size() == 8 ? DecodeSeq(seq_bytes) : 0;
+    stored.checkpoint = ChainCheckpoint::FromJson(value);
+    out.push_back(std::move(stored));
+    return true;
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+Result<std::optional<ChainCheckpoint>> LatestChainCheckpoint(const EventStore& store) {
+  auto all = ReadChainCheckpoints(store);
+  if (!all.ok()) return all.status();
+  for (auto it = all->rbegin(); it != all->rend(); ++it) {
+    if (it->checkpoint.ok()) return std::optional<ChainCheckpoint>(it->checkpoint.value());
+  }
+  return std::optional<ChainCheckpoint>();
+}
+
+}  // namespace keyledger

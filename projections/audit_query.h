@@ -1,0 +1,37 @@
+#pragma once
+// Reading the audit indexes: a workspace's timeline, or one key's history, filtered by type,
+// actor and time, in either order, paginated by seq. The service (Ledger::Audit) and the offline
+// tools (keyledger audit) share it. No authorization here: callers check it.
+
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "events/event.h"
+#include "events/store.h"
+
+namespace keyledger {
+
+struct EventQuery {
+  std::string key_id;            // empty: the whole workspace
+  std::vector<EventType> types;  // empty: all but key.used
+  std::string actor;
+  std::optional<TimeMs> from;    // inclusive
+  std::optional<TimeMs> to;      // inclusive
+  bool descending = false;
+  size_t limit = 50;             // REQUIRES: >= 1
+  std::string cursor;            // next_cursor of the previous page
+};
+
+struct EventPage {
+  std::vector<std::string> events;  // `<Event>` JSON each
+  std::string next_cursor;          // empty at the end
+  uint64_t last_seq = 0;
+};
+
+// Every type, key.used included.
+std::vector<EventType> AllEventTypes();
+
+Result<EventPage> QueryEvents(const EventStore& store, std::string_view workspace, const EventQuery& query);
+
+}  // namespace keyledger
