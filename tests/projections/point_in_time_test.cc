@@ -1,0 +1,181 @@
+#include <boost/test/unit_test.hpp>
+
+#include "events/chain_checkpoint.h"
+#include "projections/checkpoint.h"
+#include "projections/point_in_time.h"
+#include "tests/projections/ledger_fixture.h"
+
+namespace keyledger::testing {
+namespace {
+
+size_t CountCheckpointRows(const EventStore& store) {
+  std::string from = "projection_checkpoint/";
+  std::string to = from;
+  to.back() = static_cast<char>(to.back() + 1);
+  size_t n = 0;
+  Status s = store.Scan(Cf::kMeta, from, to, [&](std::string_view, std::string_view) {
+    ++n;
+    return true;
+  });
+  BOOST_REQUIRE(s.ok());
+  return n;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(PointInTimeTest)
+
+// A hand-built timeline: created at T1, two uses, rotated with grace at T2, three more uses, the
+// grace ends at T3, the new key is revoked at T4.
+BOOST_AUTO_TEST_CASE(as_of_answers_with_the_state_at_each_instant) {
+  LedgerEnv env;
+  auto acme = env.MustSetUpWorkspace("acme");
+  const TimeMs before_creation = env.clock.Now();
+  env.clock.Advance(kSecondMs);
+  auto old_key = env.MustCreateKey(acme.admin, "acme", KeyInput("reporting"));
+  env.clock.Advance(kSecondMs);
+  BOOST_REQUIRE((env.VerifyCodeOf(old_key.token) == VerifyCode::kValid));
+  BOOST_REQUIRE((env.VerifyCodeOf(old_key.token) == VerifyCode::kValid));
+  const TimeMs after_two_uses = env.clock.Now();
+  env.clock.Advance(kSecondMs);
+  auto rotated = env.RotateWithGrace(acme.admin, "acme", old_key.key.id, 3600);
+  BOOST_REQUIRE(rotated.ok());
+  for (int i = 0; i < 3; ++i) BOOST_REQUIRE((env.VerifyCodeOf(old_key.token) == VerifyCode::kValid));
+  env.clock.Advance(60 * kSecondMs);
+  const TimeMs during_grace = env.clock.Now();
+  env.clock.Advance(kHourMs);
+  BOOST_REQUIRE(env.Sweep().ok());
+  const TimeMs after_grace = env.clock.Now();
+  env.clock.Advance(kSecondMs);
+  BOOST_REQUIRE(env.Revoke(acme.admin, "acme", rotated->key.id).ok());
+  env.clock.Advance(kSecondMs);
+
+  // Before creation: the key did not exist.
+  BOOST_TEST(env.ledger->GetKey(acme.admin, "acme", old_key.key.id, before_creation).status().code() ==
+             StatusCode::kNotFound);
+  // After two uses: active, two uses.
+  auto early = env.ledger->GetKey(acme.admin, "acme", old_key.key.id, after_two_uses);
+  BOOST_REQUIRE(early.ok());
+  BOOST_TEST((early->status == KeyStatus::kActive));
+  BOOST_TEST(early->usage_count == 2u);
+  BOOST_TEST(early->rotated_to.empty());
+  // Between rotation and grace end: both active, the old one with grace_until and five uses.
+  auto page = env.ledger->ListKeys(acme.admin, "acme", KeyFilter::kActive, 10, "", during_grace);
+  BOOST_REQUIRE(page.ok());
+  BOOST_TEST(page->keys.size() == 2u);
+  auto in_grace = env.ledger->GetKey(acme.admin, "acme", old_key.key.id, during_grace);
+  BOOST_TEST((in_grace->status == KeyStatus::kActive));
+  BOOST_TEST(in_grace->grace_until == rotated->replaced->grace_until);
+  BOOST_TEST(in_grace->usage_count == 5u);
+  // After the grace: the old key expired, the new one active.
+  BOOST_TEST((env.ledger->GetKey(acme.admin, "acme", old_key.key.id, after_grace)->status == KeyStatus::kExpired));
+  BOOST_TEST((env.ledger->GetKey(acme.admin, "acme", rotated->key.id, after_grace)->status == KeyStatus::kActive));
+  // Now: the new key revoked.
+  BOOST_TEST((env.ledger->GetKey(acme.admin, "acme", rotated->key.id)->status == KeyStatus::kRevoked));
+  // The future is not a point in time the ledger can answer for.
+  BOOST_TEST(env.ledger->GetKey(acme.admin, "acme", old_key.key.id, env.clock.Now() + kHourMs)
+                 .status()
+                 .field() == "as_of");
+  // Isolation holds for as_of as for the present.
+  auto beta = env.MustSetUpWorkspace("beta");
+  BOOST_TEST(env.ledger->GetKey(beta.admin, "acme", old_key.key.id, during_grace).status().code() ==
+             StatusCode::kForbidden);
+}
+
+BOOST_AUTO_TEST_CASE(state_as_of_from_a_checkpoint_equals_a_replay_from_seq_one) {
+  LedgerOptions options = TestOptions();
+  options.checkpoint_every_events = 4;  // many checkpoints along the way
+  LedgerEnv env(options);
+  auto acme = env.MustSetUpWorkspace("acme");
+  std::vector<TimeMs> instants;
+  for (int i = 0; i < 24; ++i) {  // ~54 events: a dozen checkpoints, of which the newest 8 stay
+    auto key = env.MustCreateKey(acme.admin, "acme", KeyInput("key " + std::to_string(i)));
+    env.clock.Advance(kSecondMs);
+    BOOST_REQUIRE((env.VerifyCodeOf(key.token) == VerifyCode::kValid));
+    instants.push_back(env.clock.Now());
+    env.clock.Advance(kSecondMs);
+  }
+  env.CloseLedger();
+  BOOST_TEST(CountCheckpointRows(*env.store) == kKeptProjectionCheckpoints);
+  for (TimeMs t : instants) {
+    auto from_checkpoint = StateAsOf(*env.store, t);
+    BOOST_REQUIRE(from_checkpoint.ok());
+    LedgerState from_scratch;
+    BOOST_REQUIRE(ReplayInto(*env.store, from_scratch, 0, t).ok());
+    BOOST_TEST((from_checkpoint->Fingerprint() == from_scratch.Fingerprint()));
+    BOOST_TEST(from_checkpoint->applied_ts() <= t);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(state_at_seq_stops_exactly_at_that_seq) {
+  LedgerOptions options = TestOptions();
+  options.checkpoint_every_events = 3;
+  LedgerEnv env(options);
+  auto acme = env.MustSetUpWorkspace("acme");
+  for (int i = 0; i < 6; ++i) env.MustCreateKey(acme.admin, "acme", KeyInput("k" + std::to_string(i)));
+  const uint64_t head = env.ledger->head_seq();
+  env.CloseLedger();
+  for (uint64_t seq = 1; seq <= head; ++seq) {
+    auto state = StateAtSeq(*env.store, seq);
+    BOOST_REQUIRE(state.ok());
+    BOOST_TEST(state->applied_seq() == seq);
+    BOOST_TEST((state->Fingerprint() == RebuildFromLog(*env.store, seq).Fingerprint()));
+  }
+  BOOST_TEST(StateAtSeq(*env.store, head + 1).status().code() == StatusCode::kNotFound);
+}
+
+BOOST_AUTO_TEST_CASE(signed_checkpoints_vouch_for_the_head_and_the_projections) {
+  auto key = SigningKey::Generate();
+  BOOST_REQUIRE(key.ok());
+  LedgerOptions options = TestOptions();
+  options.signing_key = *key;
+  LedgerEnv env(options);
+  // Open signed the head at once.
+  auto first = env.ledger->LatestCheckpoint(env.op);
+  BOOST_REQUIRE(first.ok());
+  BOOST_TEST(first->seq == env.ledger->head_seq());
+  BOOST_TEST(first->VerifiedBy(key->public_key()));
+
+  auto acme = env.MustSetUpWorkspace("acme");
+  env.MustCreateKey(acme.admin, "acme", KeyInput("reporting"));
+  BOOST_TEST(env.ledger->LatestCheckpoint(acme.admin).status().code() == StatusCode::kForbidden);
+  const uint64_t head = env.ledger->head_seq();
+  env.CloseLedger();  // signs the head on the way out
+
+  auto latest = LatestChainCheckpoint(*env.store);
+  BOOST_REQUIRE(latest.ok() && latest->has_value());
+  const ChainCheckpoint& c = **latest;
+  BOOST_TEST(c.seq == head);
+  BOOST_TEST(c.VerifiedBy(key->public_key()));
+  BOOST_TEST((c.projection_digest == RebuildFromLog(*env.store).Fingerprint()));
+  auto other = SigningKey::Generate();
+  BOOST_TEST(!c.VerifiedBy(other->public_key()));
+  ChainCheckpoint altered = c;
+  altered.seq += 1;
+  BOOST_TEST(!altered.VerifiedBy(key->public_key()));
+  auto round_trip = ChainCheckpoint::FromJson(c.ToJson());
+  BOOST_REQUIRE(round_trip.ok());
+  BOOST_TEST(round_trip->VerifiedBy(key->public_key()));
+}
+
+BOOST_AUTO_TEST_CASE(time_based_checkpoints_are_written_while_idle) {
+  auto key = SigningKey::Generate();
+  LedgerOptions options = TestOptions();
+  options.signing_key = *key;
+  options.checkpoint_every_events = 1000000;
+  options.checkpoint_every_ms = 60 * kSecondMs;
+  LedgerEnv env(options);
+  auto acme = env.MustSetUpWorkspace("acme");
+  const uint64_t head = env.ledger->head_seq();
+  BOOST_TEST(env.ledger->LatestCheckpoint(env.op)->seq < head);  // not yet: too soon
+  env.clock.Advance(61 * kSecondMs);
+  // A tick (what the sweeper sends every second) gives the appender its turn; a sweep waits for
+  // the batch after it, so the checkpoint is written by the time the sweep returns.
+  env.ledger->Tick();
+  BOOST_REQUIRE(env.Sweep().ok());
+  BOOST_TEST(env.ledger->LatestCheckpoint(env.op)->seq == head);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace keyledger::testing
