@@ -1,7 +1,10 @@
 #include "core/sha256.h"
 
+#include "core/hex.h"
+
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <memory>
 #include <stdexcept>
 
@@ -39,37 +42,19 @@ Digest Compute(std::string_view a, std::string_view b) {
   return out;
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 }  // namespace
 
 Digest Sha256(std::string_view data) { return Compute(data, {}); }
 Digest Sha256(std::string_view a, std::string_view b) { return Compute(a, b); }
 
-std::string ToHex(const Digest& digest) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(64, '0');
-  for (size_t i = 0; i < digest.size(); ++i) {
-    out[2 * i] = kHex[digest[i] >> 4];
-    out[2 * i + 1] = kHex[digest[i] & 0xf];
-  }
-  return out;
-}
+std::string ToHex(const Digest& digest) { return BytesToHex(AsBytes(digest)); }
 
 std::optional<Digest> DigestFromHex(std::string_view hex) {
   if (hex.size() != 64) return std::nullopt;
+  auto bytes = HexToBytes(hex);
+  if (!bytes) return std::nullopt;
   Digest out{};
-  for (size_t i = 0; i < out.size(); ++i) {
-    const int hi = HexValue(hex[2 * i]);
-    const int lo = HexValue(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out[i] = static_cast<uint8_t>(hi << 4 | lo);
-  }
+  std::copy(bytes->begin(), bytes->end(), out.begin());
   return out;
 }
 

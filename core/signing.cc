@@ -6,11 +6,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <stdexcept>
 #include <fstream>
 #include <sstream>
 
-#include "core/sha256.h"
+#include "core/hex.h"
 
 namespace keyledger {
 namespace {
@@ -31,13 +33,6 @@ Result<PublicKey> RawPublic(EVP_PKEY* key) {
     return Status::Invalid("not an Ed25519 key");
   }
   return out;
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 }  // namespace
@@ -119,9 +114,7 @@ bool VerifySignature(const PublicKey& key, std::string_view message, std::string
 }
 
 std::string PublicKeyToHex(const PublicKey& key) {
-  Digest as_digest;
-  std::copy(key.begin(), key.end(), as_digest.begin());
-  return ToHex(as_digest);
+  return BytesToHex({reinterpret_cast<const char*>(key.data()), key.size()});
 }
 
 std::string PublicKeyToPem(const PublicKey& key) {
@@ -137,12 +130,10 @@ Result<PublicKey> ParsePublicKey(std::string_view text) {
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
   if (text.size() == 64) {
+    auto bytes = HexToBytes(text);
+    if (!bytes) return Status::Invalid("the public key is not 64 hex digits");
     PublicKey key{};
-    for (size_t i = 0; i < key.size(); ++i) {
-      const int hi = HexValue(text[2 * i]), lo = HexValue(text[2 * i + 1]);
-      if (hi < 0 || lo < 0) return Status::Invalid("the public key is not 64 hex digits");
-      key[i] = static_cast<uint8_t>(hi << 4 | lo);
-    }
+    std::copy(bytes->begin(), bytes->end(), key.begin());
     return key;
   }
   std::unique_ptr<BIO, BioDeleter> mem(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));

@@ -107,16 +107,7 @@ void RotateKey(const ExchangePtr& ex, Ledger& ledger) {
                    [ex](Result<CreatedKey> r) { ReplyCreated(ex, r); });
 }
 
-void RevokeKey(const ExchangePtr& ex, Ledger& ledger) {
-  auto p = AuthenticateAdmin(ex, ledger);
-  if (!p) return;
-  auto input = JsonInput::Parse(ex->body(), {"reason"}, true);
-  if (!input.ok()) return ex->Fail(input.status());
-  std::optional<std::string> reason;
-  if (Status s = input->String("reason", reason); !s.ok()) return ex->Fail(s);
-  ledger.RevokeKey(*p, ex->param(0), ex->param(1), reason.value_or(""),
-                   [ex](Result<KeyState> r) { ReplyWith(ex, r, 200, KeyJson); });
-}
+void RevokeKey(const ExchangePtr& ex, Ledger& ledger) { RevokeRoute(ex, ledger, &Ledger::RevokeKey); }
 
 void KeyUsage(const ExchangePtr& ex, Ledger& ledger) {
   auto p = AuthenticateAdmin(ex, ledger);
@@ -137,6 +128,17 @@ void KeyUsage(const ExchangePtr& ex, Ledger& ledger) {
 }
 
 }  // namespace
+
+void RevokeRoute(const ExchangePtr& ex, Ledger& ledger, RevokeCommand revoke) {
+  auto p = AuthenticateAdmin(ex, ledger);
+  if (!p) return;
+  auto input = JsonInput::Parse(ex->body(), {"reason"}, true);
+  if (!input.ok()) return ex->Fail(input.status());
+  std::optional<std::string> reason;
+  if (Status s = input->String("reason", reason); !s.ok()) return ex->Fail(s);
+  (ledger.*revoke)(*p, ex->param(0), ex->param(1), reason.value_or(""),
+                   [ex](Result<KeyState> r) { ReplyWith(ex, r, 200, KeyJson); });
+}
 
 void AddKeyRoutes(Router& router, Ledger& ledger) {
   const std::string keys = "/admin/v1/workspaces/{ws}/keys";

@@ -42,6 +42,11 @@ inline Handler BindAlways(Ledger& ledger, void (*fn)(const ExchangePtr&, Ledger&
   return [fn, &ledger](const ExchangePtr& ex) { fn(ex, ledger); };
 }
 
+// The revoke routes of API keys and admin keys: an optional {"reason"} body, then `revoke`.
+using RevokeCommand = void (Ledger::*)(const Principal&, std::string, std::string, std::string,
+                                       Callback<KeyState>);
+void RevokeRoute(const ExchangePtr& ex, Ledger& ledger, RevokeCommand revoke);
+
 // Answers a Result: the JSON that `render` makes of its value with `status`, or the error.
 template <typename T, typename Render>
 void ReplyWith(const ExchangePtr& ex, const Result<T>& result, unsigned status, Render&& render) {

@@ -81,14 +81,7 @@ void CreateAdminKey(const ExchangePtr& ex, Ledger& ledger) {
 }
 
 void RevokeAdminKey(const ExchangePtr& ex, Ledger& ledger) {
-  auto p = AuthenticateAdmin(ex, ledger);
-  if (!p) return;
-  auto input = JsonInput::Parse(ex->body(), {"reason"}, true);
-  if (!input.ok()) return ex->Fail(input.status());
-  std::optional<std::string> reason;
-  if (Status s = input->String("reason", reason); !s.ok()) return ex->Fail(s);
-  ledger.RevokeAdminKey(*p, ex->param(0), ex->param(1), reason.value_or(""),
-                        [ex](Result<KeyState> r) { ReplyWith(ex, r, 200, KeyJson); });
+  RevokeRoute(ex, ledger, &Ledger::RevokeAdminKey);
 }
 
 }  // namespace

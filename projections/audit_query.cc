@@ -5,9 +5,7 @@
 #include "events/codec.h"
 
 namespace keyledger {
-namespace {
-
-Result<uint64_t> ParseSeqCursor(std::string_view cursor) {
+Result<uint64_t> ParseCursor(std::string_view cursor) {
   if (cursor.empty()) return uint64_t{0};
   uint64_t value = 0;
   auto [end, ec] = std::from_chars(cursor.data(), cursor.data() + cursor.size(), value);
@@ -17,8 +15,6 @@ Result<uint64_t> ParseSeqCursor(std::string_view cursor) {
   return value;
 }
 
-}  // namespace
-
 std::vector<EventType> AllEventTypes() {
   std::vector<EventType> types;
   for (size_t t = 0; t < kEventTypeCount; ++t) types.push_back(static_cast<EventType>(t));
@@ -27,7 +23,7 @@ std::vector<EventType> AllEventTypes() {
 
 Result<EventPage> QueryEvents(const EventStore& store, std::string_view ws, const EventQuery& q) {
   if (q.limit == 0) return Status::Invalid("limit must be at least 1.", "limit");
-  auto cursor = ParseSeqCursor(q.cursor);
+  auto cursor = ParseCursor(q.cursor);
   if (!cursor.ok()) return cursor.status();
   if (*cursor == UINT64_MAX) return EventPage{};  // nothing lies beyond the last possible seq
 

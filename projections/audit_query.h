@@ -29,6 +29,10 @@ struct EventPage {
   uint64_t last_seq = 0;
 };
 
+// Parses a next_cursor this service issued (a decimal position); InvalidArgument naming `cursor`
+// otherwise. Empty is the start.
+Result<uint64_t> ParseCursor(std::string_view cursor);
+
 // Every type, key.used included.
 std::vector<EventType> AllEventTypes();
 

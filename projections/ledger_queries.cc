@@ -10,17 +10,6 @@
 namespace keyledger {
 namespace {
 
-// Cursors are decimal positions or seqs; opaque to clients.
-Result<uint64_t> ParseCursor(std::string_view cursor) {
-  if (cursor.empty()) return uint64_t{0};
-  uint64_t value = 0;
-  auto [end, ec] = std::from_chars(cursor.data(), cursor.data() + cursor.size(), value);
-  if (ec != std::errc() || end != cursor.data() + cursor.size()) {
-    return Status::Invalid("The cursor is not one this service issued.", "cursor");
-  }
-  return value;
-}
-
 bool Matches(KeyFilter filter, KeyStatus status) {
   switch (filter) {
     case KeyFilter::kActive: return status == KeyStatus::kActive;

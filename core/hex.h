@@ -1,0 +1,14 @@
+#pragma once
+// Lower-case hex encoding of bytes, and its strict inverse.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace keyledger {
+
+std::string BytesToHex(std::string_view bytes);
+// nullopt unless `hex` is an even number of hex digits (either case).
+std::optional<std::string> HexToBytes(std::string_view hex);
+
+}  // namespace keyledger
