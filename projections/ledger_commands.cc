@@ -174,8 +174,12 @@ Result<std::vector<PendingEvent>> Ledger::PrepareCreate(const Principal& p, cons
   }
   created.metadata = in.metadata;
   created.expires_at = expires_at;
-  created.idempotency_key = in.idempotency_key;
-  created.request_digest = in.request_digest;
+  // The digest is recorded only with an idempotency key (events/codec.cc writes it only then);
+  // anything the live projection keeps must be in the event, or a replay would differ from it.
+  if (!in.idempotency_key.empty()) {
+    created.idempotency_key = in.idempotency_key;
+    created.request_digest = in.request_digest;
+  }
   return One({ws, key_id, p.actor, std::move(created)});
 }
 

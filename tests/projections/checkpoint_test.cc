@@ -405,5 +405,26 @@ BOOST_AUTO_TEST_CASE(a_broken_chain_or_a_gap_stops_recovery) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
+BOOST_AUTO_TEST_SUITE(ReplayEquivalenceTest)
+
+// Regression: a key created without an Idempotency-Key kept the request digest in the live
+// projection, but the event does not carry it, so a replay of the log differed from the live state
+// and `keyledger replay` reported a projection digest mismatch on an untouched log.
+BOOST_AUTO_TEST_CASE(regression_request_digest_without_idempotency_key_diverged_from_replay) {
+  LedgerEnv env;
+  auto acme = env.MustSetUpWorkspace("acme");
+  CreateKeyInput plain = KeyInput("no idempotency key");
+  plain.request_digest = Sha256("the request body");
+  env.MustCreateKey(acme.admin, "acme", plain);
+  CreateKeyInput idempotent = KeyInput("with idempotency key");
+  idempotent.idempotency_key = "retry-1";
+  idempotent.request_digest = Sha256("another body");
+  env.MustCreateKey(acme.admin, "acme", idempotent);
+  BOOST_TEST((env.ledger->Fingerprint() == RebuildFromLog(*env.store).Fingerprint()));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+
 }  // namespace
 }  // namespace keyledger
