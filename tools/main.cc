@@ -2,13 +2,23 @@
 
 #include <CLI/CLI.hpp>
 
+#include "tools/audit_command.h"
+#include "tools/backup_command.h"
+#include "tools/replay_command.h"
+#include "tools/review_command.h"
 #include "tools/serve_command.h"
+#include "tools/verify_log_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"keyledger: an event-sourced API key ledger"};
   app.require_subcommand(1);
   int exit_code = 0;
   keyledger::tools::AddServeCommand(app, exit_code);
+  keyledger::tools::AddVerifyLogCommand(app, exit_code);
+  keyledger::tools::AddReplayCommand(app, exit_code);
+  keyledger::tools::AddAuditCommand(app, exit_code);
+  keyledger::tools::AddReviewCommand(app, exit_code);
+  keyledger::tools::AddBackupCommand(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

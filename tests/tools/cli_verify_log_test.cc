@@ -1,0 +1,198 @@
+// `keyledger verify-log`: an intact log, the choice of trusted key, and every kind of tampering an
+// attacker with write access to the RocksDB files could do, each named by its first affected seq.
+
+#include <boost/test/unit_test.hpp>
+
+#include "tests/tools/cli_fixture.h"
+
+namespace keyledger::cli_testing {
+namespace {
+
+RunResult VerifyLog(const HistoryCopy& copy, bool with_public_key = true) {
+  std::vector<std::string> args = {"verify-log", "--data", copy.data_dir()};
+  if (with_public_key) {
+    args.push_back("--public-key");
+    args.push_back(copy.public_key_file());
+  }
+  return RunCli(args);
+}
+
+void ExpectBrokenAt(const RunResult& r, uint64_t seq) {
+  BOOST_TEST(r.exit_code == 1, r);
+  BOOST_TEST(FirstBrokenSeq(r.out) == seq, r);
+}
+
+// The body of event `seq` with one letter of `word` (its last) changed.
+std::string EditedBody(RawDb& db, uint64_t seq, std::string_view word) {
+  const std::string stored = db.GetEvent(seq);
+  std::string body = stored.substr(kStoredHeaderSize);
+  const size_t at = body.find(word);
+  BOOST_REQUIRE_MESSAGE(at != std::string::npos, "event " << seq << " has no " << word);
+  char& letter = body[at + word.size() - 1];
+  letter = letter == 'x' ? 'y' : 'x';
+  return body;
+}
+
+BOOST_AUTO_TEST_SUITE(cli_verify_log)
+
+BOOST_AUTO_TEST_CASE(intact_log_prints_the_head_and_exits_0_quietly) {
+  HistoryCopy copy;
+  const History& h = copy.history();
+  RunResult r = VerifyLog(copy);
+  BOOST_TEST(r.exit_code == 0, r);
+  BOOST_TEST(HeadSeq(r.out) == h.head_seq, r);
+  BOOST_TEST(Contains(r.out, "events verified: " + std::to_string(h.head_seq) + "\n"), r);
+  BOOST_TEST(Contains(r.out, "signed checkpoints verified: 2 (newest at seq " + std::to_string(h.head_seq) + ")"), r);
+  BOOST_TEST(Contains(r.out, "trusted key: " + PublicKeyToHex(h.signing_key->public_key()) +
+                                 " (from --public-key " + copy.public_key_file()),
+             r);
+  BOOST_TEST(Contains(r.out, "OK: the log is intact."), r);
+  BOOST_TEST(!Contains(r.out, "FIRST BROKEN SEQ"), r);
+  BOOST_TEST(r.err.empty(), "no progress output when stderr is not a terminal: " << r);
+}
+
+BOOST_AUTO_TEST_CASE(trusted_key_comes_from_the_data_directory_or_is_none_and_says_so) {
+  HistoryCopy copy;
+  RunResult none = VerifyLog(copy, false);
+  BOOST_TEST(none.exit_code == 0, none);
+  BOOST_TEST(Contains(none.out, "trusted key: none"), none);
+  BOOST_TEST(Contains(none.out, "consistent with itself"), none);
+
+  WriteFile(copy.data_dir() + "/signing_key.pub", PublicKeyToHex(copy.history().signing_key->public_key()));
+  RunResult in_dir = VerifyLog(copy, false);
+  BOOST_TEST(in_dir.exit_code == 0, in_dir);
+  BOOST_TEST(Contains(in_dir.out, "(from " + copy.data_dir() + "/signing_key.pub"), in_dir);
+}
+
+BOOST_AUTO_TEST_CASE(a_pem_public_key_is_accepted) {
+  HistoryCopy copy;
+  WriteFile(copy.public_key_file(), PublicKeyToPem(copy.history().signing_key->public_key()));
+  RunResult r = VerifyLog(copy);
+  BOOST_TEST(r.exit_code == 0, r);
+}
+
+// A --public-key that is missing or not a key is the caller's mistake: exit 2, with the file named.
+BOOST_AUTO_TEST_CASE(a_bad_public_key_file_is_bad_usage) {
+  HistoryCopy copy;
+  WriteFile(copy.public_key_file(), "not a key\n");
+  RunResult garbage = VerifyLog(copy);
+  BOOST_TEST(garbage.exit_code == 2, garbage);
+  BOOST_TEST(Contains(garbage.err, "--public-key " + copy.public_key_file()), garbage);
+  BOOST_TEST(garbage.out.empty(), garbage);
+
+  RunResult missing = RunCli({"verify-log", "--data", copy.data_dir(), "--public-key", copy.Path("absent.pub")});
+  BOOST_TEST(missing.exit_code == 2, missing);
+  BOOST_TEST(Contains(missing.err, "absent.pub"), missing);
+}
+
+BOOST_AUTO_TEST_CASE(a_bad_signing_key_pub_in_the_data_directory_fails_the_check) {
+  HistoryCopy copy;
+  WriteFile(copy.data_dir() + "/signing_key.pub", "garbage");
+  RunResult r = VerifyLog(copy, false);
+  BOOST_TEST(r.exit_code == 1, r);
+  BOOST_TEST(Contains(r.err, "signing_key.pub"), r);
+}
+
+BOOST_AUTO_TEST_CASE(an_edited_event_breaks_at_that_event) {
+  HistoryCopy copy;
+  const uint64_t k = copy.history().k2_created_seq;
+  {
+    RawDb db(copy.data_dir());
+    const std::string stored = db.GetEvent(k);
+    db.PutEvent(k, stored.substr(0, kStoredHeaderSize) + EditedBody(db, k, "nightly"));
+  }
+  RunResult r = VerifyLog(copy);
+  ExpectBrokenAt(r, k);
+  BOOST_TEST(Contains(r.out, "was altered"), r);
+}
+
+BOOST_AUTO_TEST_CASE(an_edited_and_rehashed_event_is_named_when_the_next_link_breaks) {
+  HistoryCopy copy;
+  const uint64_t k = copy.history().k2_created_seq;
+  {
+    RawDb db(copy.data_dir());
+    const std::string body = EditedBody(db, k, "nightly");
+    auto original = DecodeStoredValue(db.GetEvent(k));
+    BOOST_REQUIRE(original.ok());
+    db.PutEvent(k, EncodeStoredValue(ChainHash(original->prev_hash, body), body));
+  }
+  RunResult r = VerifyLog(copy);
+  ExpectBrokenAt(r, k);
+  BOOST_TEST(Contains(r.out, "does not link to event " + std::to_string(k)), r);
+}
+
+BOOST_AUTO_TEST_CASE(a_deleted_event_breaks_at_its_seq) {
+  HistoryCopy copy;
+  const uint64_t k = copy.history().k2_created_seq;
+  {
+    RawDb db(copy.data_dir());
+    db.Delete(db.events(), EncodeSeq(k));
+  }
+  RunResult r = VerifyLog(copy);
+  ExpectBrokenAt(r, k);
+  BOOST_TEST(Contains(r.out, "is missing"), r);
+}
+
+BOOST_AUTO_TEST_CASE(swapped_events_break_at_the_first_of_them) {
+  HistoryCopy copy;
+  const uint64_t k = copy.history().k2_created_seq;
+  {
+    RawDb db(copy.data_dir());
+    const std::string a = db.GetEvent(k), b = db.GetEvent(k + 1);
+    db.PutEvent(k, b);
+    db.PutEvent(k + 1, a);
+  }
+  ExpectBrokenAt(VerifyLog(copy), k);
+}
+
+BOOST_AUTO_TEST_CASE(a_truncated_tail_breaks_at_the_first_removed_seq) {
+  HistoryCopy copy;
+  const uint64_t head = copy.history().head_seq;  // a signed checkpoint vouches for it
+  {
+    RawDb db(copy.data_dir());
+    for (uint64_t seq = head - 2; seq <= head; ++seq) db.Delete(db.events(), EncodeSeq(seq));
+  }
+  RunResult r = VerifyLog(copy);
+  ExpectBrokenAt(r, head - 2);
+  BOOST_TEST(Contains(r.out, "were removed"), r);
+  // Without the trusted key the checkpoint still vouches for the removed events.
+  ExpectBrokenAt(VerifyLog(copy, false), head - 2);
+}
+
+BOOST_AUTO_TEST_CASE(a_checkpoint_signed_by_another_key_is_forged) {
+  HistoryCopy copy;
+  const uint64_t seq = copy.history().mid_seq;
+  {
+    auto store = OpenStore(copy.data_dir());
+    auto attacker = SigningKey::Generate();
+    BOOST_REQUIRE(attacker.ok());
+    PutSignedCheckpoint(*store, *attacker, seq);  // replaces the real one, same contents
+  }
+  RunResult r = VerifyLog(copy);
+  ExpectBrokenAt(r, seq);
+  BOOST_TEST(Contains(r.out, "signed by another key"), r);
+}
+
+BOOST_AUTO_TEST_CASE(a_checkpoint_with_altered_signature_bytes_is_named) {
+  HistoryCopy copy;
+  const uint64_t seq = copy.history().head_seq;
+  {
+    RawDb db(copy.data_dir());
+    std::string json = db.Get(db.meta(), ChainCheckpointRow(seq));
+    const std::string tag = "\"signature\":\"";
+    const size_t at = json.find(tag);
+    BOOST_REQUIRE(at != std::string::npos);
+    char& digit = json[at + tag.size() + 10];
+    digit = digit == '0' ? '1' : '0';
+    db.Put(db.meta(), ChainCheckpointRow(seq), json);
+  }
+  RunResult r = VerifyLog(copy);
+  ExpectBrokenAt(r, seq);
+  BOOST_TEST(Contains(r.out, "invalid signature"), r);
+  ExpectBrokenAt(VerifyLog(copy, false), seq);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace
+}  // namespace keyledger::cli_testing

@@ -1,0 +1,89 @@
+#include "tools/review_command.h"
+
+#include <iostream>
+#include <memory>
+
+#include "core/json_writer.h"
+#include "core/time_format.h"
+#include "projections/point_in_time.h"
+#include "projections/review.h"
+#include "tools/cli_support.h"
+
+namespace keyledger::tools {
+namespace {
+
+constexpr std::string_view kCommand = "review";
+
+struct ReviewFlags {
+  std::string data_dir;
+  std::string workspace;
+  std::string format = "table";
+  std::string as_of;
+};
+
+std::string ReviewJson(TimeMs generated_at, TimeMs as_of, uint64_t seq, const std::string& workspace,
+                       const std::vector<ReviewFinding>& findings) {
+  JsonWriter w;
+  w.BeginObject().Field("generated_at", FormatRfc3339(generated_at)).Field("as_of", FormatRfc3339(as_of));
+  w.Key("seq").Uint(seq).Field("workspace", workspace).Key("findings").BeginArray();
+  for (const ReviewFinding& f : findings) {
+    w.BeginObject().Field("key_id", f.key_id).Field("rule", f.rule).Field("detail", f.detail).EndObject();
+  }
+  w.EndArray().EndObject();
+  return w.Take();
+}
+
+int Review(const ReviewFlags& flags) {
+  const TimeMs generated_at = SystemClock().Now();
+  const std::optional<TimeMs> as_of_flag = ParseTimeFlag(flags.as_of);
+  const TimeMs as_of = as_of_flag.value_or(generated_at);
+  auto store = OpenReadOnly(flags.data_dir);
+  if (!store.ok()) return Fail(kCommand, store.status());
+
+  Progress progress;
+  progress.Show("replaying the log");
+  auto state = as_of_flag ? StateAsOf(**store, *as_of_flag) : StateAtSeq(**store, 0);
+  progress.Clear();
+  if (!state.ok()) return Fail(kCommand, state.status());
+  if (!state->FindWorkspace(flags.workspace)) {
+    return Fail(kCommand, Status::NotFound("workspace " + flags.workspace + " did not exist as of " +
+                                           FormatRfc3339(as_of)));
+  }
+  const std::vector<ReviewFinding> findings = ReviewWorkspace(*state, flags.workspace, as_of);
+
+  if (flags.format == "json") {
+    std::cout << ReviewJson(generated_at, as_of, state->applied_seq(), flags.workspace, findings) << "\n";
+    return kExitOk;
+  }
+  std::cout << "key review of " << flags.workspace << " as of " << FormatRfc3339(as_of) << " (events 1.."
+            << state->applied_seq() << ")\n";
+  if (findings.empty()) {
+    std::cout << "no findings\n";
+    return kExitOk;
+  }
+  Table table({"KEY", "NAME", "RULE", "DETAIL"}, {0, 40, 0, 0});
+  for (const ReviewFinding& f : findings) {
+    const KeyState* key = state->FindKey(f.key_id);
+    table.AddRow({f.key_id, key ? key->name : "", f.rule, f.detail});
+  }
+  table.Print(std::cout);
+  std::cout << findings.size() << (findings.size() == 1 ? " finding\n" : " findings\n");
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddReviewCommand(CLI::App& app, int& exit_code) {
+  auto flags = std::make_shared<ReviewFlags>();
+  CLI::App* cmd = app.add_subcommand("review", "Review a workspace's API keys against the audit checklist.");
+  AddDataOption(*cmd, flags->data_dir);
+  cmd->add_option("--workspace", flags->workspace, "Workspace id")->required();
+  cmd->add_option("--format", flags->format, "table for people, json for scripts")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
+  cmd->add_option("--as-of", flags->as_of, "Review the state at this RFC 3339 instant (default: now)")
+      ->check(Rfc3339Validator());
+  cmd->callback([flags, &exit_code] { exit_code = Review(*flags); });
+}
+
+}  // namespace keyledger::tools

@@ -1,0 +1,156 @@
+#include "tools/verify_log_command.h"
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <optional>
+
+#include "core/signing.h"
+#include "core/time_format.h"
+#include "events/chain_verifier.h"
+#include "tools/cli_support.h"
+
+namespace keyledger::tools {
+namespace {
+
+constexpr std::string_view kCommand = "verify-log";
+constexpr size_t kMaxKeyFileBytes = 64 * 1024;  // a PEM public key is ~110 bytes
+constexpr int kMaxWalks = 3;
+
+struct VerifyLogFlags {
+  std::string data_dir;
+  std::string public_key_file;
+};
+
+struct TrustedKey {
+  std::optional<PublicKey> key;
+  std::string source;  // for the report
+};
+
+Result<PublicKey> ReadPublicKeyFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::Invalid("cannot read " + path);
+  std::string text(kMaxKeyFileBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  if (text.size() > kMaxKeyFileBytes) return Status::Invalid(path + " is too large to be a public key");
+  auto key = ParsePublicKey(text);
+  if (!key.ok()) return Status::Invalid(path + ": " + key.status().message());
+  return key;
+}
+
+// --public-key F, else DIR/signing_key.pub, else none. A bad F is the caller's mistake
+// (InvalidArgument); a bad DIR/signing_key.pub is a finding about the data (Internal).
+Result<TrustedKey> ChooseTrustedKey(const VerifyLogFlags& flags) {
+  if (!flags.public_key_file.empty()) {
+    auto key = ReadPublicKeyFile(flags.public_key_file);
+    if (!key.ok()) return Status::Invalid("--public-key " + key.status().message());
+    return TrustedKey{*key, "--public-key " + flags.public_key_file};
+  }
+  const std::string in_dir = (std::filesystem::path(flags.data_dir) / "signing_key.pub").string();
+  std::error_code ec;
+  if (!std::filesystem::exists(in_dir, ec)) return TrustedKey{};
+  auto key = ReadPublicKeyFile(in_dir);
+  if (!key.ok()) {
+    return Status::Internal(key.status().message() + " (pass the service's public key with --public-key)");
+  }
+  return TrustedKey{*key, in_dir + "; it lives beside the data, so to prove who signed, pass a "
+                                   "copy kept elsewhere with --public-key"};
+}
+
+void PrintTrustedKey(std::ostream& out, const TrustedKey& trusted) {
+  if (trusted.key) {
+    out << "trusted key: " << PublicKeyToHex(*trusted.key) << " (from " << trusted.source << ")\n";
+  } else {
+    out << "trusted key: none (no --public-key and no signing_key.pub in the data directory): "
+           "checkpoints are checked only against the key they name, so this proves the log "
+           "consistent with itself, not who signed it\n";
+  }
+}
+
+// One walk over a fresh read-only view.
+Result<ChainReport> Walk(const VerifyLogFlags& flags, const TrustedKey& trusted) {
+  auto store = OpenReadOnly(flags.data_dir);
+  if (!store.ok()) return store.status();
+  Progress progress;
+  ChainVerifyOptions options;
+  options.trusted_key = trusted.key;
+  if (progress.enabled()) {
+    options.progress = [&progress](uint64_t seq) {
+      progress.Show("verified " + std::to_string(seq) + " events");
+    };
+  }
+  return VerifyChain(**store, options);
+}
+
+int VerifyLog(const VerifyLogFlags& flags) {
+  auto trusted = ChooseTrustedKey(flags);
+  if (!trusted.ok()) return Fail(kCommand, trusted.status());
+
+  // A break is reported only when a second walk on a fresh view finds it at the same seq: a
+  // view torn by a flush of the live server (tools/cli_support.h, OpenReadOnly) must not read as
+  // tampering. Tampering stays put; a torn view does not.
+  auto report = Walk(flags, *trusted);
+  if (!report.ok()) return Fail(kCommand, report.status());
+  bool confirmed = report->findings.empty();
+  for (int walk = 2; walk <= kMaxWalks && !confirmed; ++walk) {
+    auto again = Walk(flags, *trusted);
+    if (!again.ok()) return Fail(kCommand, again.status());
+    confirmed = again->findings.empty() || again->findings.front().seq == report->findings.front().seq;
+    report = std::move(again);
+  }
+
+  std::ostream& out = std::cout;
+  PrintTrustedKey(out, *trusted);
+  if (!report->findings.empty()) {
+    const ChainFinding& first = report->findings.front();
+    out << "FIRST BROKEN SEQ: " << first.seq << "\n" << first.what << "\n";
+    if (report->findings.size() > 1) {
+      out << "further findings:\n";
+      for (size_t i = 1; i < report->findings.size(); ++i) {
+        out << "  seq " << report->findings[i].seq << ": " << report->findings[i].what << "\n";
+      }
+    }
+    if (!confirmed) {
+      out << "(the first broken seq moved between " << kMaxWalks << " walks: the log is being written "
+          << "under the reader; run verify-log on a backup to be sure)\n";
+    }
+    out << "FAILED: " << report->findings.size()
+        << (report->findings.size() == 1 ? " finding.\n" : " findings.\n");
+    return kExitCheckFailed;
+  }
+  out << "events verified: " << report->events << "\n";
+  out << "signed checkpoints verified: " << report->checkpoints;
+  if (report->checkpoints == 0) {
+    out << " (none in the log: nothing shows that its tail was not cut short)\n";
+  } else {
+    out << " (newest at seq " << report->last_checkpoint_seq << ")\n";
+  }
+  if (report->head_seq == 0) {
+    out << "head: seq 0 (the log is empty)\n";
+  } else {
+    out << "head: seq " << report->head_seq << ", hash " << ToHex(report->head_hash) << ", ts "
+        << FormatRfc3339(report->head_ts) << "\n";
+  }
+  out << "OK: the log is intact.\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddVerifyLogCommand(CLI::App& app, int& exit_code) {
+  auto flags = std::make_shared<VerifyLogFlags>();
+  CLI::App* cmd = app.add_subcommand(
+      "verify-log",
+      "Walk the hash chain and the signed checkpoints; print the first broken seq and exit 1, or "
+      "the head and exit 0.");
+  AddDataOption(*cmd, flags->data_dir);
+  cmd->add_option("--public-key", flags->public_key_file,
+                  "The service's Ed25519 public key (64 hex digits or PEM) that checkpoints must be "
+                  "signed with (default: DATA/signing_key.pub when present)")
+      ->check(CLI::ExistingFile);
+  cmd->callback([flags, &exit_code] { exit_code = VerifyLog(*flags); });
+}
+
+}  // namespace keyledger::tools
