@@ -264,7 +264,7 @@ class LedgerEnv {
   Result<WorkspaceState> CreateWorkspace(const Principal& p, std::string id, std::optional<Plan> plan,
                                          std::string name = {}) {
     return Await<WorkspaceState>([&](Callback<WorkspaceState> cb) {
-      ledger->CreateWorkspace(p, WorkspaceInput{std::move(id), std::move(name), plan}, std::move(cb));
+      ledger->CreateWorkspace(p, WorkspaceInput{std::move(id), std::move(name), plan, std::nullopt}, std::move(cb));
     });
   }
   Result<WorkspaceState> UpdatePlan(const Principal& p, std::string ws, Plan plan) {
