@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-
 #include <filesystem>
 #include <iostream>
 #include <set>
@@ -16,7 +15,7 @@ namespace keyledger::tools {
 namespace {
 
 // Escapes control characters and malformed UTF-8 so that a name cannot move the cursor or
-// break the row; returns the text and its width in characters.
+// break the row, and clips the text after `max_chars` characters (0: never).
 std::string SafeCell(std::string_view text, size_t max_chars) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;

@@ -7,7 +7,9 @@
 // The state is rebuilt from seq 1 by replaying the log itself, never loaded from a stored
 // projection checkpoint (those rows are not signed), and on the way the projection digest is
 // recomputed at the newest signed checkpoint at or before the replayed seq and compared with the
-// digest that checkpoint signs. The read is a consistent view of DIR as of the open.
+// digest that checkpoint signs. The read is a consistent view of DIR as of the open; a log that
+// cannot be replayed, or looks cut short, is replayed again on a fresh view (up to 3 times)
+// before it is reported, in case the view was torn by a flush of a live server.
 //
 // Standard output, --format table:
 //   key state as of <RFC 3339> (events 1..<seq> of <head>)
@@ -29,9 +31,9 @@
 // and, when a signed checkpoint lies past the head (the tail was cut off):
 //   the log ends at seq H but a signed checkpoint vouches for seq C: events were removed; run
 //     keyledger verify-log                                                            (exit 1)
-// Exit 0; 1 on a digest mismatch, an invalid checkpoint signature, a cut-off tail, a log that cannot be replayed
-// (a broken chain: verify-log names where) or a --workspace that did not exist at the instant;
-// 2 on bad usage (a bad TIME among them).
+// Exit 0; 1 on a digest mismatch, an invalid checkpoint signature, a cut-off tail, a log that
+// cannot be replayed (a broken chain: verify-log names where) or a --workspace that did not exist
+// at the instant; 2 on bad usage (a bad TIME among them, or a --data that holds no database).
 
 #include <CLI/CLI.hpp>
 

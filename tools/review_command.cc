@@ -13,6 +13,7 @@ namespace keyledger::tools {
 namespace {
 
 constexpr std::string_view kCommand = "review";
+constexpr int kReviewAttempts = 3;
 
 struct ReviewFlags {
   std::string data_dir;
@@ -33,17 +34,27 @@ std::string ReviewJson(TimeMs generated_at, TimeMs as_of, uint64_t seq, const st
   return w.Take();
 }
 
+// The state as of `as_of` (the whole log without it) over a fresh read-only view.
+Result<LedgerState> StateFrom(const std::string& data_dir, std::optional<TimeMs> as_of) {
+  auto store = OpenReadOnly(data_dir);
+  if (!store.ok()) return store.status();
+  Progress progress;
+  progress.Show("replaying the log");
+  return as_of ? StateAsOf(**store, *as_of) : StateAtSeq(**store, 0);
+}
+
 int Review(const ReviewFlags& flags) {
   const TimeMs generated_at = SystemClock().Now();
   const std::optional<TimeMs> as_of_flag = ParseTimeFlag(flags.as_of);
   const TimeMs as_of = as_of_flag.value_or(generated_at);
-  auto store = OpenReadOnly(flags.data_dir);
-  if (!store.ok()) return Fail(kCommand, store.status());
-
-  Progress progress;
-  progress.Show("replaying the log");
-  auto state = as_of_flag ? StateAsOf(**store, *as_of_flag) : StateAtSeq(**store, 0);
-  progress.Clear();
+  // A log that cannot be replayed is tried again on a fresh view before it is reported, in case
+  // the view was torn by a flush of a live server (tools/cli_support.h, OpenReadOnly).
+  auto state = StateFrom(flags.data_dir, as_of_flag);
+  for (int attempt = 2; attempt <= kReviewAttempts && !state.ok() &&
+                        state.status().code() == StatusCode::kInternal;
+       ++attempt) {
+    state = StateFrom(flags.data_dir, as_of_flag);
+  }
   if (!state.ok()) return Fail(kCommand, state.status());
   if (!state->FindWorkspace(flags.workspace)) {
     return Fail(kCommand, Status::NotFound("workspace " + flags.workspace + " did not exist as of " +
