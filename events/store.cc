@@ -146,7 +146,7 @@ Status EventStore::ScanReverse(Cf which, std::string_view from, std::string_view
 Status EventStore::ScanImpl(Cf which, std::string_view from, std::string_view to, bool reverse,
                             const std::function<bool(std::string_view, std::string_view)>& fn) const {
   rocksdb::ReadOptions ro;
-  ro.fill_cache = !reverse;
+  ro.fill_cache = !reverse && which != Cf::kMeta;  // checkpoint chunks would evict the hot rows
   rocksdb::Slice lower(from.data(), from.size());
   rocksdb::Slice upper(to.data(), to.size());
   // An empty bound is no bound. A default std::string_view has a null data(), and RocksDB asserts

@@ -11,37 +11,91 @@ namespace keyledger {
 namespace {
 
 constexpr std::string_view kRowPrefix = "projection_checkpoint/";
-constexpr size_t kHeaderSize = 48;
+constexpr std::string_view kChunkPrefix = "projection_chunk/";
+constexpr size_t kHeaderSize = 64;
+constexpr size_t kChunkBytes = 4 << 20;
 
 std::string RowKey(TimeMs ts, uint64_t seq) {
   return std::string(kRowPrefix) + EncodeSeq(static_cast<uint64_t>(ts)) + EncodeSeq(seq);
 }
 
-std::string PrefixEnd() {
-  std::string end(kRowPrefix);
+// The chunk rows of the checkpoint whose row key is `row_key`: its ts ‖ seq, then the chunk number.
+std::string ChunkKey(std::string_view row_key, uint64_t chunk) {
+  return std::string(kChunkPrefix) + std::string(row_key.substr(kRowPrefix.size())) + EncodeSeq(chunk);
+}
+
+std::string PrefixEnd(std::string_view prefix) {
+  std::string end(prefix);
   end.back() = static_cast<char>(end.back() + 1);
   return end;
 }
 
-// The checkpoint in `value` when its hash matches event `seq` of the log.
-std::optional<LedgerState> Validated(const EventStore& store, std::string_view value) {
-  if (value.size() < kHeaderSize) return std::nullopt;
-  const uint64_t seq = DecodeSeq(value);
-  Digest hash;
-  std::memcpy(hash.data(), value.data() + 8, hash.size());
-  auto event_row = store.Get(Cf::kEvents, EncodeSeq(seq));
+struct Header {
+  uint64_t seq = 0;
+  Digest hash{};
+  TimeMs ts = 0;
+  uint64_t chunks = 0;
+  uint64_t size = 0;
+};
+
+std::optional<Header> ParseHeader(std::string_view value) {
+  if (value.size() != kHeaderSize) return std::nullopt;
+  Header h;
+  h.seq = DecodeSeq(value);
+  std::memcpy(h.hash.data(), value.data() + 8, h.hash.size());
+  h.ts = static_cast<TimeMs>(DecodeSeq(value.substr(40)));
+  h.chunks = DecodeSeq(value.substr(48));
+  h.size = DecodeSeq(value.substr(56));
+  return h;
+}
+
+// The serialized state of the checkpoint at `row_key`, reassembled from its chunks.
+Result<std::string> ReadChunks(const EventStore& store, std::string_view row_key, const Header& h) {
+  std::string bytes;
+  bytes.reserve(h.size);
+  uint64_t next = 0;
+  bool in_order = true;
+  Status scanned = store.Scan(Cf::kMeta, ChunkKey(row_key, 0), ChunkKey(row_key, h.chunks),
+                              [&](std::string_view key, std::string_view value) {
+    in_order = DecodeSeq(key.substr(key.size() - 8)) == next++;
+    if (in_order) bytes.append(value);
+    return in_order && bytes.size() <= h.size;
+  });
+  if (!scanned.ok()) return scanned;
+  if (!in_order || next != h.chunks || bytes.size() != h.size) {
+    return Status::Internal("projection checkpoint at seq " + std::to_string(h.seq) + " is incomplete");
+  }
+  return bytes;
+}
+
+// The checkpoint at `row_key` when its hash matches event `seq` of the log.
+std::optional<LedgerState> Validated(const EventStore& store, std::string_view row_key,
+                                     std::string_view value) {
+  const std::optional<Header> h = ParseHeader(value);
+  if (!h) {
+    log::Warn("projection checkpoint row of an unknown format; skipped");
+    return std::nullopt;
+  }
+  const std::string at = " at seq " + std::to_string(h->seq);
+  auto event_row = store.Get(Cf::kEvents, EncodeSeq(h->seq));
   if (!event_row.ok() || !event_row->has_value()) {
-    log::Warn("projection checkpoint at seq " + std::to_string(seq) + " is ahead of the log; skipped");
+    log::Warn("projection checkpoint" + at + " is ahead of the log; skipped");
     return std::nullopt;
   }
   auto parts = SplitStoredValue(**event_row);
-  if (!parts.ok() || parts->hash != hash) {
-    log::Warn("projection checkpoint at seq " + std::to_string(seq) + " does not match the log; skipped");
+  if (!parts.ok() || parts->hash != h->hash) {
+    log::Warn("projection checkpoint" + at + " does not match the log; skipped");
     return std::nullopt;
   }
-  auto state = LedgerState::Deserialize(value.substr(kHeaderSize));
-  if (!state.ok()) {
-    log::Warn(state.status().message() + "; skipped");
+  auto bytes = ReadChunks(store, row_key, *h);
+  if (!bytes.ok()) {
+    log::Warn(bytes.status().message() + "; skipped");
+    return std::nullopt;
+  }
+  auto state = LedgerState::Deserialize(*bytes);
+  if (!state.ok() || state->applied_seq() != h->seq) {
+    log::Warn("projection checkpoint" + at + ": " +
+              (state.ok() ? std::string("seq differs") : state.status().message()) + "; skipped");
     return std::nullopt;
   }
   return std::move(state).value();
@@ -51,30 +105,36 @@ std::optional<LedgerState> Validated(const EventStore& store, std::string_view v
 
 Status SaveProjectionCheckpoint(EventStore& store, const LedgerState& state, const Digest& head_hash,
                                 std::string_view serialized) {
-  std::string value = EncodeSeq(state.applied_seq());
-  value.append(AsBytes(head_hash));
-  value.append(EncodeSeq(static_cast<uint64_t>(state.applied_ts())));
-  value.append(serialized);
-  rocksdb::WriteBatch batch;
-  BatchRows rows = BatchRowsForStore(batch, store);
-  rows.Put(Cf::kMeta, RowKey(state.applied_ts(), state.applied_seq()), value);
+  const std::string row_key = RowKey(state.applied_ts(), state.applied_seq());
+  const uint64_t chunks = (serialized.size() + kChunkBytes - 1) / kChunkBytes;
+  std::string header = EncodeSeq(state.applied_seq());
+  header.append(AsBytes(head_hash));
+  header.append(EncodeSeq(static_cast<uint64_t>(state.applied_ts())));
+  header.append(EncodeSeq(chunks));
+  header.append(EncodeSeq(serialized.size()));
 
-  std::vector<std::string> existing;
-  Status listed = store.Scan(Cf::kMeta, kRowPrefix, PrefixEnd(), [&](std::string_view key, std::string_view) {
-    existing.emplace_back(key);
+  // Older checkpoints beyond the newest kKeptProjectionCheckpoints go, chunks and all.
+  std::vector<std::pair<std::string, uint64_t>> existing;  // row key, chunk count
+  Status listed = store.Scan(Cf::kMeta, kRowPrefix, PrefixEnd(kRowPrefix),
+                             [&](std::string_view key, std::string_view value) {
+    if (key != row_key) existing.emplace_back(key, ParseHeader(value).value_or(Header{}).chunks);
     return true;
   });
   if (!listed.ok()) return listed;
-  // With the new row there are existing.size() + 1 (unless it replaces one of the same key).
-  const std::string new_key = RowKey(state.applied_ts(), state.applied_seq());
-  size_t total = existing.size() + 1;
-  for (const std::string& key : existing) {
-    if (key == new_key) --total;
+
+  rocksdb::WriteBatch batch;
+  BatchRows rows = BatchRowsForStore(batch, store);
+  for (uint64_t i = 0; i < chunks; ++i) {
+    rows.Put(Cf::kMeta, ChunkKey(row_key, i), serialized.substr(i * kChunkBytes, kChunkBytes));
   }
-  for (size_t i = 0; i < existing.size() && total > kKeptProjectionCheckpoints; ++i) {
-    if (existing[i] == new_key) continue;
-    rows.Delete(Cf::kMeta, existing[i]);
-    --total;
+  rows.Put(Cf::kMeta, row_key, header);
+  const size_t excess = existing.size() + 1 > kKeptProjectionCheckpoints
+                            ? existing.size() + 1 - kKeptProjectionCheckpoints
+                            : 0;
+  for (size_t i = 0; i < excess; ++i) {
+    const auto& [key, old_chunks] = existing[i];
+    rows.Delete(Cf::kMeta, key);
+    for (uint64_t c = 0; c < old_chunks; ++c) rows.Delete(Cf::kMeta, ChunkKey(key, c));
   }
   return store.Write(batch, /*sync=*/false);
 }
@@ -83,10 +143,10 @@ Result<std::optional<LedgerState>> LoadProjectionCheckpoint(const EventStore& st
                                                             std::optional<TimeMs> at_or_before) {
   const std::string upper = at_or_before
                                 ? std::string(kRowPrefix) + EncodeSeq(static_cast<uint64_t>(*at_or_before) + 1)
-                                : PrefixEnd();
+                                : PrefixEnd(kRowPrefix);
   std::optional<LedgerState> found;
-  Status scanned = store.ScanReverse(Cf::kMeta, kRowPrefix, upper, [&](std::string_view, std::string_view value) {
-    found = Validated(store, value);
+  Status scanned = store.ScanReverse(Cf::kMeta, kRowPrefix, upper, [&](std::string_view key, std::string_view value) {
+    found = Validated(store, key, value);
     return !found.has_value();  // keep looking past checkpoints that do not match the log
   });
   if (!scanned.ok()) return scanned;

@@ -3,14 +3,18 @@
 // reflects, so start-up replays only the log after the newest one, and point-in-time queries start
 // from the newest one at or before their instant.
 //
-// Rows in column family `meta`: "projection_checkpoint/" ‖ 8-byte BE ts ‖ 8-byte BE seq →
+// Rows in column family `meta`: a header "projection_checkpoint/" ‖ 8-byte BE ts ‖ 8-byte BE seq →
 //   bytes 0..7    seq, big-endian
 //   bytes 8..39   hash of event `seq` (raw); a checkpoint whose hash no longer matches the log is
 //                 ignored and the projections are rebuilt from an older one or from seq 1
 //   bytes 40..47  ts of event `seq` (ms), big-endian
-//   bytes 48..    LedgerState::Serialize()
-// ts never decreases along the log, so key order is seq order. The newest kKeptProjectionCheckpoints
-// are kept; older ones are deleted when a new one is written.
+//   bytes 48..55  number of chunks, big-endian
+//   bytes 56..63  size of LedgerState::Serialize(), big-endian
+// and the serialized state in 4 MiB chunks "projection_chunk/" ‖ ts ‖ seq ‖ 8-byte BE chunk
+// number, written in the same batch (a million keys serialize to ~150 MB: one value that size
+// would be a burden for RocksDB's memtable and block cache). ts never decreases along the log, so
+// header order is seq order. The newest kKeptProjectionCheckpoints are kept; older ones are
+// deleted, chunks and all, when a new one is written.
 
 #include <optional>
 

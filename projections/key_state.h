@@ -1,6 +1,7 @@
 #pragma once
 // The current state of one key and one workspace: what `<Key>` and `<Workspace>` show.
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -14,6 +15,23 @@ namespace keyledger {
 
 enum class KeyStatus : uint8_t { kActive, kExpired, kRevoked };
 std::string_view KeyStatusName(KeyStatus status);
+
+// When a key with this expiry and grace end (0: none) ends by time, or 0.
+inline TimeMs KeyDeadline(TimeMs expires_at, TimeMs grace_until) {
+  if (expires_at == 0) return grace_until;
+  if (grace_until == 0) return expires_at;
+  return std::min(expires_at, grace_until);
+}
+
+inline KeyStatus EffectiveKeyStatus(KeyStatus recorded, TimeMs expires_at, TimeMs grace_until,
+                                    TimeMs now) {
+  if (recorded != KeyStatus::kActive) return recorded;
+  const TimeMs deadline = KeyDeadline(expires_at, grace_until);
+  return deadline != 0 && now >= deadline ? KeyStatus::kExpired : KeyStatus::kActive;
+}
+
+// A key's number in a LedgerState: its position in creation (log) order.
+using KeyIndex = uint32_t;
 
 struct UsageBucket {
   TimeMs hour_start = 0;
@@ -56,17 +74,10 @@ struct KeyState {
   // The status a verify at `now` sees: an active key past its expiry or grace end is expired
   // even before the sweeper records it.
   KeyStatus EffectiveStatus(TimeMs now) const {
-    if (status != KeyStatus::kActive) return status;
-    if (expires_at != 0 && now >= expires_at) return KeyStatus::kExpired;
-    if (grace_until != 0 && now >= grace_until) return KeyStatus::kExpired;
-    return KeyStatus::kActive;
+    return EffectiveKeyStatus(status, expires_at, grace_until, now);
   }
   // When an active key ends by time, or 0.
-  TimeMs Deadline() const {
-    if (expires_at == 0) return grace_until;
-    if (grace_until == 0) return expires_at;
-    return std::min(expires_at, grace_until);
-  }
+  TimeMs Deadline() const { return KeyDeadline(expires_at, grace_until); }
 };
 
 struct WorkspaceState {
@@ -76,7 +87,7 @@ struct WorkspaceState {
   int64_t max_expiry_days = 365;
   TimeMs created_at = 0;
   TimeMs updated_at = 0;
-  std::vector<std::string> key_ids;  // every key of the workspace, in creation order
+  std::vector<KeyIndex> keys;  // every key of the workspace, in creation order
 };
 
 }  // namespace keyledger

@@ -180,49 +180,29 @@ Result<Principal> Ledger::Authenticate(std::string_view token, std::string_view 
   if (!CheckToken(token)) return Status::Unauthorized();
   const Digest digest = TokenDigest(token);
   std::shared_lock lock(state_mutex_);
-  const KeyState* key = state_.FindByDigest(digest);
-  if (!key || CRYPTO_memcmp(key->digest.data(), digest.data(), digest.size()) != 0 ||
-      key->kind == KeyKind::kApi || key->EffectiveStatus(clock_.Now()) != KeyStatus::kActive) {
+  const std::optional<KeyIndex> index = state_.IndexOfDigest(digest);
+  if (!index) return Status::Unauthorized();
+  const KeyRecord& key = state_.Record(*index);
+  if (CRYPTO_memcmp(key.digest.data(), digest.data(), digest.size()) != 0 ||
+      key.kind == KeyKind::kApi || key.EffectiveStatus(clock_.Now()) != KeyStatus::kActive) {
     return Status::Unauthorized();
   }
   Principal p;
-  p.kind = key->kind;
-  p.key_id = key->id;
-  p.workspace = key->workspace;
-  p.role = key->role;
-  p.actor = actor.empty() ? key->id : std::string(actor);
+  p.kind = key.kind;
+  p.key_id = key.id();
+  p.workspace = state_.WorkspaceOf(key);
+  p.role = key.extra ? key.extra->role : std::string();
+  p.actor = actor.empty() ? p.key_id : std::string(actor);
   return p;
 }
 
-KeyState Ledger::ViewKey(const KeyState& key, TimeMs at) const {
-  KeyState view;
-  view.id = key.id;
-  view.kind = key.kind;
-  view.workspace = key.workspace;
-  view.name = key.name;
-  view.prefix = key.prefix;
-  view.owner = key.owner;
-  view.description = key.description;
-  view.role = key.role;
-  view.preset = key.preset;
-  view.abilities = key.abilities;
-  view.metadata = key.metadata;
-  view.status = key.EffectiveStatus(at != 0 ? at : clock_.Now());
-  view.created_at = key.created_at;
-  view.created_by = key.created_by;
-  view.expires_at = key.expires_at;
-  view.grace_until = key.grace_until;
-  view.revoked_at = key.revoked_at;
-  view.ended_at = key.ended_at;
-  view.revoke_reason = key.revoke_reason;
-  view.last_used_at = key.last_used_at;
-  view.usage_count = key.usage_count;
-  view.rejected_count = key.rejected_count;
-  view.last_rejected_at = key.last_rejected_at;
-  view.last_rejected_ip = key.last_rejected_ip;
-  view.rotated_from = key.rotated_from;
-  view.rotated_to = key.rotated_to;
-  return view;  // no digest, no idempotency data, no usage buckets
+KeyState Ledger::ViewKey(KeyState key, TimeMs at) const {
+  key.status = key.EffectiveStatus(at != 0 ? at : clock_.Now());
+  key.digest = Digest{};
+  key.idempotency_key.clear();
+  key.request_digest = Digest{};
+  key.usage.clear();
+  return key;
 }
 
 Digest Ledger::Fingerprint() const {

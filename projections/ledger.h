@@ -191,13 +191,18 @@ class Ledger : private EventSink {
   Digest Fingerprint() const;
   const Clock& clock() const { return clock_; }
   static WorkspaceState WorkspaceView(const WorkspaceState& ws) {
-    WorkspaceState view = ws;
-    view.key_ids.clear();
-    return view;
+    WorkspaceState view;
+    view.id = ws.id;
+    view.name = ws.name;
+    view.plan = ws.plan;
+    view.max_expiry_days = ws.max_expiry_days;
+    view.created_at = ws.created_at;
+    view.updated_at = ws.updated_at;
+    return view;  // without the list of keys
   }
-  // A copy for callers, without the digest, idempotency data or usage buckets, with the status
-  // as it is at `at` (now by default).
-  KeyState ViewKey(const KeyState& key, TimeMs at = 0) const;
+  // `key` for callers: without the digest, idempotency data or usage buckets, with the status as
+  // it is at `at` (now by default).
+  KeyState ViewKey(KeyState key, TimeMs at = 0) const;
 
  private:
   void Apply(const Event& event, std::string_view body, BatchRows& rows) override;
@@ -206,8 +211,8 @@ class Ledger : private EventSink {
   Status Recover();
   Status WriteCheckpoint();
   Status Bootstrap();
-  Result<const KeyState*> FindApiKey(std::string_view ws, std::string_view key_id) const;
-  static Result<const KeyState*> FindApiKeyIn(const LedgerState& state, std::string_view ws,
+  Result<KeyState> FindApiKey(std::string_view ws, std::string_view key_id) const;
+  static Result<KeyState> FindApiKeyIn(const LedgerState& state, std::string_view ws,
                                               std::string_view key_id);
   Result<KeyPage> ListKeysIn(const LedgerState& state, std::string_view ws, KeyFilter filter,
                              size_t limit, uint64_t start, TimeMs at) const;

@@ -125,7 +125,7 @@ Result<std::vector<PendingEvent>> Ledger::PrepareCreate(const Principal& p, cons
   const WorkspaceState* workspace = state_.FindWorkspace(ws);
   if (!workspace) return Status::NotFound("Workspace not found.");
   if (!in.idempotency_key.empty()) {
-    if (const KeyState* prior = state_.FindIdempotent(ws, in.idempotency_key, now)) {
+    if (const std::optional<KeyState> prior = state_.FindIdempotent(ws, in.idempotency_key, now)) {
       if (CRYPTO_memcmp(prior->request_digest.data(), in.request_digest.data(),
                         in.request_digest.size()) != 0) {
         return Status::Conflict("This Idempotency-Key was already used with a different request.");
@@ -240,7 +240,7 @@ void Ledger::RotateKey(const Principal& p, std::string ws, std::string key_id, R
       [this, p, ws, key_id, in, key](AppendContext& c) -> Result<std::vector<PendingEvent>> {
         auto old = FindApiKey(ws, key_id);
         if (!old.ok()) return old.status();
-        const KeyState& prior = **old;
+        const KeyState& prior = *old;
         CreateKeyInput create;
         create.name = in.name.value_or(prior.name);
         if (prior.preset != Preset::kNone) {
@@ -279,8 +279,8 @@ void Ledger::RotateKey(const Principal& p, std::string ws, std::string key_id, R
       },
       [this, key, old_id]() -> Result<CreatedKey> {
         const std::string& new_id = key->replayed ? key->replay_id : key->id;
-        const KeyState* created = state_.FindKey(new_id);
-        const KeyState* replaced = state_.FindKey(created->rotated_from.empty() ? *old_id
+        std::optional<KeyState> created = state_.FindKey(new_id);
+        std::optional<KeyState> replaced = state_.FindKey(created->rotated_from.empty() ? *old_id
                                                                                 : created->rotated_from);
         CreatedKey out{ViewKey(*created), key->replayed ? "" : key->token, key->replayed,
                        ViewKey(*replaced)};
@@ -308,7 +308,7 @@ void Ledger::Revoke(const Principal& p, Action action, KeyKind kind, std::string
   Submit<KeyState>(
       *appender_, Durability::kSync,
       [this, p, kind, ws, key_id, reason](AppendContext& c) -> Result<std::vector<PendingEvent>> {
-        const KeyState* key = state_.FindKey(key_id);
+        const std::optional<KeyState> key = state_.FindKey(key_id);
         if (!key || key->kind != kind || key->workspace != ws) return Status::NotFound("Key not found.");
         if (key->EffectiveStatus(c.now) != KeyStatus::kActive) {
           return Status::Conflict("Only an active key can be revoked.");
@@ -324,10 +324,10 @@ void Ledger::SweepExpired(std::function<void(Status)> done) {
   request.prepare = [this](AppendContext& c) -> Result<std::vector<PendingEvent>> {
     std::vector<PendingEvent> events;
     for (const std::string& id : state_.DueForExpiry(c.now, 1000)) {
-      const KeyState& key = *state_.FindKey(id);
+      const KeyRecord& key = state_.Record(*state_.IndexOfKey(id));
       const bool grace_ended = key.grace_until != 0 && key.grace_until <= c.now &&
                                (key.expires_at == 0 || key.grace_until <= key.expires_at);
-      events.push_back({key.workspace, id, "system", KeyExpired{grace_ended ? "rotated" : "expired"}});
+      events.push_back({state_.WorkspaceOf(key), id, "system", KeyExpired{grace_ended ? "rotated" : "expired"}});
     }
     return events;
   };

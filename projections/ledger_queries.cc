@@ -22,16 +22,16 @@ bool Matches(KeyFilter filter, KeyStatus status) {
 
 }  // namespace
 
-Result<const KeyState*> Ledger::FindApiKeyIn(const LedgerState& state, std::string_view ws,
-                                             std::string_view key_id) {
-  const KeyState* key = state.FindKey(key_id);
+Result<KeyState> Ledger::FindApiKeyIn(const LedgerState& state, std::string_view ws,
+                                      std::string_view key_id) {
+  std::optional<KeyState> key = state.FindKey(key_id);
   if (!key || key->kind != KeyKind::kApi || key->workspace != ws) {
     return Status::NotFound("Key not found.");
   }
-  return key;
+  return std::move(*key);
 }
 
-Result<const KeyState*> Ledger::FindApiKey(std::string_view ws, std::string_view key_id) const {
+Result<KeyState> Ledger::FindApiKey(std::string_view ws, std::string_view key_id) const {
   return FindApiKeyIn(state_, ws, key_id);
 }
 
@@ -56,12 +56,12 @@ Result<KeyState> Ledger::GetKey(const Principal& p, std::string_view ws, std::st
     if (!state.ok()) return state.status();
     auto key = FindApiKeyIn(*state, ws, key_id);
     if (!key.ok()) return key.status();
-    return ViewKey(**key, *as_of);
+    return ViewKey(std::move(key).value(), *as_of);
   }
   std::shared_lock lock(state_mutex_);
   auto key = FindApiKey(ws, key_id);
   if (!key.ok()) return key.status();
-  return ViewKey(**key);
+  return ViewKey(std::move(key).value());
 }
 
 Result<KeyPage> Ledger::ListKeys(const Principal& p, std::string_view ws, KeyFilter filter,
@@ -86,15 +86,15 @@ Result<KeyPage> Ledger::ListKeysIn(const LedgerState& state, std::string_view ws
   const WorkspaceState* workspace = state.FindWorkspace(ws);
   if (!workspace) return Status::NotFound("Workspace not found.");
   KeyPage page;
-  const auto& ids = workspace->key_ids;
-  for (size_t i = start; i < ids.size(); ++i) {
-    const KeyState* key = state.FindKey(ids[i]);
-    if (!key || key->kind != KeyKind::kApi || !Matches(filter, key->EffectiveStatus(at))) continue;
+  const std::vector<KeyIndex>& keys = workspace->keys;
+  for (size_t i = start; i < keys.size(); ++i) {
+    const KeyRecord& key = state.Record(keys[i]);
+    if (key.kind != KeyKind::kApi || !Matches(filter, key.EffectiveStatus(at))) continue;
     if (page.keys.size() == limit) {
       page.next_cursor = std::to_string(i);
       break;
     }
-    page.keys.push_back(ViewKey(*key, at));
+    page.keys.push_back(ViewKey(state.Key(keys[i]), at));
   }
   return page;
 }
@@ -122,9 +122,9 @@ Result<UsageReport> Ledger::Usage(const Principal& p, std::string_view ws, std::
   auto key = FindApiKey(ws, key_id);
   if (!key.ok()) return key.status();
   UsageReport report;
-  report.last_used_at = (*key)->last_used_at;
+  report.last_used_at = key->last_used_at;
   const TimeMs width = q.daily ? kDayMs : kHourMs;
-  for (const UsageBucket& b : (*key)->usage) {
+  for (const UsageBucket& b : key->usage) {
     if (q.from && b.hour_start + kHourMs <= *q.from) continue;
     if (q.to && b.hour_start >= *q.to) break;
     report.total += b.count;

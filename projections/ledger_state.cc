@@ -1,6 +1,7 @@
 #include "projections/ledger_state.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace keyledger {
 namespace {
@@ -12,12 +13,11 @@ struct Overloaded : Ts... {
 template <class... Ts>
 Overloaded(Ts...) -> Overloaded<Ts...>;
 
-void CountUse(KeyState& key, TimeMs ts, bool valid) {
-  const TimeMs hour = ts - ts % kHourMs;
-  if (key.usage.empty() || key.usage.back().hour_start != hour) key.usage.push_back({hour, 0, 0});
-  UsageBucket& bucket = key.usage.back();
-  ++bucket.count;
-  if (!valid) ++bucket.rejected;
+uint64_t IdHash(std::string_view id) { return std::hash<std::string_view>()(id); }
+uint64_t DigestHash64(const Digest& d) {
+  uint64_t h;
+  std::memcpy(&h, d.data(), sizeof h);  // a SHA-256 digest is uniformly distributed already
+  return h;
 }
 
 }  // namespace
@@ -31,12 +31,21 @@ std::string_view KeyStatusName(KeyStatus status) {
   return "";
 }
 
+LedgerState::LedgerState() {
+  strings_.Intern("");  // number 0: no workspace, no creator
+  ability_sets_.emplace_back();  // number 0: no abilities
+  ability_set_numbers_.emplace("", 0);
+}
+LedgerState::~LedgerState() = default;
+LedgerState::LedgerState(LedgerState&&) noexcept = default;
+LedgerState& LedgerState::operator=(LedgerState&&) noexcept = default;
+
 void LedgerState::Apply(const Event& e) {
   applied_seq_ = e.seq;
   applied_ts_ = e.ts;
-  auto key_it = keys_.end();
-  if (!e.key_id.empty()) key_it = keys_.find(e.key_id);
-  KeyState* key = key_it == keys_.end() ? nullptr : &key_it->second;
+  std::optional<KeyIndex> index;
+  if (!e.key_id.empty() && !std::holds_alternative<KeyCreated>(e.data)) index = IndexOfKey(e.key_id);
+  KeyRecord* key = index ? &keys_[*index] : nullptr;
 
   std::visit(
       Overloaded{
@@ -58,21 +67,23 @@ void LedgerState::Apply(const Event& e) {
           [&](const KeyCreated& d) { ApplyKeyCreated(e, d); },
           [&](const KeyRotated& d) {
             if (!key) return;
-            key->rotated_to = d.new_key_id;
+            key->MutableExtra().rotated_to = d.new_key_id;
             if (key->status == KeyStatus::kActive) {
-              deadlines_.erase({key->Deadline(), key->id});
+              const TimeMs before = key->Deadline();
               key->grace_until = d.grace_until;
-              if (key->Deadline() != 0) deadlines_.insert({key->Deadline(), key->id});
+              if (key->Deadline() != before && key->Deadline() != 0) deadlines_.Push(key->Deadline(), *index);
+              TidyDeadlines();
             }
           },
           [&](const KeyRevoked& d) {
             if (!key) return;
-            key->revoked_at = e.ts;
-            key->revoke_reason = d.reason;
-            EndKey(*key, KeyStatus::kRevoked, e.ts);
+            KeyExtra& extra = key->MutableExtra();
+            extra.revoked_at = e.ts;
+            extra.revoke_reason = d.reason;
+            EndKey(*index, KeyStatus::kRevoked, e.ts);
           },
           [&](const KeyExpired&) {
-            if (key) EndKey(*key, KeyStatus::kExpired, e.ts);
+            if (key) EndKey(*index, KeyStatus::kExpired, e.ts);
           },
           [&](const KeyUsed& d) {
             if (key) ApplyKeyUsed(*key, e, d);
@@ -81,72 +92,206 @@ void LedgerState::Apply(const Event& e) {
       e.data);
 }
 
+uint32_t LedgerState::InternAbilities(const Abilities& abilities) {
+  std::string joined;
+  for (const std::string& a : abilities.list()) {
+    joined += a;
+    joined += '\n';
+  }
+  auto [it, inserted] = ability_set_numbers_.try_emplace(std::move(joined), ability_sets_.size());
+  if (inserted) ability_sets_.push_back(abilities);
+  return it->second;
+}
+
 void LedgerState::ApplyKeyCreated(const Event& e, const KeyCreated& d) {
-  KeyState& key = keys_[e.key_id];
-  key.id = e.key_id;
-  key.kind = d.kind;
-  key.workspace = e.workspace;
-  key.name = d.name;
-  key.prefix = d.prefix;
+  KeyRecord key;
   key.digest = d.digest;
-  key.owner = d.owner;
-  key.description = d.description;
-  key.role = d.role;
+  key.text = text_.Pack({e.key_id, d.name, d.prefix, d.owner, d.description});
+  key.kind = d.kind;
+  key.workspace = strings_.Intern(e.workspace);
   key.preset = d.preset;
   auto abilities = Abilities::Parse(d.abilities);
-  key.abilities = abilities.ok() ? std::move(abilities).value() : Abilities();
-  key.metadata = d.metadata;
+  key.abilities = abilities.ok() ? InternAbilities(*abilities) : 0;
   key.created_at = e.ts;
-  key.created_by = e.actor;
+  key.created_by = strings_.Intern(e.actor);
   key.expires_at = d.expires_at;
-  key.rotated_from = d.rotated_from;
-  key.idempotency_key = d.idempotency_key;
-  key.request_digest = d.request_digest;
-  Index(key);
+  if (!d.role.empty() || !d.metadata.empty() || !d.rotated_from.empty() || !d.idempotency_key.empty() ||
+      d.request_digest != Digest{}) {
+    KeyExtra& extra = key.MutableExtra();
+    extra.role = d.role;
+    extra.metadata = d.metadata;
+    extra.rotated_from = d.rotated_from;
+    extra.idempotency_key = d.idempotency_key;
+    extra.request_digest = d.request_digest;
+  }
+  Insert(std::move(key));
 }
 
-void LedgerState::Index(KeyState& key) {
-  by_digest_[key.digest] = key.id;
-  if (!key.workspace.empty()) {
-    auto ws = workspaces_.find(key.workspace);
-    if (ws != workspaces_.end()) ws->second.key_ids.push_back(key.id);
+KeyIndex LedgerState::Insert(KeyRecord record) {
+  const std::string_view id = record.id();
+  const uint64_t id_hash = IdHash(id);
+  const uint32_t existing =
+      by_id_.Find(id_hash, [&](uint32_t n) { return keys_[n].id() == id; });
+  KeyIndex index;
+  if (existing != RecordIndex::kNone) {
+    // A second creation of the same id (never written by keyledger): the newer one wins.
+    index = existing;
+    if (keys_[index].status == KeyStatus::kActive) --active_keys_;
+    keys_[index] = std::move(record);
+  } else {
+    index = static_cast<KeyIndex>(keys_.size());
+    keys_.push_back(std::move(record));
+    by_id_.Insert(id_hash, index, [&](uint32_t n) { return IdHash(keys_[n].id()); });
+    const std::string& ws_id = strings_[keys_[index].workspace];
+    if (!ws_id.empty()) {
+      auto ws = workspaces_.find(ws_id);
+      if (ws != workspaces_.end()) ws->second.keys.push_back(index);
+    }
   }
-  if (!key.idempotency_key.empty()) {
-    idempotency_[{key.workspace, key.idempotency_key}] = key.id;
+  KeyRecord& key = keys_[index];
+  const uint64_t digest_hash = DigestHash64(key.digest);
+  const uint32_t same_digest =
+      by_digest_.Find(digest_hash, [&](uint32_t n) { return keys_[n].digest == key.digest; });
+  if (same_digest == RecordIndex::kNone) {
+    by_digest_.Insert(digest_hash, index, [&](uint32_t n) { return DigestHash64(keys_[n].digest); });
+  } else {
+    by_digest_.Replace(digest_hash, same_digest, index);
   }
-  if (key.status == KeyStatus::kActive && key.Deadline() != 0) {
-    deadlines_.insert({key.Deadline(), key.id});
+  IndexIdempotency(index);
+  if (key.status == KeyStatus::kActive) {
+    ++active_keys_;
+    if (key.Deadline() != 0) deadlines_.Push(key.Deadline(), index);
+  }
+  return index;
+}
+
+void LedgerState::IndexIdempotency(KeyIndex index) {
+  const KeyRecord& key = keys_[index];
+  if (key.extra && !key.extra->idempotency_key.empty()) {
+    idempotency_[{strings_[key.workspace], key.extra->idempotency_key}] = index;
   }
 }
 
-void LedgerState::ApplyKeyUsed(KeyState& key, const Event& e, const KeyUsed& d) {
+void LedgerState::ApplyKeyUsed(KeyRecord& key, const Event& e, const KeyUsed& d) {
   const bool valid = d.outcome == UseOutcome::kValid;
-  CountUse(key, e.ts, valid);
+  if (!key.usage) key.usage = std::make_unique<std::vector<UsageBucket>>();
+  std::vector<UsageBucket>& usage = *key.usage;
+  const TimeMs hour = e.ts - e.ts % kHourMs;
+  if (usage.empty() || usage.back().hour_start != hour) usage.push_back({hour, 0, 0});
+  ++usage.back().count;
   if (valid) {
     ++key.usage_count;
     key.last_used_at = e.ts;
   } else {
-    ++key.rejected_count;
-    key.last_rejected_at = e.ts;
-    key.last_rejected_ip = d.source_ip;
+    ++usage.back().rejected;
+    KeyExtra& extra = key.MutableExtra();
+    ++extra.rejected_count;
+    extra.last_rejected_at = e.ts;
+    extra.last_rejected_ip = d.source_ip;
   }
 }
 
-void LedgerState::EndKey(KeyState& key, KeyStatus status, TimeMs at) {
+void LedgerState::EndKey(KeyIndex index, KeyStatus status, TimeMs at) {
+  KeyRecord& key = keys_[index];
   if (key.status != KeyStatus::kActive) return;
-  deadlines_.erase({key.Deadline(), key.id});
   key.status = status;
   key.ended_at = at;
+  --active_keys_;
+  TidyDeadlines();
 }
 
-const KeyState* LedgerState::FindKey(std::string_view id) const {
-  auto it = keys_.find(std::string(id));
-  return it == keys_.end() ? nullptr : &it->second;
+bool LedgerState::IsCurrentDeadline(const DeadlineQueue::Entry& e) const {
+  const KeyRecord& key = keys_[e.key];
+  return key.status == KeyStatus::kActive && key.Deadline() == e.at;
 }
 
-const KeyState* LedgerState::FindByDigest(const Digest& digest) const {
-  auto it = by_digest_.find(digest);
-  return it == by_digest_.end() ? nullptr : FindKey(it->second);
+void LedgerState::TidyDeadlines() {
+  deadlines_.DropStale([this](const DeadlineQueue::Entry& e) { return IsCurrentDeadline(e); });
+  if (deadlines_.size() > 2 * active_keys_ + 1024) RebuildDeadlines();
+}
+
+void LedgerState::RebuildDeadlines() {
+  std::vector<DeadlineQueue::Entry> live;
+  for (KeyIndex i = 0; i < keys_.size(); ++i) {
+    const KeyRecord& key = keys_[i];
+    if (key.status == KeyStatus::kActive && key.Deadline() != 0) live.push_back({key.Deadline(), i});
+  }
+  deadlines_.Assign(std::move(live));
+}
+
+void LedgerState::AddLoaded(KeyRecord record) {
+  const auto index = static_cast<KeyIndex>(keys_.size());
+  keys_.push_back(std::move(record));
+  const KeyRecord& key = keys_[index];
+  by_id_.Insert(IdHash(key.id()), index, [&](uint32_t n) { return IdHash(keys_[n].id()); });
+  by_digest_.Insert(DigestHash64(key.digest), index,
+                    [&](uint32_t n) { return DigestHash64(keys_[n].digest); });
+  IndexIdempotency(index);
+  if (key.status == KeyStatus::kActive) ++active_keys_;
+}
+
+std::optional<KeyIndex> LedgerState::IndexOfKey(std::string_view id) const {
+  const uint32_t n = by_id_.Find(IdHash(id), [&](uint32_t i) { return keys_[i].id() == id; });
+  if (n == RecordIndex::kNone) return std::nullopt;
+  return n;
+}
+
+std::optional<KeyIndex> LedgerState::IndexOfDigest(const Digest& digest) const {
+  const uint32_t n =
+      by_digest_.Find(DigestHash64(digest), [&](uint32_t i) { return keys_[i].digest == digest; });
+  if (n == RecordIndex::kNone) return std::nullopt;
+  return n;
+}
+
+KeyState LedgerState::Key(KeyIndex index) const {
+  const KeyRecord& r = keys_[index];
+  KeyState k;
+  k.id = r.Text(KeyText::kId);
+  k.kind = r.kind;
+  k.workspace = strings_[r.workspace];
+  k.name = r.Text(KeyText::kName);
+  k.prefix = r.Text(KeyText::kPrefix);
+  k.digest = r.digest;
+  k.owner = r.Text(KeyText::kOwner);
+  k.description = r.Text(KeyText::kDescription);
+  k.preset = r.preset;
+  k.abilities = ability_sets_[r.abilities];
+  k.status = r.status;
+  k.created_at = r.created_at;
+  k.created_by = strings_[r.created_by];
+  k.expires_at = r.expires_at;
+  k.grace_until = r.grace_until;
+  k.ended_at = r.ended_at;
+  k.last_used_at = r.last_used_at;
+  k.usage_count = r.usage_count;
+  if (r.extra) {
+    const KeyExtra& x = *r.extra;
+    k.role = x.role;
+    k.metadata = x.metadata;
+    k.revoked_at = x.revoked_at;
+    k.revoke_reason = x.revoke_reason;
+    k.rejected_count = x.rejected_count;
+    k.last_rejected_at = x.last_rejected_at;
+    k.last_rejected_ip = x.last_rejected_ip;
+    k.rotated_from = x.rotated_from;
+    k.rotated_to = x.rotated_to;
+    k.idempotency_key = x.idempotency_key;
+    k.request_digest = x.request_digest;
+  }
+  if (r.usage) k.usage = *r.usage;
+  return k;
+}
+
+std::optional<KeyState> LedgerState::FindKey(std::string_view id) const {
+  auto index = IndexOfKey(id);
+  if (!index) return std::nullopt;
+  return Key(*index);
+}
+
+std::optional<KeyState> LedgerState::FindByDigest(const Digest& digest) const {
+  auto index = IndexOfDigest(digest);
+  if (!index) return std::nullopt;
+  return Key(*index);
 }
 
 const WorkspaceState* LedgerState::FindWorkspace(std::string_view id) const {
@@ -154,26 +299,23 @@ const WorkspaceState* LedgerState::FindWorkspace(std::string_view id) const {
   return it == workspaces_.end() ? nullptr : &it->second;
 }
 
-const KeyState* LedgerState::FindIdempotent(std::string_view workspace,
-                                            std::string_view idempotency_key, TimeMs now) const {
+std::optional<KeyState> LedgerState::FindIdempotent(std::string_view workspace,
+                                                    std::string_view idempotency_key,
+                                                    TimeMs now) const {
   auto it = idempotency_.find(std::pair<std::string, std::string>(workspace, idempotency_key));
-  if (it == idempotency_.end()) return nullptr;
-  const KeyState* key = FindKey(it->second);
-  if (!key || now - key->created_at >= kIdempotencyWindowMs) return nullptr;
-  return key;
+  if (it == idempotency_.end()) return std::nullopt;
+  if (now - keys_[it->second].created_at >= kIdempotencyWindowMs) return std::nullopt;
+  return Key(it->second);
 }
 
 std::vector<std::string> LedgerState::DueForExpiry(TimeMs now, size_t max) const {
   std::vector<std::string> due;
-  for (auto it = deadlines_.begin(); it != deadlines_.end() && it->first <= now && due.size() < max;
-       ++it) {
-    due.push_back(it->second);
+  for (KeyIndex index : deadlines_.Due(now, max, [this](const DeadlineQueue::Entry& e) {
+         return IsCurrentDeadline(e);
+       })) {
+    due.emplace_back(keys_[index].id());
   }
   return due;
-}
-
-TimeMs LedgerState::NextDeadline() const {
-  return deadlines_.empty() ? 0 : deadlines_.begin()->first;
 }
 
 }  // namespace keyledger

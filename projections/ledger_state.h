@@ -8,8 +8,12 @@
 // private instance fed events up to an instant). Serialize() is canonical, so two states built
 // from the same events serialize — and fingerprint — identically.
 //
+// Keys are kept as compact records (key_record.h) numbered in creation order; the id and digest
+// indexes hold only those numbers.
+//
 // Not thread-safe.
 
+#include <deque>
 #include <map>
 #include <optional>
 #include <set>
@@ -19,6 +23,9 @@
 
 #include "core/status.h"
 #include "events/event.h"
+#include "projections/compact_storage.h"
+#include "projections/deadline_queue.h"
+#include "projections/key_record.h"
 #include "projections/key_state.h"
 
 namespace keyledger {
@@ -27,19 +34,34 @@ inline constexpr TimeMs kIdempotencyWindowMs = 24 * kHourMs;
 
 class LedgerState {
  public:
+  LedgerState();
+  ~LedgerState();
+  LedgerState(LedgerState&&) noexcept;
+  LedgerState& operator=(LedgerState&&) noexcept;
+
   // REQUIRES: event.seq == applied_seq() + 1.
   void Apply(const Event& event);
 
-  const KeyState* FindKey(std::string_view id) const;
-  const KeyState* FindByDigest(const Digest& digest) const;
+  // Full copies of a key, built from its compact record.
+  std::optional<KeyState> FindKey(std::string_view id) const;
+  std::optional<KeyState> FindByDigest(const Digest& digest) const;
+  KeyState Key(KeyIndex index) const;  // REQUIRES: index < key_count()
+  std::optional<KeyIndex> IndexOfKey(std::string_view id) const;
+  std::optional<KeyIndex> IndexOfDigest(const Digest& digest) const;
+
+  // The compact record itself, for the verify path: no copies, no allocation.
+  const KeyRecord& Record(KeyIndex index) const { return keys_[index]; }
+  const std::string& WorkspaceOf(const KeyRecord& key) const { return strings_[key.workspace]; }
+  const Abilities& AbilitiesOf(const KeyRecord& key) const { return ability_sets_[key.abilities]; }
+
   const WorkspaceState* FindWorkspace(std::string_view id) const;
   // The key created with this idempotency key in `workspace`, if within the window at `now`.
-  const KeyState* FindIdempotent(std::string_view workspace, std::string_view idempotency_key,
-                                 TimeMs now) const;
+  std::optional<KeyState> FindIdempotent(std::string_view workspace,
+                                         std::string_view idempotency_key, TimeMs now) const;
   // Active keys whose deadline (expiry or grace end) is at or before `now`, earliest first.
   std::vector<std::string> DueForExpiry(TimeMs now, size_t max) const;
   // The earliest deadline of an active key, or 0.
-  TimeMs NextDeadline() const;
+  TimeMs NextDeadline() const { return deadlines_.Earliest(); }
 
   uint64_t applied_seq() const { return applied_seq_; }
   TimeMs applied_ts() const { return applied_ts_; }
@@ -49,22 +71,38 @@ class LedgerState {
     for (const auto& [id, ws] : workspaces_) fn(ws);
   }
 
-  // Canonical serialization (sorted by id) of everything Apply built; checkpoints store it.
+  // Canonical binary serialization of everything Apply built (format: state_codec.cc);
+  // checkpoints store it. Two states built from the same events serialize identically.
   std::string Serialize() const;
   static Result<LedgerState> Deserialize(std::string_view bytes);
   Digest Fingerprint() const;
 
  private:
   void ApplyKeyCreated(const Event& e, const KeyCreated& d);
-  void ApplyKeyUsed(KeyState& key, const Event& e, const KeyUsed& d);
-  void EndKey(KeyState& key, KeyStatus status, TimeMs at);
-  void Index(KeyState& key);
+  void ApplyKeyUsed(KeyRecord& key, const Event& e, const KeyUsed& d);
+  void EndKey(KeyIndex index, KeyStatus status, TimeMs at);
+  // Adds `record` to the indexes (digest, workspace, idempotency, deadlines).
+  KeyIndex Insert(KeyRecord record);
+  void IndexIdempotency(KeyIndex index);
+  // Deserialize: appends a record whose workspace already lists it, without looking for
+  // duplicates or touching the deadlines (RebuildDeadlines() does them all at the end).
+  void AddLoaded(KeyRecord record);
+  void RebuildDeadlines();
+  bool IsCurrentDeadline(const DeadlineQueue::Entry& e) const;
+  void TidyDeadlines();
+  uint32_t InternAbilities(const Abilities& abilities);
 
-  std::unordered_map<std::string, KeyState> keys_;
-  std::unordered_map<Digest, std::string, DigestHash> by_digest_;
+  std::deque<KeyRecord> keys_;  // by KeyIndex; a deque never moves them
+  TextArena text_;
+  StringPool strings_;  // workspace ids and creators
+  std::vector<Abilities> ability_sets_;
+  std::unordered_map<std::string, uint32_t> ability_set_numbers_;  // joined list → number
+  RecordIndex by_id_;
+  RecordIndex by_digest_;
   std::unordered_map<std::string, WorkspaceState> workspaces_;
-  std::map<std::pair<std::string, std::string>, std::string, std::less<>> idempotency_;
-  std::set<std::pair<TimeMs, std::string>> deadlines_;  // active keys only
+  std::map<std::pair<std::string, std::string>, KeyIndex, std::less<>> idempotency_;
+  DeadlineQueue deadlines_;  // active keys only
+  size_t active_keys_ = 0;
   uint64_t applied_seq_ = 0;
   TimeMs applied_ts_ = 0;
 };

@@ -9,14 +9,15 @@
 namespace keyledger {
 namespace {
 
-UseOutcome Decide(const KeyState& key, const WorkspaceState* ws, std::string_view ability, TimeMs now) {
+UseOutcome Decide(const KeyRecord& key, const WorkspaceState* ws, const Abilities& abilities,
+                  std::string_view ability, TimeMs now) {
   switch (key.EffectiveStatus(now)) {
     case KeyStatus::kRevoked: return UseOutcome::kRevoked;
     case KeyStatus::kExpired: return UseOutcome::kExpired;
     case KeyStatus::kActive: break;
   }
   if (!ws || !PlanHasApiAccess(ws->plan)) return UseOutcome::kUpgradeRequired;
-  if (!ability.empty() && !key.abilities.Allows(ability)) return UseOutcome::kForbidden;
+  if (!ability.empty() && !abilities.Allows(ability)) return UseOutcome::kForbidden;
   return UseOutcome::kValid;
 }
 
@@ -41,16 +42,19 @@ void Ledger::Verify(VerifyInput in, Callback<VerifyResult> done) {
     return done(VerifyResult{VerifyCode::kNotFound, std::nullopt});
   }
   const Digest digest = TokenDigest(in.token);
-  std::string key_id;
+  std::optional<KeyIndex> index;
   {
     std::shared_lock lock(state_mutex_);
-    const KeyState* key = state_.FindByDigest(digest);
-    if (key && key->kind == KeyKind::kApi &&
-        CRYPTO_memcmp(key->digest.data(), digest.data(), digest.size()) == 0) {
-      key_id = key->id;
+    index = state_.IndexOfDigest(digest);
+    if (index) {
+      const KeyRecord& key = state_.Record(*index);
+      if (key.kind != KeyKind::kApi ||
+          CRYPTO_memcmp(key.digest.data(), digest.data(), digest.size()) != 0) {
+        index.reset();
+      }
     }
   }
-  if (key_id.empty()) {
+  if (!index) {
     stats_.verifies_unknown.fetch_add(1, std::memory_order_relaxed);
     return done(VerifyResult{VerifyCode::kNotFound, std::nullopt});
   }
@@ -63,20 +67,22 @@ void Ledger::Verify(VerifyInput in, Callback<VerifyResult> done) {
   auto decision = std::make_shared<Decision>();
   AppendRequest request;
   request.durability = options_.use_durability;
-  request.prepare = [this, key_id, ability = std::move(in.ability),
+  request.prepare = [this, index = *index, ability = std::move(in.ability),
                      ip = std::move(in.source_ip), decision](AppendContext& c)
       -> Result<std::vector<PendingEvent>> {
-    const KeyState& key = *state_.FindKey(key_id);  // keys are never removed
-    decision->outcome = Decide(key, state_.FindWorkspace(key.workspace), ability, c.now);
+    const KeyRecord& key = state_.Record(index);  // keys are never removed
+    const std::string& ws = state_.WorkspaceOf(key);
+    decision->outcome = Decide(key, state_.FindWorkspace(ws), state_.AbilitiesOf(key), ability, c.now);
     decision->at = c.now;
     std::vector<PendingEvent> events;
-    events.push_back({key.workspace, key_id, "", KeyUsed{decision->outcome, ability, ip}});
+    events.push_back({ws, std::string(key.id()), "", KeyUsed{decision->outcome, ability, ip}});
     return events;
   };
-  request.done = [this, key_id, decision, done = std::move(done)](const Status& s, uint64_t, uint64_t) {
+  request.done = [this, index = *index, decision, done = std::move(done)](const Status& s, uint64_t,
+                                                                          uint64_t) {
     if (!s.ok()) return done(s);
     // The key as the decision saw it: its status at the instant its use was sequenced.
-    done(VerifyResult{CodeFor(decision->outcome), ViewKey(*state_.FindKey(key_id), decision->at)});
+    done(VerifyResult{CodeFor(decision->outcome), ViewKey(state_.Key(index), decision->at)});
   };
   appender_->Submit(std::move(request));
 }

@@ -189,15 +189,16 @@ std::vector<ReviewFinding> ReviewWorkspace(const LedgerState& state, std::string
   std::vector<ReviewFinding> out;
   const WorkspaceState* ws = state.FindWorkspace(workspace);
   if (!ws) return out;
-  for (const std::string& id : ws->key_ids) {
-    const KeyState* key = state.FindKey(id);
-    if (!key || key->kind != KeyKind::kApi || key->workspace != workspace) continue;
-    FindingList findings(out, *key);
-    const KeyStatus status = key->EffectiveStatus(now);
+  for (KeyIndex index : ws->keys) {
+    if (state.Record(index).kind != KeyKind::kApi) continue;
+    const KeyState key = state.Key(index);
+    if (key.workspace != workspace) continue;
+    FindingList findings(out, key);
+    const KeyStatus status = key.EffectiveStatus(now);
     if (status == KeyStatus::kActive) {
-      ReviewActiveKey(*key, now, findings);
+      ReviewActiveKey(key, now, findings);
     } else {
-      ReviewEndedKey(*key, status, now, findings);
+      ReviewEndedKey(key, status, now, findings);
     }
   }
   return out;

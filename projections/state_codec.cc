@@ -1,187 +1,234 @@
-// LedgerState's canonical serialization, stored in checkpoints (projections/checkpoint.h):
+// LedgerState's canonical binary serialization, stored in checkpoints (projections/checkpoint.h)
+// and digested into the signed chain checkpoints (its SHA-256 is the projection digest).
 //
-//   {"seq":N,"ts":MS,
-//    "workspaces":[{"id","name","plan","max_expiry_days","created_at","updated_at","key_ids":[…]}…],
-//    "keys":[{…every KeyState field…,"usage":[[hour_start,count,rejected]…]}…]}
+//   "KLS2"                         format tag
+//   varint seq, i64 ts             the last applied event
+//   pool of strings                varint n, then n-1 strings (number 0 is "": not stored)
+//   pool of ability sets           varint n, then n-1 sets: varint count, strings
+//   workspaces, sorted by id       varint n; each: id, name, u8 plan, i64 max_expiry_days,
+//                                  i64 created_at, i64 updated_at, varint key count, key
+//                                  numbers as varint deltas
+//   keys, in creation order        varint n; each: 32-byte digest, id, name, prefix, owner,
+//                                  description, u8 kind, u8 preset, u8 status, varint workspace,
+//                                  created_by and ability-set numbers, i64 created_at,
+//                                  expires_at, grace_until, ended_at, last_used_at, varint
+//                                  usage_count, u8 flags (1: extra, 2: usage), then the extra
+//                                  fields and the hourly usage buckets when flagged
 //
-// Workspaces and keys are sorted by id; times are integer milliseconds; digests are hex. The
-// digest, idempotency and deadline indexes are not stored: they are rebuilt from the keys.
-
-#include <simdjson.h>
+// Strings are varint length + bytes; integers little-endian. Pools and keys are in the order the
+// log introduced them, so two states built from the same events serialize identically. The id,
+// digest, idempotency and deadline indexes are not stored: loading rebuilds them.
 
 #include <algorithm>
+#include <cstring>
 
-#include "core/json_writer.h"
+#include "projections/byte_codec.h"
 #include "projections/ledger_state.h"
 
 namespace keyledger {
 namespace {
 
-template <typename Map>
-std::vector<const typename Map::mapped_type*> SortedById(const Map& map) {
-  std::vector<const typename Map::mapped_type*> out;
-  out.reserve(map.size());
-  for (const auto& [id, value] : map) out.push_back(&value);
-  std::sort(out.begin(), out.end(), [](auto* a, auto* b) { return a->id < b->id; });
-  return out;
+constexpr std::string_view kFormatTag = "KLS2";
+constexpr uint8_t kHasExtra = 1;
+constexpr uint8_t kHasUsage = 2;
+
+void WriteExtra(ByteWriter& w, const KeyExtra& x) {
+  w.Str(x.role);
+  w.Varint(x.metadata.size());
+  for (const auto& [k, v] : x.metadata) {
+    w.Str(k);
+    w.Str(v);
+  }
+  w.I64(x.revoked_at);
+  w.Str(x.revoke_reason);
+  w.Varint(x.rejected_count);
+  w.I64(x.last_rejected_at);
+  w.Str(x.last_rejected_ip);
+  w.Str(x.rotated_from);
+  w.Str(x.rotated_to);
+  w.Str(x.idempotency_key);
+  w.Bytes(AsBytes(x.request_digest));
 }
 
-void WriteKey(JsonWriter& w, const KeyState& k) {
-  w.BeginObject();
-  w.Field("id", k.id).Field("kind", KeyKindName(k.kind)).Field("workspace", k.workspace);
-  w.Field("name", k.name).Field("prefix", k.prefix).Field("digest", ToHex(k.digest));
-  w.Field("owner", k.owner).Field("description", k.description).Field("role", k.role);
-  w.Field("preset", PresetName(k.preset)).StringArray("abilities", k.abilities.list());
-  w.Key("metadata").BeginArray();
-  for (const auto& [mk, mv] : k.metadata) w.BeginArray().String(mk).String(mv).EndArray();
-  w.EndArray();
-  w.Field("status", KeyStatusName(k.status));
-  w.Field("created_at", k.created_at).Field("created_by", k.created_by);
-  w.Field("expires_at", k.expires_at).Field("grace_until", k.grace_until);
-  w.Field("revoked_at", k.revoked_at).Field("ended_at", k.ended_at);
-  w.Field("revoke_reason", k.revoke_reason).Field("last_used_at", k.last_used_at);
-  w.Key("usage_count").Uint(k.usage_count).Key("rejected_count").Uint(k.rejected_count);
-  w.Field("last_rejected_at", k.last_rejected_at).Field("last_rejected_ip", k.last_rejected_ip);
-  w.Field("rotated_from", k.rotated_from).Field("rotated_to", k.rotated_to);
-  w.Field("idempotency_key", k.idempotency_key);
-  w.Field("request_digest", ToHex(k.request_digest));
-  w.Key("usage").BeginArray();
-  for (const UsageBucket& b : k.usage) {
-    w.BeginArray().Int(b.hour_start).Uint(b.count).Uint(b.rejected).EndArray();
+std::unique_ptr<KeyExtra> ReadExtra(ByteReader& r) {
+  auto x = std::make_unique<KeyExtra>();
+  x->role = r.Str();
+  for (uint64_t n = r.Varint(); n > 0 && !r.failed(); --n) {
+    std::string k(r.Str());
+    x->metadata.emplace_back(std::move(k), std::string(r.Str()));
   }
-  w.EndArray();
-  w.EndObject();
+  x->revoked_at = r.I64();
+  x->revoke_reason = r.Str();
+  x->rejected_count = r.Varint();
+  x->last_rejected_at = r.I64();
+  x->last_rejected_ip = r.Str();
+  x->rotated_from = r.Str();
+  x->rotated_to = r.Str();
+  x->idempotency_key = r.Str();
+  const std::string_view digest = r.Bytes(32);
+  if (!r.failed()) std::memcpy(x->request_digest.data(), digest.data(), 32);
+  return x;
 }
 
-struct Bad {
-  const char* what;
-};
-
-template <typename T>
-T Need(std::optional<T> v, const char* what) {
-  if (!v) throw Bad{what};
-  return *v;
-}
-
-std::string Str(simdjson::dom::element e) { return std::string(std::string_view(e)); }
-
-KeyStatus ParseStatus(std::string_view s) {
-  if (s == "active") return KeyStatus::kActive;
-  if (s == "expired") return KeyStatus::kExpired;
-  if (s == "revoked") return KeyStatus::kRevoked;
-  throw Bad{"status"};
-}
-
-KeyState ReadKey(simdjson::dom::object o) {
-  KeyState k;
-  k.id = Str(o["id"]);
-  k.kind = Need(ParseKeyKind(std::string_view(o["kind"])), "kind");
-  k.workspace = Str(o["workspace"]);
-  k.name = Str(o["name"]);
-  k.prefix = Str(o["prefix"]);
-  k.digest = Need(DigestFromHex(std::string_view(o["digest"])), "digest");
-  k.owner = Str(o["owner"]);
-  k.description = Str(o["description"]);
-  k.role = Str(o["role"]);
-  const std::string_view preset = o["preset"];
-  k.preset = preset.empty() ? Preset::kNone : Need(ParsePreset(preset), "preset");
-  std::vector<std::string> abilities;
-  for (auto a : simdjson::dom::array(o["abilities"])) abilities.push_back(Str(a));
-  if (!abilities.empty()) {
-    auto parsed = Abilities::Parse(abilities);
-    if (!parsed.ok()) throw Bad{"abilities"};
-    k.abilities = std::move(parsed).value();
-  }
-  for (auto pair : simdjson::dom::array(o["metadata"])) {
-    simdjson::dom::array kv = pair;
-    k.metadata.emplace_back(Str(kv.at(0)), Str(kv.at(1)));
-  }
-  k.status = ParseStatus(o["status"]);
-  k.created_at = int64_t(o["created_at"]);
-  k.created_by = Str(o["created_by"]);
-  k.expires_at = int64_t(o["expires_at"]);
-  k.grace_until = int64_t(o["grace_until"]);
-  k.revoked_at = int64_t(o["revoked_at"]);
-  k.ended_at = int64_t(o["ended_at"]);
-  k.revoke_reason = Str(o["revoke_reason"]);
-  k.last_used_at = int64_t(o["last_used_at"]);
-  k.usage_count = uint64_t(o["usage_count"]);
-  k.rejected_count = uint64_t(o["rejected_count"]);
-  k.last_rejected_at = int64_t(o["last_rejected_at"]);
-  k.last_rejected_ip = Str(o["last_rejected_ip"]);
-  k.rotated_from = Str(o["rotated_from"]);
-  k.rotated_to = Str(o["rotated_to"]);
-  k.idempotency_key = Str(o["idempotency_key"]);
-  k.request_digest = Need(DigestFromHex(std::string_view(o["request_digest"])), "request_digest");
-  for (auto b : simdjson::dom::array(o["usage"])) {
-    simdjson::dom::array t = b;
-    k.usage.push_back({int64_t(t.at(0)), uint64_t(t.at(1)), uint64_t(t.at(2))});
-  }
-  return k;
+template <typename Enum>
+Enum ReadEnum(ByteReader& r, Enum last) {
+  const uint8_t v = r.U8();
+  if (v > static_cast<uint8_t>(last)) r.Fail();
+  return static_cast<Enum>(v);
 }
 
 }  // namespace
 
 std::string LedgerState::Serialize() const {
-  JsonWriter w;
-  w.BeginObject();
-  w.Key("seq").Uint(applied_seq_).Field("ts", applied_ts_);
-  w.Key("workspaces").BeginArray();
-  for (const WorkspaceState* ws : SortedById(workspaces_)) {
-    w.BeginObject();
-    w.Field("id", ws->id).Field("name", ws->name).Field("plan", PlanName(ws->plan));
-    w.Field("max_expiry_days", ws->max_expiry_days);
-    w.Field("created_at", ws->created_at).Field("updated_at", ws->updated_at);
-    w.StringArray("key_ids", ws->key_ids);
-    w.EndObject();
+  std::string out;
+  out.reserve(64 + keys_.size() * 160);
+  ByteWriter w(out);
+  w.Bytes(kFormatTag);
+  w.Varint(applied_seq_);
+  w.I64(applied_ts_);
+
+  w.Varint(strings_.size());
+  for (uint32_t i = 1; i < strings_.size(); ++i) w.Str(strings_[i]);
+  w.Varint(ability_sets_.size());
+  for (size_t i = 1; i < ability_sets_.size(); ++i) {
+    w.Varint(ability_sets_[i].list().size());
+    for (const std::string& a : ability_sets_[i].list()) w.Str(a);
   }
-  w.EndArray();
-  w.Key("keys").BeginArray();
-  for (const KeyState* key : SortedById(keys_)) WriteKey(w, *key);
-  w.EndArray();
-  w.EndObject();
-  return w.Take();
+
+  std::vector<const WorkspaceState*> workspaces;
+  for (const auto& [id, ws] : workspaces_) workspaces.push_back(&ws);
+  std::sort(workspaces.begin(), workspaces.end(), [](auto* a, auto* b) { return a->id < b->id; });
+  w.Varint(workspaces.size());
+  for (const WorkspaceState* ws : workspaces) {
+    w.Str(ws->id);
+    w.Str(ws->name);
+    w.U8(static_cast<uint8_t>(ws->plan));
+    w.I64(ws->max_expiry_days);
+    w.I64(ws->created_at);
+    w.I64(ws->updated_at);
+    w.Varint(ws->keys.size());
+    KeyIndex previous = 0;
+    for (KeyIndex k : ws->keys) {
+      w.Varint(k - previous);
+      previous = k;
+    }
+  }
+
+  w.Varint(keys_.size());
+  for (const KeyRecord& k : keys_) {
+    w.Bytes(AsBytes(k.digest));
+    for (size_t part = 0; part <= static_cast<size_t>(KeyText::kDescription); ++part) {
+      w.Str(TextArena::Part(k.text, part));
+    }
+    w.U8(static_cast<uint8_t>(k.kind));
+    w.U8(static_cast<uint8_t>(k.preset));
+    w.U8(static_cast<uint8_t>(k.status));
+    w.Varint(k.workspace);
+    w.Varint(k.created_by);
+    w.Varint(k.abilities);
+    w.I64(k.created_at);
+    w.I64(k.expires_at);
+    w.I64(k.grace_until);
+    w.I64(k.ended_at);
+    w.I64(k.last_used_at);
+    w.Varint(k.usage_count);
+    w.U8((k.extra ? kHasExtra : 0) | (k.usage ? kHasUsage : 0));
+    if (k.extra) WriteExtra(w, *k.extra);
+    if (k.usage) {
+      w.Varint(k.usage->size());
+      for (const UsageBucket& b : *k.usage) {
+        w.I64(b.hour_start);
+        w.Varint(b.count);
+        w.Varint(b.rejected);
+      }
+    }
+  }
+  return out;
 }
 
 Result<LedgerState> LedgerState::Deserialize(std::string_view bytes) {
+  auto malformed = [](const std::string& what) {
+    return Status::Internal("checkpoint state is malformed: " + what);
+  };
+  ByteReader r(bytes);
+  if (r.Bytes(kFormatTag.size()) != kFormatTag) return malformed("unknown format");
   LedgerState state;
-  simdjson::dom::parser parser;
-  try {
-    simdjson::dom::object root = parser.parse(bytes.data(), bytes.size());
-    state.applied_seq_ = uint64_t(root["seq"]);
-    state.applied_ts_ = int64_t(root["ts"]);
-    for (simdjson::dom::object o : simdjson::dom::array(root["workspaces"])) {
-      WorkspaceState ws;
-      ws.id = Str(o["id"]);
-      ws.name = Str(o["name"]);
-      ws.plan = Need(ParsePlan(std::string_view(o["plan"])), "plan");
-      ws.max_expiry_days = int64_t(o["max_expiry_days"]);
-      ws.created_at = int64_t(o["created_at"]);
-      ws.updated_at = int64_t(o["updated_at"]);
-      for (auto id : simdjson::dom::array(o["key_ids"])) ws.key_ids.push_back(Str(id));
-      state.workspaces_.emplace(ws.id, std::move(ws));
-    }
-    for (simdjson::dom::object o : simdjson::dom::array(root["keys"])) {
-      KeyState key = ReadKey(o);
-      const std::string id = key.id;
-      KeyState& stored = state.keys_[id] = std::move(key);
-      state.by_digest_[stored.digest] = id;
-      if (!stored.idempotency_key.empty()) {
-        // Keys come in id order, not log order: when an Idempotency-Key was reused after its
-        // window, the newer creation must win, as it does in Apply.
-        auto [it, inserted] =
-            state.idempotency_.try_emplace({stored.workspace, stored.idempotency_key}, id);
-        if (!inserted && state.keys_.at(it->second).created_at < stored.created_at) it->second = id;
-      }
-      if (stored.status == KeyStatus::kActive && stored.Deadline() != 0) {
-        state.deadlines_.insert({stored.Deadline(), id});
-      }
-    }
-  } catch (const simdjson::simdjson_error& e) {
-    return Status::Internal(std::string("checkpoint state is malformed: ") + e.what());
-  } catch (const Bad& b) {
-    return Status::Internal(std::string("checkpoint state is malformed: ") + b.what);
+  state.applied_seq_ = r.Varint();
+  state.applied_ts_ = r.I64();
+
+  const uint64_t string_count = r.Varint();
+  for (uint64_t i = 1; i < string_count && !r.failed(); ++i) {
+    if (state.strings_.Intern(r.Str()) != i) return malformed("a pool string repeats");
   }
+  const uint64_t set_count = r.Varint();
+  for (uint64_t i = 1; i < set_count && !r.failed(); ++i) {
+    std::vector<std::string> list(std::min<uint64_t>(r.Varint(), 1000));
+    for (std::string& a : list) a = r.Str();
+    auto abilities = Abilities::Parse(list);
+    if (!abilities.ok()) return malformed("ability set");
+    if (state.InternAbilities(*abilities) != i) return malformed("an ability set repeats");
+  }
+
+  for (uint64_t n = r.Varint(); n > 0 && !r.failed(); --n) {
+    WorkspaceState ws;
+    ws.id = r.Str();
+    ws.name = r.Str();
+    ws.plan = ReadEnum(r, Plan::kPro);
+    ws.max_expiry_days = r.I64();
+    ws.created_at = r.I64();
+    ws.updated_at = r.I64();
+    const uint64_t key_count = r.Varint();
+    if (key_count > bytes.size()) return malformed("workspace key count");
+    ws.keys.reserve(key_count);
+    KeyIndex k = 0;
+    for (uint64_t i = 0; i < key_count && !r.failed(); ++i) ws.keys.push_back(k += r.Varint());
+    state.workspaces_.emplace(ws.id, std::move(ws));
+  }
+
+  const uint64_t key_count = r.Varint();
+  if (key_count > bytes.size() / 32) return malformed("key count");
+  state.by_id_.Reserve(key_count);
+  state.by_digest_.Reserve(key_count);
+  for (uint64_t i = 0; i < key_count && !r.failed(); ++i) {
+    KeyRecord k;
+    const std::string_view digest = r.Bytes(32);
+    if (r.failed()) break;
+    std::memcpy(k.digest.data(), digest.data(), 32);
+    const std::string_view id = r.Str(), name = r.Str(), prefix = r.Str(), owner = r.Str(),
+                           description = r.Str();
+    k.text = state.text_.Pack({id, name, prefix, owner, description});
+    k.kind = ReadEnum(r, KeyKind::kOperator);
+    k.preset = ReadEnum(r, Preset::kReadOnly);
+    k.status = ReadEnum(r, KeyStatus::kRevoked);
+    k.workspace = static_cast<uint32_t>(r.Varint());
+    k.created_by = static_cast<uint32_t>(r.Varint());
+    k.abilities = static_cast<uint32_t>(r.Varint());
+    if (k.workspace >= state.strings_.size() || k.created_by >= state.strings_.size() ||
+        k.abilities >= state.ability_sets_.size()) {
+      return malformed("pool number out of range");
+    }
+    k.created_at = r.I64();
+    k.expires_at = r.I64();
+    k.grace_until = r.I64();
+    k.ended_at = r.I64();
+    k.last_used_at = r.I64();
+    k.usage_count = r.Varint();
+    const uint8_t flags = r.U8();
+    if (flags & kHasExtra) k.extra = ReadExtra(r);
+    if (flags & kHasUsage) {
+      k.usage = std::make_unique<std::vector<UsageBucket>>(std::min<uint64_t>(r.Varint(), bytes.size()));
+      for (UsageBucket& b : *k.usage) b = {r.I64(), r.Varint(), r.Varint()};
+    }
+    state.AddLoaded(std::move(k));
+  }
+  if (r.failed()) return malformed("truncated");
+  if (!r.at_end()) return malformed("trailing bytes");
+  for (const auto& [id, ws] : state.workspaces_) {
+    for (KeyIndex k : ws.keys) {
+      if (k >= state.keys_.size()) return malformed("workspace key number out of range");
+    }
+  }
+  state.RebuildDeadlines();
   return state;
 }
 

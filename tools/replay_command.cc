@@ -134,12 +134,11 @@ Result<std::vector<KeyState>> KeysAsOf(const LedgerState& state, const std::stri
   }
   std::vector<KeyState> keys;
   for (const WorkspaceState* ws : workspaces) {
-    for (const std::string& id : ws->key_ids) {
-      const KeyState* key = state.FindKey(id);
-      if (!key || key->kind != KeyKind::kApi) continue;
-      KeyState view = *key;
+    for (KeyIndex index : ws->keys) {
+      if (state.Record(index).kind != KeyKind::kApi) continue;
+      KeyState view = state.Key(index);
       view.usage.clear();
-      view.status = key->EffectiveStatus(as_of);
+      view.status = view.EffectiveStatus(as_of);
       keys.push_back(std::move(view));
     }
   }

@@ -74,7 +74,7 @@ int Review(const ReviewFlags& flags) {
   }
   Table table({"KEY", "NAME", "RULE", "DETAIL"}, {0, 40, 0, 0});
   for (const ReviewFinding& f : findings) {
-    const KeyState* key = state->FindKey(f.key_id);
+    const std::optional<KeyState> key = state->FindKey(f.key_id);
     table.AddRow({f.key_id, key ? key->name : "", f.rule, f.detail});
   }
   table.Print(std::cout);

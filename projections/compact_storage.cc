@@ -1,0 +1,100 @@
+#include "projections/compact_storage.h"
+
+#include <cstring>
+
+namespace keyledger {
+namespace {
+
+size_t VarintSize(size_t n) {
+  size_t size = 1;
+  while (n >= 0x80) {
+    n >>= 7;
+    ++size;
+  }
+  return size;
+}
+
+char* PutVarint(char* out, size_t n) {
+  while (n >= 0x80) {
+    *out++ = static_cast<char>((n & 0x7f) | 0x80);
+    n >>= 7;
+  }
+  *out++ = static_cast<char>(n);
+  return out;
+}
+
+const char* GetVarint(const char* in, size_t* n) {
+  size_t value = 0;
+  for (int shift = 0;; shift += 7) {
+    const auto byte = static_cast<unsigned char>(*in++);
+    value |= static_cast<size_t>(byte & 0x7f) << shift;
+    if (byte < 0x80) break;
+  }
+  *n = value;
+  return in;
+}
+
+}  // namespace
+
+const char* TextArena::Pack(std::initializer_list<std::string_view> parts) {
+  size_t size = 0;
+  for (std::string_view p : parts) size += VarintSize(p.size()) + p.size();
+  char* out;
+  if (size > kBlockSize) {
+    oversized_.push_back(std::make_unique<char[]>(size));
+    out = oversized_.back().get();
+  } else {
+    if (used_ + size > kBlockSize) {
+      blocks_.push_back(std::make_unique_for_overwrite<char[]>(kBlockSize));
+      used_ = 0;
+    }
+    out = blocks_.back().get() + used_;
+    used_ += size;
+  }
+  const char* record = out;
+  for (std::string_view p : parts) {
+    out = PutVarint(out, p.size());
+    if (!p.empty()) std::memcpy(out, p.data(), p.size());
+    out += p.size();
+  }
+  return record;
+}
+
+std::string_view TextArena::Part(const char* record, size_t i) {
+  size_t len;
+  const char* p = GetVarint(record, &len);
+  for (; i > 0; --i) p = GetVarint(p + len, &len);
+  return {p, len};
+}
+
+uint32_t StringPool::Intern(std::string_view s) {
+  auto it = numbers_.find(s);
+  if (it != numbers_.end()) return it->second;
+  const auto number = static_cast<uint32_t>(strings_.size());
+  strings_.emplace_back(s);
+  numbers_.emplace(strings_.back(), number);
+  return number;
+}
+
+void RecordIndex::Allocate(size_t capacity) {
+  slots_.assign(capacity, kNone);
+  mask_ = capacity - 1;
+}
+
+void RecordIndex::Reserve(size_t records) {
+  if (count_ != 0) return;  // only before the first insert: growing needs the records' hashes
+  size_t capacity = 16;
+  while (capacity * 3 < records * 4) capacity *= 2;
+  if (capacity > slots_.size()) Allocate(capacity);
+}
+
+void RecordIndex::Replace(uint64_t hash, uint32_t from, uint32_t to) {
+  for (size_t i = hash & mask_; slots_[i] != kNone; i = (i + 1) & mask_) {
+    if (slots_[i] == from) {
+      slots_[i] = to;
+      return;
+    }
+  }
+}
+
+}  // namespace keyledger

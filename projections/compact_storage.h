@@ -1,0 +1,95 @@
+#pragma once
+// Building blocks that keep a million keys in memory at a few hundred bytes each: strings packed
+// into shared blocks instead of one heap allocation apiece, interned values that many keys share,
+// and an open-addressing index that stores 4-byte record numbers instead of keys.
+//
+// Not thread-safe.
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace keyledger {
+
+// Immutable strings packed back to back into 1 MiB blocks: each Pack() is one record of
+// length-prefixed parts, addressed by a pointer that stays valid as long as the arena.
+class TextArena {
+ public:
+  const char* Pack(std::initializer_list<std::string_view> parts);
+  // The i-th part of a record made by Pack().
+  static std::string_view Part(const char* record, size_t i);
+  size_t bytes_used() const { return blocks_.size() * kBlockSize; }
+
+ private:
+  static constexpr size_t kBlockSize = 1 << 20;
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  std::vector<std::unique_ptr<char[]>> oversized_;  // records larger than a block
+  size_t used_ = kBlockSize;  // in the last block
+};
+
+// Distinct strings numbered in the order they were first seen.
+class StringPool {
+ public:
+  uint32_t Intern(std::string_view s);
+  const std::string& operator[](uint32_t i) const { return strings_[i]; }
+  size_t size() const { return strings_.size(); }
+
+ private:
+  std::deque<std::string> strings_;  // a deque never moves its elements: the map points into it
+  std::unordered_map<std::string_view, uint32_t> numbers_;
+};
+
+// A hash index from some key (a digest, an id) to record numbers. Only the numbers are stored;
+// the caller supplies each record's hash and an equality test, so the keys are not duplicated.
+// Linear probing, at most 3/4 full.
+class RecordIndex {
+ public:
+  static constexpr uint32_t kNone = UINT32_MAX;
+
+  // `hash_of(n)` is the hash of record n's key; used when the table grows.
+  template <typename HashOf>
+  void Insert(uint64_t hash, uint32_t record, HashOf&& hash_of) {
+    if ((count_ + 1) * 4 > slots_.size() * 3) Grow(hash_of);
+    size_t i = hash & mask_;
+    while (slots_[i] != kNone) i = (i + 1) & mask_;
+    slots_[i] = record;
+    ++count_;
+  }
+  // The record whose key `matches`, or kNone.
+  template <typename Matches>
+  uint32_t Find(uint64_t hash, Matches&& matches) const {
+    if (slots_.empty()) return kNone;
+    for (size_t i = hash & mask_; slots_[i] != kNone; i = (i + 1) & mask_) {
+      if (matches(slots_[i])) return slots_[i];
+    }
+    return kNone;
+  }
+  // Points the slot holding `from` (found through `hash`) at `to` instead.
+  void Replace(uint64_t hash, uint32_t from, uint32_t to);
+  void Reserve(size_t records);
+  size_t size() const { return count_; }
+
+ private:
+  template <typename HashOf>
+  void Grow(HashOf&& hash_of) {
+    std::vector<uint32_t> old = std::move(slots_);
+    Allocate(old.empty() ? 16 : old.size() * 2);
+    for (uint32_t record : old) {
+      if (record == kNone) continue;
+      size_t i = hash_of(record) & mask_;
+      while (slots_[i] != kNone) i = (i + 1) & mask_;
+      slots_[i] = record;
+    }
+  }
+  void Allocate(size_t capacity);
+
+  std::vector<uint32_t> slots_;
+  size_t mask_ = 0;
+  size_t count_ = 0;
+};
+
+}  // namespace keyledger

@@ -1,0 +1,217 @@
+// The compact in-memory layout behind LedgerState: packed strings, the record index, the lazy
+// deadline heap, and the property that matters most: a state restored from its serialization
+// then fed more events is byte-for-byte the state that saw every event live.
+
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/token.h"
+#include "projections/compact_storage.h"
+#include "projections/deadline_queue.h"
+#include "projections/ledger_state.h"
+#include "tests/projections/ledger_fixture.h"
+
+namespace keyledger {
+namespace {
+
+using testing::kStartMs;
+
+BOOST_AUTO_TEST_SUITE(CompactStateTest)
+
+BOOST_AUTO_TEST_CASE(text_arena_returns_every_part_of_every_record) {
+  TextArena arena;
+  std::vector<const char*> records;
+  std::vector<std::vector<std::string>> expected;
+  for (int i = 0; i < 20000; ++i) {  // several 1 MiB blocks
+    std::vector<std::string> parts = {"key_" + std::to_string(i), std::string(i % 300, 'x'), "",
+                                      "ünï " + std::to_string(i * 7)};
+    records.push_back(arena.Pack({parts[0], parts[1], parts[2], parts[3]}));
+    expected.push_back(std::move(parts));
+  }
+  const std::string huge(3 << 20, 'h');  // larger than a block
+  const char* big = arena.Pack({"a", huge, "z"});
+  for (size_t r = 0; r < records.size(); ++r) {
+    for (size_t p = 0; p < 4; ++p) BOOST_REQUIRE(TextArena::Part(records[r], p) == expected[r][p]);
+  }
+  BOOST_TEST(TextArena::Part(big, 1) == huge);
+  BOOST_TEST(TextArena::Part(big, 2) == "z");
+}
+
+BOOST_AUTO_TEST_CASE(record_index_finds_every_record_through_growth) {
+  std::vector<std::string> keys;
+  RecordIndex index;
+  auto hash = [&](uint32_t n) { return std::hash<std::string>()(keys[n]); };
+  for (uint32_t n = 0; n < 50000; ++n) {
+    keys.push_back("id-" + std::to_string(n * 2654435761u));
+    index.Insert(hash(n), n, hash);
+  }
+  BOOST_TEST(index.size() == keys.size());
+  for (uint32_t n = 0; n < keys.size(); ++n) {
+    const uint32_t found = index.Find(hash(n), [&](uint32_t m) { return keys[m] == keys[n]; });
+    BOOST_REQUIRE(found == n);
+  }
+  const std::string absent = "not-there";
+  BOOST_TEST(index.Find(std::hash<std::string>()(absent), [&](uint32_t m) { return keys[m] == absent; }) ==
+             RecordIndex::kNone);
+  index.Replace(hash(7), 7, 9);
+  BOOST_TEST(index.Find(hash(7), [&](uint32_t m) { return m == 9; }) == 9u);
+}
+
+BOOST_AUTO_TEST_CASE(deadline_queue_returns_current_entries_earliest_first) {
+  std::mt19937 rng(42);
+  DeadlineQueue queue;
+  std::vector<TimeMs> current(2000, 0);  // key → its current deadline (0: none)
+  for (KeyIndex k = 0; k < current.size(); ++k) {
+    current[k] = 1 + rng() % 500;
+    queue.Push(current[k], k);
+  }
+  // Move some deadlines and end some keys: their old entries go stale.
+  for (KeyIndex k = 0; k < current.size(); k += 3) {
+    current[k] = 1 + rng() % 500;
+    queue.Push(current[k], k);
+  }
+  for (KeyIndex k = 1; k < current.size(); k += 5) current[k] = 0;
+  auto is_current = [&](const DeadlineQueue::Entry& e) { return current[e.key] == e.at; };
+  queue.DropStale(is_current);
+
+  std::vector<std::pair<TimeMs, KeyIndex>> want;
+  for (KeyIndex k = 0; k < current.size(); ++k) {
+    if (current[k] != 0 && current[k] <= 250) want.push_back({current[k], k});
+  }
+  std::sort(want.begin(), want.end());
+  BOOST_TEST(queue.Earliest() == std::min_element(want.begin(), want.end())->first);
+  const std::vector<KeyIndex> due = queue.Due(250, 100000, is_current);
+  BOOST_REQUIRE(due.size() == want.size());
+  for (size_t i = 0; i < due.size(); ++i) BOOST_REQUIRE(due[i] == want[i].second);
+  const std::vector<KeyIndex> first = queue.Due(250, 10, is_current);
+  BOOST_TEST((first == std::vector<KeyIndex>(due.begin(), due.begin() + 10)));
+  BOOST_TEST(queue.Due(0, 10, is_current).empty());
+}
+
+// Random but valid event streams: workspaces, keys with and without expiry, rotations, revocations,
+// expiries and uses (valid and rejected).
+class RandomLog {
+ public:
+  explicit RandomLog(uint32_t seed) : rng_(seed) {}
+
+  Event Next() {
+    Event e;
+    e.seq = ++seq_;
+    ts_ += rng_() % 5000;
+    e.ts = ts_;
+    e.actor = "actor-" + std::to_string(rng_() % 3);
+    const uint32_t roll = rng_() % 100;
+    if (workspaces_.empty() || roll < 2) {
+      e.workspace = "ws-" + std::to_string(workspaces_.size());
+      workspaces_.push_back(e.workspace);
+      e.data = WorkspaceCreated{"Workspace " + e.workspace, rng_() % 2 ? Plan::kPro : Plan::kFree, 365};
+    } else if (keys_.empty() || roll < 20) {
+      e.workspace = workspaces_[rng_() % workspaces_.size()];
+      e.key_id = "key_" + std::to_string(seq_) + "_" + std::to_string(rng_());
+      KeyCreated k;
+      k.name = "svc " + std::to_string(rng_() % 1000);
+      k.prefix = "kl_" + std::to_string(seq_);
+      k.digest = Sha256(e.key_id);
+      k.owner = rng_() % 2 ? "ops@example.com" : "";
+      k.description = rng_() % 4 == 0 ? "made by the random log" : "";
+      if (rng_() % 2) {
+        k.preset = Preset::kReadOnly;
+        k.abilities = {"*:read"};
+      } else {
+        k.abilities = {"invoices:read", "orders:write"};
+      }
+      if (rng_() % 5 == 0) k.metadata = {{"team", "pay"}};
+      if (rng_() % 7 == 0) {
+        k.idempotency_key = "idem-" + std::to_string(rng_() % 10);
+        k.request_digest = Sha256(k.name);
+      }
+      k.expires_at = rng_() % 3 == 0 ? 0 : ts_ + (1 + rng_() % 200) * kSecondMs;
+      e.data = std::move(k);
+      keys_.push_back({e.key_id, e.workspace});
+    } else {
+      const auto& [key, ws] = keys_[rng_() % keys_.size()];
+      e.key_id = key;
+      e.workspace = ws;
+      if (roll < 24) {
+        e.data = KeyRotated{keys_.back().first, ts_ + (rng_() % 100) * kSecondMs};
+      } else if (roll < 27) {
+        e.data = KeyRevoked{"reason " + std::to_string(rng_() % 5)};
+      } else if (roll < 30) {
+        e.data = KeyExpired{"expired"};
+      } else {
+        e.data = KeyUsed{rng_() % 4 == 0 ? UseOutcome::kForbidden : UseOutcome::kValid, "invoices:read",
+                         "10.0.0." + std::to_string(rng_() % 255)};
+      }
+    }
+    return e;
+  }
+
+ private:
+  std::mt19937 rng_;
+  uint64_t seq_ = 0;
+  TimeMs ts_ = kStartMs;
+  std::vector<std::string> workspaces_;
+  std::vector<std::pair<std::string, std::string>> keys_;
+};
+
+BOOST_AUTO_TEST_CASE(a_restored_state_continues_exactly_like_the_live_one) {
+  for (uint32_t seed : {1u, 2u, 3u}) {
+    RandomLog log(seed);
+    LedgerState live;
+    std::vector<Event> events;
+    for (int i = 0; i < 3000; ++i) events.push_back(log.Next());
+    for (int i = 0; i < 1500; ++i) live.Apply(events[i]);
+    auto restored = LedgerState::Deserialize(live.Serialize());
+    BOOST_REQUIRE_MESSAGE(restored.ok(), restored.status().message());
+    for (int i = 1500; i < 3000; ++i) {
+      live.Apply(events[i]);
+      restored->Apply(events[i]);
+    }
+    BOOST_TEST(restored->Serialize() == live.Serialize(), "seed " << seed);
+    const TimeMs end = events.back().ts + 300 * kSecondMs;
+    BOOST_TEST((restored->DueForExpiry(end, 100000) == live.DueForExpiry(end, 100000)));
+    BOOST_TEST(restored->NextDeadline() == live.NextDeadline());
+
+    // The deadline index agrees with a brute-force scan of the keys.
+    std::vector<std::pair<TimeMs, std::string>> want;
+    for (KeyIndex k = 0; k < live.key_count(); ++k) {
+      const KeyRecord& r = live.Record(k);
+      if (r.status == KeyStatus::kActive && r.Deadline() != 0 && r.Deadline() <= end) {
+        want.push_back({r.Deadline(), std::string(r.id())});
+      }
+    }
+    std::stable_sort(want.begin(), want.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<std::string> want_ids;
+    for (const auto& [at, id] : want) want_ids.push_back(id);
+    BOOST_TEST((live.DueForExpiry(end, 100000) == want_ids));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(key_copies_carry_every_field_of_the_record) {
+  RandomLog log(7);
+  LedgerState state;
+  for (int i = 0; i < 2000; ++i) state.Apply(log.Next());
+  std::set<std::string> ids;
+  for (KeyIndex k = 0; k < state.key_count(); ++k) {
+    const KeyState key = state.Key(k);
+    const KeyRecord& r = state.Record(k);
+    BOOST_REQUIRE(key.id == r.id());
+    BOOST_REQUIRE(ids.insert(key.id).second);
+    BOOST_REQUIRE(state.IndexOfKey(key.id) == std::optional<KeyIndex>(k));
+    BOOST_REQUIRE(state.IndexOfDigest(key.digest) == std::optional<KeyIndex>(k));
+    BOOST_REQUIRE(key.workspace == state.WorkspaceOf(r));
+    BOOST_REQUIRE((key.abilities.list() == state.AbilitiesOf(r).list()));
+    BOOST_REQUIRE(key.usage_count == r.usage_count);
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace
+}  // namespace keyledger
