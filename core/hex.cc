@@ -1,14 +1,20 @@
 #include "core/hex.h"
 
+#include <array>
+#include <cstdint>
+
 namespace keyledger {
 namespace {
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+// Each byte's hex digit value, or 0xFF.
+constexpr auto kHexValues = [] {
+  std::array<uint8_t, 256> table{};
+  table.fill(0xFF);
+  for (int c = '0'; c <= '9'; ++c) table[c] = static_cast<uint8_t>(c - '0');
+  for (int c = 'a'; c <= 'f'; ++c) table[c] = static_cast<uint8_t>(c - 'a' + 10);
+  for (int c = 'A'; c <= 'F'; ++c) table[c] = static_cast<uint8_t>(c - 'A' + 10);
+  return table;
+}();
 
 }  // namespace
 
@@ -23,15 +29,21 @@ std::string BytesToHex(std::string_view bytes) {
   return out;
 }
 
-std::optional<std::string> HexToBytes(std::string_view hex) {
-  if (hex.size() % 2 != 0) return std::nullopt;
-  std::string out(hex.size() / 2, '\0');
-  for (size_t i = 0; i < out.size(); ++i) {
-    const int hi = HexValue(hex[2 * i]);
-    const int lo = HexValue(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out[i] = static_cast<char>(hi << 4 | lo);
+bool HexToBytesInto(std::string_view hex, unsigned char* out) {
+  if (hex.size() % 2 != 0) return false;
+  uint8_t invalid = 0;
+  for (size_t i = 0; i < hex.size() / 2; ++i) {
+    const uint8_t hi = kHexValues[static_cast<unsigned char>(hex[2 * i])];
+    const uint8_t lo = kHexValues[static_cast<unsigned char>(hex[2 * i + 1])];
+    invalid |= hi | lo;
+    out[i] = static_cast<unsigned char>(hi << 4 | (lo & 0xF));
   }
+  return (invalid & 0xF0) == 0;
+}
+
+std::optional<std::string> HexToBytes(std::string_view hex) {
+  std::string out(hex.size() / 2, '\0');
+  if (!HexToBytesInto(hex, reinterpret_cast<unsigned char*>(out.data()))) return std::nullopt;
   return out;
 }
 

@@ -10,5 +10,8 @@ namespace keyledger {
 std::string BytesToHex(std::string_view bytes);
 // nullopt unless `hex` is an even number of hex digits (either case).
 std::optional<std::string> HexToBytes(std::string_view hex);
+// Decodes `hex` into out[0 .. hex.size()/2); false (out partly written) unless `hex` is an even
+// number of hex digits. Table-driven: replay decodes a 64-digit hash per event.
+bool HexToBytesInto(std::string_view hex, unsigned char* out);
 
 }  // namespace keyledger

@@ -50,11 +50,8 @@ Digest Sha256(std::string_view a, std::string_view b) { return Compute(a, b); }
 std::string ToHex(const Digest& digest) { return BytesToHex(AsBytes(digest)); }
 
 std::optional<Digest> DigestFromHex(std::string_view hex) {
-  if (hex.size() != 64) return std::nullopt;
-  auto bytes = HexToBytes(hex);
-  if (!bytes) return std::nullopt;
   Digest out{};
-  std::copy(bytes->begin(), bytes->end(), out.begin());
+  if (hex.size() != 64 || !HexToBytesInto(hex, out.data())) return std::nullopt;
   return out;
 }
 

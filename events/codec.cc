@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "core/json_writer.h"
+#include "events/codec_fast_path.h"
 #include "core/time_format.h"
 
 namespace keyledger {
@@ -210,6 +211,13 @@ Result<StoredParts> SplitStoredValue(std::string_view value) {
 }
 
 Result<Event> DecodeBody(std::string_view body, const Digest& hash) {
+  {
+    Event e;
+    if (DecodeCanonicalKeyUsed(body, e)) {
+      e.hash = hash;
+      return e;
+    }
+  }
   thread_local simdjson::ondemand::parser parser;
   thread_local std::string padded;
   padded.assign(body);

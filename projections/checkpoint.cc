@@ -153,47 +153,4 @@ Result<std::optional<LedgerState>> LoadProjectionCheckpoint(const EventStore& st
   return found;
 }
 
-Status ReplayInto(const EventStore& store, LedgerState& state, uint64_t to_seq,
-                  std::optional<TimeMs> until_ts) {
-  Status failure;
-  uint64_t expected = state.applied_seq() + 1;
-  std::optional<Digest> prev;
-  if (state.applied_seq() > 0) {
-    auto row = store.Get(Cf::kEvents, EncodeSeq(state.applied_seq()));
-    if (!row.ok()) return row.status();
-    if (row->has_value()) {
-      auto parts = SplitStoredValue(**row);
-      if (parts.ok()) prev = parts->hash;
-    }
-  } else {
-    prev = Digest{};
-  }
-  if (to_seq != 0 && to_seq < expected) return Status::Ok();
-  const std::string to = to_seq == 0 ? std::string() : EncodeSeq(to_seq + 1);
-  Status scanned = store.Scan(Cf::kEvents, EncodeSeq(expected), to,
-                              [&](std::string_view key, std::string_view value) {
-    auto event = DecodeStoredValue(value);
-    if (!event.ok()) {
-      failure = Status::Internal("event " + std::to_string(DecodeSeq(key)) +
-                                 " cannot be read: " + event.status().message());
-      return false;
-    }
-    if (event->seq != expected || DecodeSeq(key) != expected) {
-      failure = Status::Internal("the log has a gap or disorder at seq " + std::to_string(expected));
-      return false;
-    }
-    if (prev && event->prev_hash != *prev) {
-      failure = Status::Internal("the hash chain breaks at seq " + std::to_string(expected));
-      return false;
-    }
-    if (until_ts && event->ts > *until_ts) return false;
-    prev = event->hash;
-    state.Apply(*event);
-    ++expected;
-    return true;
-  });
-  if (!scanned.ok()) return scanned;
-  return failure;
-}
-
 }  // namespace keyledger

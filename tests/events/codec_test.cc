@@ -15,6 +15,7 @@
 #include "core/sha256.h"
 #include "core/status.h"
 #include "core/time_format.h"
+#include "events/codec_fast_path.h"
 #include "events/event.h"
 
 namespace keyledger {
@@ -631,6 +632,66 @@ BOOST_AUTO_TEST_CASE(DataFieldsOfTheWrongTypeAreRejected) {
 
   const std::string expired = EncodeBody(MakeEvent(KeyExpired{"expired"}));
   CheckRejected(Replaced(expired, "\"reason\":\"expired\"", "\"reason\":1"), "reason as a number");
+}
+
+// The key.used fast path (codec_fast_path.h) takes exactly the canonical plain-ASCII bodies and
+// gives the event the general decoder gives; everything else falls through to that decoder.
+BOOST_AUTO_TEST_CASE(FastPathDecodesCanonicalUsesLikeTheGeneralDecoder) {
+  std::vector<Event> events;
+  for (UseOutcome outcome : {UseOutcome::kValid, UseOutcome::kForbidden, UseOutcome::kRevoked}) {
+    for (const char* ability : {"", "invoices:read", "*:write"}) {
+      for (const char* ip : {"", "10.1.2.3", "2001:db8::1"}) {
+        Event e = MakeEvent(KeyUsed{outcome, ability, ip});
+        e.actor = "";  // uses have no actor: null
+        events.push_back(e);
+      }
+    }
+  }
+  Event no_workspace = MakeEvent(KeyUsed{UseOutcome::kValid, "a:read", "1.2.3.4"});
+  no_workspace.workspace = "";
+  events.push_back(no_workspace);
+  for (const Event& e : events) {
+    const std::string body = EncodeBody(e);
+    Event fast;
+    fast.data = KeyCreated{};  // a reused slot holding another type
+    BOOST_TEST_REQUIRE(DecodeCanonicalKeyUsed(body, fast), body);
+    fast.hash = e.hash;
+    BOOST_TEST(Describe(fast) == Describe(e));
+    // A reused slot that held a use is overwritten completely.
+    Event reused = MakeEvent(KeyUsed{UseOutcome::kExpired, "other:read", "192.0.2.200"});
+    BOOST_TEST_REQUIRE(DecodeCanonicalKeyUsed(body, reused));
+    reused.hash = e.hash;
+    BOOST_TEST(Describe(reused) == Describe(e));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(FastPathDeclinesWhatItDoesNotFullyUnderstand) {
+  const Event e = MakeEvent(KeyUsed{UseOutcome::kValid, "invoices:read", "10.0.0.1"});
+  const std::string body = EncodeBody(e);
+  Event out;
+  BOOST_TEST_REQUIRE(DecodeCanonicalKeyUsed(body, out));
+  const std::vector<std::string> declined = {
+      EncodeBody(MakeEvent(KeyRevoked{"r"})),                   // another type
+      EncodeBody(MakeEvent(KeyUsed{UseOutcome::kValid, "a:read", "caf\xC3\xA9"})),  // non-ASCII
+      EncodeBody(MakeEvent(KeyUsed{UseOutcome::kValid, "a:read", "q\"uote"})),      // an escape
+      Replaced(body, "{\"seq\":42,", "{ \"seq\":42,"),          // white space
+      Replaced(body, "\"seq\":42", "\"seq\":042"),               // not canonical
+      Replaced(body, "\"seq\":42", "\"seq\":99999999999999999999"),  // overflow
+      Replaced(body, "\"outcome\":\"valid\"", "\"outcome\":\"maybe\""),
+      Replaced(body, "\"source_ip\":\"10.0.0.1\"", "\"source_ip\":\"10.0.0.1\",\"x\":1"),
+      Replaced(body, "2026-11-23T10:00:00.123Z", "2026-11-23T25:00:00.123Z"),
+      body.substr(0, body.size() - 1),                           // truncated
+      body + " ",                                                 // trailing
+      Replaced(body, ToHex(e.prev_hash), ToHex(e.prev_hash).substr(2) + "zz"),
+  };
+  for (const std::string& b : declined) {
+    Event slot;
+    BOOST_TEST(!DecodeCanonicalKeyUsed(b, slot), "took " << b);
+  }
+  // Declined bodies still decode (or fail) through the general decoder, unchanged.
+  CheckRoundTrip(MakeEvent(KeyUsed{UseOutcome::kValid, "a:read", "q\"uote"}));
+  CheckRejected(Replaced(body, "\"outcome\":\"valid\"", "\"outcome\":\"maybe\""), "unknown outcome");
+  CheckRejected(body + " x", "trailing content");
 }
 
 BOOST_AUTO_TEST_CASE(ApiJsonIsTheBodyWithTheHashAppended) {

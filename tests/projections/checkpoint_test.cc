@@ -468,6 +468,37 @@ BOOST_AUTO_TEST_CASE(large_checkpoints_span_chunks_and_old_ones_leave_no_rows) {
   BOOST_TEST(chunk_rows == chunks_claimed);
 }
 
+// Replay decodes on one thread and applies on another, in batches: a break deep in a long log
+// stops it with exactly the events before the break applied, whatever batch it falls in.
+BOOST_AUTO_TEST_CASE(replay_of_a_long_log_stops_exactly_at_a_break) {
+  LedgerEnv env;
+  auto acme = env.MustSetUpWorkspace("acme");
+  auto key = env.MustCreateKey(acme.admin, "acme", KeyInput("busy"));
+  env.CloseLedger();
+  std::vector<PendingEvent> uses;
+  for (int i = 0; i < 5000; ++i) {
+    uses.push_back({"acme", key.key.id, "", KeyUsed{UseOutcome::kValid, "", "10.0.0." + std::to_string(i % 200)}});
+  }
+  BOOST_REQUIRE(testing::AppendRaw(*env.store, env.clock, uses).ok());
+  const LedgerState whole = RebuildFromLog(*env.store);
+  BOOST_TEST(whole.FindKey(key.key.id)->usage_count == 5000u);
+  const uint64_t head = whole.applied_seq();
+
+  const uint64_t broken = head - 1234;
+  PutRawEvent(*env.store, broken, Digest{});  // its prev_hash no longer links
+  LedgerState state;
+  Status replayed = ReplayInto(*env.store, state);
+  BOOST_TEST(!replayed.ok());
+  BOOST_TEST(replayed.message().find("chain breaks at seq " + std::to_string(broken)) != std::string::npos);
+  BOOST_TEST(state.applied_seq() == broken - 1);
+  BOOST_TEST(state.FindKey(key.key.id)->usage_count == 5000u - 1234u - 1u);
+
+  // Bounded replays stop where asked, across batches.
+  LedgerState partial;
+  BOOST_REQUIRE(ReplayInto(*env.store, partial, 3001).ok());
+  BOOST_TEST(partial.applied_seq() == 3001u);
+}
+
 BOOST_AUTO_TEST_CASE(a_broken_chain_or_a_gap_stops_recovery) {
   LedgerEnv env;
   BuildHistory(env);
