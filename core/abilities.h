@@ -2,6 +2,7 @@
 // Abilities are `resource:action` with action `read` or `write` and resource
 // `[a-z][a-z0-9_-]{0,63}` or `*`. `*:read` allows `invoices:read`; `write` does not imply `read`.
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,7 +12,7 @@
 
 namespace keyledger {
 
-enum class Preset { kNone, kFullAccess, kReadOnly };
+enum class Preset : uint8_t { kNone, kFullAccess, kReadOnly };
 
 std::optional<Preset> ParsePreset(std::string_view name);  // "full_access" | "read_only"
 std::string_view PresetName(Preset preset);                // "" for kNone

@@ -53,6 +53,7 @@ struct KeyRecord {
   KeyKind kind = KeyKind::kApi;
   Preset preset = Preset::kNone;
   KeyStatus status = KeyStatus::kActive;
+  // 4 spare bytes here before padding.
 
   std::string_view Text(KeyText part) const { return TextArena::Part(text, static_cast<size_t>(part)); }
   std::string_view id() const { return Text(KeyText::kId); }
@@ -65,5 +66,6 @@ struct KeyRecord {
   }
   TimeMs Deadline() const { return KeyDeadline(expires_at, grace_until); }
 };
+static_assert(sizeof(KeyRecord) <= 120, "a KeyRecord is a million times resident: keep it small");
 
 }  // namespace keyledger

@@ -42,7 +42,10 @@ struct LedgerOptions {
   // Called once with a freshly generated operator token (to print it); never with a given one.
   std::function<void(const std::string& token)> on_operator_token;
   Durability use_durability = Durability::kWal;
+  // Events between checkpoints: this many, or checkpoint_events_per_key × the number of keys if
+  // that is more (a checkpoint's cost grows with the keys: ~0.7 s for a million).
   uint64_t checkpoint_every_events = 100000;
+  uint64_t checkpoint_events_per_key = 1;
   // A checkpoint is also written when this much time has passed and the log has grown.
   TimeMs checkpoint_every_ms = 60 * kSecondMs;
   // Signs the chain head into every checkpoint (events/chain_checkpoint.h). Without it, only

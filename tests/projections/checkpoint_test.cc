@@ -309,6 +309,32 @@ BOOST_AUTO_TEST_CASE(periodic_checkpoints_reflect_exactly_their_seq) {
   BOOST_TEST((env.VerifyCodeOf(key.token) == VerifyCode::kValid));
 }
 
+// With many keys a checkpoint is costly, so they are spaced by checkpoint_events_per_key × keys.
+BOOST_AUTO_TEST_CASE(checkpoints_are_spaced_by_the_number_of_keys) {
+  LedgerOptions options = testing::TestOptions();
+  options.checkpoint_every_events = 5;
+  options.checkpoint_events_per_key = 4;
+  LedgerEnv env(options);
+  auto acme = env.MustSetUpWorkspace("acme");
+  std::vector<CreatedKey> keys;
+  for (int i = 0; i < 10; ++i) keys.push_back(env.MustCreateKey(acme.admin, "acme", KeyInput("k" + std::to_string(i))));
+  auto newest = [&] {
+    auto row = CheckpointRow(*env.store);
+    return row ? DecodeSeq(*row) : 0;
+  };
+  const uint64_t before = newest();
+  const size_t key_count = RebuildFromLog(*env.store).key_count();
+  // Fewer than 4 × keys events later there is no new checkpoint, though far more than 5.
+  while (env.ledger->head_seq() < before + 4 * key_count - 1) {
+    BOOST_REQUIRE((env.VerifyCodeOf(keys[0].token) == VerifyCode::kValid));
+  }
+  BOOST_TEST(newest() == before);
+  for (size_t i = 0; i < 2 && newest() == before; ++i) {
+    BOOST_REQUIRE((env.VerifyCodeOf(keys[0].token) == VerifyCode::kValid));
+  }
+  BOOST_TEST(newest() > before);
+}
+
 BOOST_AUTO_TEST_CASE(deadlines_and_indexes_survive_a_restart_from_a_checkpoint) {
   LedgerEnv env;
   auto acme = env.MustSetUpWorkspace("acme");

@@ -104,6 +104,7 @@ inline LedgerOptions TestOptions() {
   LedgerOptions options;
   options.bootstrap_token = KnownOperatorToken();
   options.start_sweeper = false;  // tests drive SweepExpired() themselves
+  options.checkpoint_events_per_key = 0;  // tests set checkpoint_every_events exactly
   return options;
 }
 
