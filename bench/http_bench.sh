@@ -44,7 +44,12 @@ record_wrk() {
   done
   requests="$(wrk_figure "$3" requests)"
   ((requests > 0)) || die "$2: wrk completed no request"
-  record "$1" "$2.cpu_us" "$(awk -v t="$4" -v hz="$CLK_TCK" -v n="$requests" 'BEGIN { print t * 1e6 / hz / n }')"
+  local cpu_us
+  cpu_us="$(awk -v t="$4" -v hz="$CLK_TCK" -v n="$requests" 'BEGIN { print t * 1e6 / hz / n }')"
+  record "$1" "$2.cpu_us" "$cpu_us"
+  # Requests one fully busy server core would serve at that cost: independent of the load generator.
+  awk -v c="$cpu_us" 'BEGIN { exit !(c > 0) }' &&
+    record "$1" "$2.capacity" "$(awk -v c="$cpu_us" 'BEGIN { print 1e6 / c }')"
   local errors
   errors="$(wrk_figure "$3" socket_errors)"
   ((errors == 0)) || log "warning: $2: $errors socket errors (see wrk output)"

@@ -11,9 +11,11 @@
 // data directory (opened read-only) as the mean over its API-key `key.created` events of the
 // stored event row plus its by_key and by_workspace index rows (keys and values).
 //
-// Prints RESULT lines: value_bytes, writes, writes_per_s.
+// Prints RESULT lines: value_bytes, writes, writes_per_s, cpu_us_per_write (user + system CPU time
+// of the whole process, RocksDB's threads included, over the writes).
 
 #include <rocksdb/db.h>
+#include <sys/resource.h>
 
 #include <atomic>
 #include <filesystem>
@@ -58,6 +60,12 @@ uint64_t CreateRowBytes(const std::string& keyledger_dir) {
   return bytes / creates;
 }
 
+double CpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_utime.tv_sec + usage.ru_stime.tv_sec + (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+}
+
 int Run(const Flags& flags) {
   const std::string dir = flags.Required("dir");
   const uint64_t threads = flags.Number("threads", 64);
@@ -77,6 +85,7 @@ int Run(const Flags& flags) {
   std::atomic<uint64_t> writes{0};
   std::atomic<bool> failed{false};
   std::vector<std::thread> workers;
+  const double cpu_before = CpuSeconds();
   Stopwatch watch;
   for (uint64_t t = 0; t < threads; ++t) {
     workers.emplace_back([&, t] {
@@ -98,12 +107,14 @@ int Run(const Flags& flags) {
   stop = true;
   for (auto& w : workers) w.join();
   const double elapsed = watch.Seconds();
+  const double cpu = CpuSeconds() - cpu_before;
   if (failed) Die("a synced Put failed");
   std::cerr << "bench_rocksdb_synced_writes: " << writes << " synced writes of " << value_bytes << " B from "
             << threads << " threads in " << elapsed << " s\n";
   Report("value_bytes", static_cast<double>(value_bytes));
   Report("writes", static_cast<double>(writes));
   Report("writes_per_s", writes / elapsed);
+  if (writes > 0) Report("cpu_us_per_write", cpu * 1e6 / writes);
   return 0;
 }
 
