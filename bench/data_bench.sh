@@ -2,19 +2,31 @@
 # the Google Benchmark micro-benchmarks. Each program runs pinned to CPU $SERVER_CPU.
 
 # Generates the ledger once per session (in $LEDGER) and checks it with `keyledger verify-log`.
+# With --ledger DIR (KEEP_LEDGER), the ledger lives in DIR and is kept: generated (and checked) when
+# DIR holds none of these sizes, reused otherwise (the benchmarks only read it; start-up appends
+# nothing). DIR.gen.out records the generator's figures; it is written once the chain checks out.
 generate_ledger() {
-  LEDGER="$TMP/ledger"
-  log "generating a ledger of $EVENTS events / $KEYS keys (once for every run)"
-  "$BIN/bench_gen_ledger" --data "$LEDGER" --events "$EVENTS" --keys "$KEYS" >"$TMP/gen.out" ||
-    die "bench_gen_ledger failed"
-  record_program_results gen gen "$TMP/gen.out"
-  ACTIVE_KEYS="$(awk '$2 == "gen_active_keys" { print $3 }' "$TMP/gen.out")"
-  GEN_EVENTS="$(awk '$2 == "gen_events" { print $3 }' "$TMP/gen.out")"
-  log "generated $GEN_EVENTS events in $(awk '$2 == "gen_seconds" { print $3 }' "$TMP/gen.out") s; checking the chain"
-  local started=$SECONDS
-  "$KEYLEDGER" verify-log --data "$LEDGER" >"$TMP/verify-log.out" 2>&1 ||
-    { cat "$TMP/verify-log.out" >&2; die "keyledger verify-log rejects the generated ledger"; }
-  log "verify-log accepts it ($((SECONDS - started)) s): $(tail -1 "$TMP/verify-log.out")"
+  LEDGER="${KEEP_LEDGER:-$TMP/ledger}"
+  local info="$LEDGER.gen.out"
+  if [[ -n "$KEEP_LEDGER" && -f "$info" ]] && grep -q "^RESULT gen_events $EVENTS\$" "$info" &&
+     grep -q "^# keys $KEYS\$" "$info"; then
+    log "reusing the ledger in $LEDGER ($EVENTS events / $KEYS keys)"
+  else
+    rm -rf "$LEDGER" "$info"
+    log "generating a ledger of $EVENTS events / $KEYS keys (once for every run)"
+    "$BIN/bench_gen_ledger" --data "$LEDGER" --events "$EVENTS" --keys "$KEYS" >"$TMP/gen.out" ||
+      die "bench_gen_ledger failed"
+    echo "# keys $KEYS" >>"$TMP/gen.out"
+    record_program_results gen gen "$TMP/gen.out"
+    log "generated in $(awk '$2 == "gen_seconds" { print $3 }' "$TMP/gen.out") s; checking the chain"
+    local started=$SECONDS
+    "$KEYLEDGER" verify-log --data "$LEDGER" >"$TMP/verify-log.out" 2>&1 ||
+      { cat "$TMP/verify-log.out" >&2; die "keyledger verify-log rejects the generated ledger"; }
+    log "verify-log accepts it ($((SECONDS - started)) s): $(tail -1 "$TMP/verify-log.out")"
+    cp "$TMP/gen.out" "$info"
+  fi
+  ACTIVE_KEYS="$(awk '$2 == "gen_active_keys" { print $3 }' "$info")"
+  GEN_EVENTS="$(awk '$2 == "gen_events" { print $3 }' "$info")"
 }
 
 replay_run() {

@@ -16,7 +16,15 @@ cleanup() {
   local pid
   for pid in "${STARTED_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${STARTED_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  [[ -n "${TMP:-}" && -d "$TMP" ]] && rm -rf "$TMP"
+  if [[ -n "${TMP:-}" && -d "$TMP" ]]; then
+    # Keep the raw outputs (wrk reports, program output) of the last session next to the table.
+    if [[ -n "${OUT_DIR:-}" ]]; then
+      rm -rf "$OUT_DIR/logs" && mkdir -p "$OUT_DIR/logs"
+      find "$TMP" -maxdepth 1 -type f \( -name '*.txt' -o -name '*.out' -o -name '*.csv' -o -name '*.err' \) \
+        -exec cp {} "$OUT_DIR/logs/" \;
+    fi
+    rm -rf "$TMP"
+  fi
 }
 
 # wait_until TIMEOUT_S COMMAND...: polls COMMAND every 50 ms until it succeeds; fails on timeout.
@@ -60,7 +68,7 @@ record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$RESULTS"; }
 record_program_results() {
   local name value
   while read -r tag name value; do
-    [[ "$tag" == RESULT ]] && record "$1" "$2.$name" "$value"
+    if [[ "$tag" == RESULT ]]; then record "$1" "$2.$name" "$value"; fi
   done <"$3"
 }
 
