@@ -121,7 +121,7 @@ http_run() {
     record_program_results "$run" rocksdb "$dir/rocksdb.out"
     log "http run $run: creates $(wrk_figure "$out" rps)/s, plain RocksDB $(awk '$2 == "writes_per_s" { print $3 }' "$dir/rocksdb.out")/s"
   fi
-  selected verify && nginx_run "$run"
+  if selected verify; then nginx_run "$run"; fi
   rm -rf "$dir"
 }
 

@@ -107,7 +107,7 @@ selected_rows() {
   local bench rest
   while IFS=$'\t' read -r bench rest; do
     [[ "$bench" == "#"* || -z "$bench" ]] && continue
-    selected "$bench" && printf '%s\t%s\n' "$bench" "$rest"
+    if selected "$bench"; then printf '%s\t%s\n' "$bench" "$rest"; fi
   done <"$BENCH/figures.tsv"
 }
 
@@ -155,7 +155,7 @@ render_table() {
       nrows++
       cell[nrows, 1] = bench; cell[nrows, 2] = label; cell[nrows, 3] = num(med)
       cell[nrows, 4] = (ref == "-") ? "" : ref_label; cell[nrows, 5] = (ref == "-") ? "" : num(ref_med)
-      cell[nrows, 6] = (ref == "-") ? "" : sprintf("%.2fx", ratio); cell[nrows, 7] = goal_text == "" ? "-" : goal_text
+      cell[nrows, 6] = (ref == "-") ? "" : (ratio == "") ? "-" : sprintf("%.2fx", ratio); cell[nrows, 7] = goal_text == "" ? "-" : goal_text
       cell[nrows, 8] = result; cell[nrows, 9] = repro
     }
     END {
