@@ -17,6 +17,7 @@ PACKAGES=(
   libboost1.81-dev libboost-test1.81-dev libboost-json1.81-dev
   librocksdb-dev libsimdjson-dev libssl-dev openssl libcli11-dev
   curl ca-certificates jq
+  libbenchmark-dev wrk nginx  # bench/ (its smoke run is a test)
 )
 
 install_missing_packages() {

@@ -1,0 +1,147 @@
+# HTTP benchmarks (sourced by bench/run): lifecycle writes, verify and authz, and their references
+# (a plain RocksDB synced-write loop; nginx answering a fixed 200). One http_run is one run of all
+# of them: a fresh server on an empty data directory, then the references, on the same cores.
+#
+# Pinning: the server (every thread of it) and each reference on CPU $SERVER_CPU, wrk on $LOAD_CPU.
+# wrk: one thread, $CONNECTIONS keep-alive connections, $DURATION seconds, --latency.
+
+# start_server DATA_DIR LOG: sets SERVER_PID, SERVER_URL, OPERATOR_TOKEN.
+start_server() {
+  taskset -c "$SERVER_CPU" "$KEYLEDGER" serve --data "$1" --listen 127.0.0.1:0 --threads 1 2>"$2" &
+  SERVER_PID=$!
+  STARTED_PIDS+=("$SERVER_PID")
+  wait_until 120 grep -q 'listening on http://' "$2" || { cat "$2" >&2; die "keyledger serve did not start"; }
+  SERVER_URL="$(grep -o 'listening on http://[0-9.:]*' "$2" | head -1)"
+  SERVER_URL="${SERVER_URL#listening on }"
+  OPERATOR_TOKEN="$(grep -o 'klo_[0-9A-Za-z]*' "$2" | head -1)"
+  [[ -n "$OPERATOR_TOKEN" ]] || die "no operator token in the server's output"
+  wait_until 60 status_is 200 "$SERVER_URL/readyz" || die "keyledger never became ready"
+}
+
+# stop_pid PID: SIGTERM and wait; fails when the process does not exit 0.
+stop_pid() {
+  kill -TERM "$1"
+  local status=0
+  wait "$1" || status=$?
+  forget_pid "$1"
+  ((status == 0)) || die "process $1 exited with status $status"
+}
+
+metric() { curl -sf "$SERVER_URL/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
+
+# run_wrk OUT URL SCRIPT: wrk on the load CPU; the output goes to OUT.
+run_wrk() {
+  taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$3" "$2" >"$1" 2>&1 ||
+    { cat "$1" >&2; die "wrk failed"; }
+}
+
+# record_wrk RUN PREFIX OUT TICKS: requests/s, p50, p99 and server CPU per request.
+record_wrk() {
+  local name value requests
+  for name in rps p50_ms p99_ms requests; do
+    value="$(wrk_figure "$3" "$name")" || { cat "$3" >&2; die "no $name in wrk output $3"; }
+    record "$1" "$2.$name" "$value"
+  done
+  requests="$(wrk_figure "$3" requests)"
+  ((requests > 0)) || die "$2: wrk completed no request"
+  local cpu_us
+  cpu_us="$(awk -v t="$4" -v hz="$CLK_TCK" -v n="$requests" 'BEGIN { print t * 1e6 / hz / n }')"
+  record "$1" "$2.cpu_us" "$cpu_us"
+  # Requests one fully busy server core would serve at that cost: independent of the load generator.
+  awk -v c="$cpu_us" 'BEGIN { exit !(c > 0) }' &&
+    record "$1" "$2.capacity" "$(awk -v c="$cpu_us" 'BEGIN { print 1e6 / c }')"
+  local errors
+  errors="$(wrk_figure "$3" socket_errors)"
+  ((errors == 0)) || log "warning: $2: $errors socket errors (see wrk output)"
+}
+
+# measure_keyledger RUN NAME SCRIPT: one wrk load on the running server, with the events it wrote.
+measure_keyledger() {
+  local out="$TMP/wrk-$2-$1.txt" events_before ticks_before ticks events requests
+  events_before="$(metric keyledger_events_appended_total)"
+  ticks_before="$(cpu_ticks "$SERVER_PID")"
+  run_wrk "$out" "$SERVER_URL" "$3"
+  ticks=$(($(cpu_ticks "$SERVER_PID") - ticks_before))
+  events=$(($(metric keyledger_events_appended_total) - events_before))
+  (($(wrk_figure "$out" non2xx) == 0)) || { cat "$out" >&2; die "$2: the server answered with errors"; }
+  record_wrk "$1" "$2" "$out" "$ticks"
+  requests="$(wrk_figure "$out" requests)"
+  record "$1" "$2.events" "$events"
+  # wrk counts completed requests; up to one per connection was still in flight when it stopped.
+  if ((events >= requests && events <= requests + CONNECTIONS)); then
+    record "$1" "$2.events_ok" 1
+  else
+    record "$1" "$2.events_ok" 0
+    log "WARNING: $2 run $1: $requests requests served but $events events written"
+  fi
+}
+
+http_run() {
+  local run="$1" dir="$TMP/http-$run"
+  mkdir -p "$dir"
+  log "http run $run: keyledger serve on CPU $SERVER_CPU, wrk on CPU $LOAD_CPU"
+  start_server "$dir/data" "$dir/server.log"
+  curl -sf -X POST "$SERVER_URL/admin/v1/workspaces" -H "Authorization: Bearer $OPERATOR_TOKEN" \
+    -H 'Content-Type: application/json' -d '{"id":"bench","name":"Bench","plan":"pro"}' >/dev/null ||
+    die "creating the workspace failed"
+  local admin
+  admin="$(curl -sf -X POST "$SERVER_URL/admin/v1/workspaces/bench/admin-keys" \
+    -H "Authorization: Bearer $OPERATOR_TOKEN" -H 'Content-Type: application/json' \
+    -d '{"name":"bench dashboard","role":"admin"}' | grep -o '"token":"kla_[0-9A-Za-z]*"' | cut -d'"' -f4)"
+  [[ -n "$admin" ]] || die "creating the admin key failed"
+
+  # Lifecycle writes; their tokens are the verify benchmarks' token pool.
+  local tokens="$dir/tokens.txt" ticks_before ticks out="$TMP/wrk-create-$run.txt"
+  : >"$tokens"
+  ticks_before="$(cpu_ticks "$SERVER_PID")"
+  KL_WS=bench KL_ADMIN="$admin" KL_TOKENS_OUT="$tokens" KL_TOKENS_MAX=20000 \
+    run_wrk "$out" "$SERVER_URL" "$BENCH/wrk/create.lua"
+  ticks=$(($(cpu_ticks "$SERVER_PID") - ticks_before))
+  (($(wrk_figure "$out" non2xx) == 0)) || { cat "$out" >&2; die "key creation answered with errors"; }
+  record_wrk "$run" lifecycle "$out" "$ticks"
+  record "$run" lifecycle.creates_per_s "$(wrk_figure "$out" rps)"
+  local pool
+  pool="$(wc -l <"$tokens")"
+  ((pool >= MIN_TOKENS)) || die "only $pool tokens created (need $MIN_TOKENS for the verify pool)"
+
+  if selected verify; then
+    # One verify by hand first: the pool's tokens must verify as VALID.
+    curl -sf -X POST "$SERVER_URL/v1/keys/verify" -H 'Content-Type: application/json' \
+      -d "{\"token\":\"$(head -1 "$tokens")\",\"ability\":\"invoices:read\"}" | grep -q '"code":"VALID"' ||
+      die "a created token does not verify as VALID"
+    KL_TOKENS="$tokens" measure_keyledger "$run" verify "$BENCH/wrk/verify.lua"
+    KL_TOKENS="$tokens" measure_keyledger "$run" authz "$BENCH/wrk/authz.lua"
+    log "http run $run: verify $(wrk_figure "$TMP/wrk-verify-$run.txt" rps) req/s, authz $(wrk_figure "$TMP/wrk-authz-$run.txt" rps) req/s, $pool keys"
+  fi
+  stop_pid "$SERVER_PID"
+
+  if selected lifecycle; then
+    taskset -c "$SERVER_CPU" "$BIN/bench_rocksdb_synced_writes" --dir "$dir/rocksdb" --threads "$CONNECTIONS" \
+      --seconds "$DURATION" --size-from "$dir/data" >"$dir/rocksdb.out" || die "bench_rocksdb_synced_writes failed"
+    record_program_results "$run" rocksdb "$dir/rocksdb.out"
+    log "http run $run: creates $(wrk_figure "$out" rps)/s, plain RocksDB $(awk '$2 == "writes_per_s" { print $3 }' "$dir/rocksdb.out")/s"
+  fi
+  if selected verify; then nginx_run "$run"; fi
+  rm -rf "$dir"
+}
+
+nginx_run() {
+  local run="$1" dir="$TMP/nginx-$run" port pid out="$TMP/wrk-nginx-$run.txt"
+  mkdir -p "$dir"
+  port="$(free_port)"
+  sed -e "s|@DIR@|$dir|g" -e "s|@PORT@|$port|g" "$BENCH/nginx.conf.in" >"$dir/nginx.conf"
+  taskset -c "$SERVER_CPU" nginx -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" &
+  pid=$!
+  STARTED_PIDS+=("$pid")
+  wait_until 30 status_is 200 "http://127.0.0.1:$port/" ||
+    { cat "$dir/error.log" >&2; die "nginx did not start"; }
+  local pids ticks_before ticks
+  pids=("$pid" $(cat /proc/"$pid"/task/*/children))  # the master and its worker
+  ticks_before="$(cpu_ticks "${pids[@]}")"
+  run_wrk "$out" "http://127.0.0.1:$port" "$BENCH/wrk/nginx.lua"
+  ticks=$(($(cpu_ticks "${pids[@]}") - ticks_before))
+  record_wrk "$run" nginx "$out" "$ticks"
+  stop_pid "$pid"
+  log "http run $run: nginx $(wrk_figure "$out" rps) req/s"
+  rm -rf "$dir"
+}

@@ -1,0 +1,59 @@
+// bench_startup: start-up time from the latest checkpoint, and resident memory per active key.
+//
+//   bench_startup --data DIR --active-keys N
+//
+// Opens the EventStore, then measures Ledger::Open() — load the newest projection checkpoint,
+// replay the log after it (nothing after a clean Close), start the appender — with the real
+// clock and the sweeper off, exactly as `keyledger serve` does before it reports ready. VmRSS is
+// read just before the Ledger is constructed and just after Open() returns; the difference, over
+// the active keys the generator reported, is the memory figure. It includes whatever the
+// checkpoint load left allocated (as a server's RSS would); a second figure after malloc_trim(0)
+// shows how much of that is freed heap the allocator has kept.
+//
+// Prints RESULT lines: startup_seconds, rss_before_bytes, rss_after_bytes, bytes_per_active_key,
+// bytes_per_active_key_trimmed, head_seq.
+
+#include <malloc.h>
+
+#include "bench/bench_common.h"
+#include "core/clock.h"
+#include "events/store.h"
+#include "projections/ledger.h"
+
+int main(int argc, char** argv) {
+  using namespace keyledger;
+  using namespace keyledger::bench;
+  Flags flags(argc, argv);
+  const std::string dir = flags.Required("data");
+  const uint64_t active = flags.Number("active-keys", 0);
+  if (active == 0) Die("--active-keys is required");
+
+  StoreOptions store_options;
+  store_options.create_if_missing = false;
+  auto store = EventStore::Open(dir, store_options);
+  if (!store.ok()) Die(store.status().message());
+  SystemClock clock;
+  LedgerOptions options;
+  options.start_sweeper = false;
+
+  const uint64_t rss_before = ResidentBytes();
+  Stopwatch watch;
+  Ledger ledger(**store, clock, options);
+  if (Status s = ledger.Open(); !s.ok()) Die(s.message());
+  const double seconds = watch.Seconds();
+  const uint64_t rss_after = ResidentBytes();
+  malloc_trim(0);
+  const uint64_t rss_trimmed = ResidentBytes();
+
+  std::cerr << "bench_startup: opened at seq " << ledger.head_seq() << " in " << seconds << " s, RSS "
+            << rss_before / 1048576 << " -> " << rss_after / 1048576 << " MiB (" << rss_trimmed / 1048576
+            << " MiB after malloc_trim)\n";
+  Report("startup_seconds", seconds);
+  Report("rss_before_bytes", static_cast<double>(rss_before));
+  Report("rss_after_bytes", static_cast<double>(rss_after));
+  Report("bytes_per_active_key", (static_cast<double>(rss_after) - rss_before) / active);
+  Report("bytes_per_active_key_trimmed", (static_cast<double>(rss_trimmed) - rss_before) / active);
+  Report("head_seq", static_cast<double>(ledger.head_seq()));
+  ledger.Close();
+  return 0;
+}
