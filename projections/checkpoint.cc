@@ -103,13 +103,17 @@ std::optional<LedgerState> Validated(const EventStore& store, std::string_view r
 
 }  // namespace
 
-Status SaveProjectionCheckpoint(EventStore& store, const LedgerState& state, const Digest& head_hash,
-                                std::string_view serialized) {
-  const std::string row_key = RowKey(state.applied_ts(), state.applied_seq());
+CheckpointSnapshot TakeCheckpointSnapshot(const LedgerState& state, const Digest& head_hash) {
+  return CheckpointSnapshot{state.applied_seq(), state.applied_ts(), head_hash, state.Serialize()};
+}
+
+Status SaveProjectionCheckpoint(EventStore& store, const CheckpointSnapshot& snapshot) {
+  const std::string_view serialized = snapshot.state;
+  const std::string row_key = RowKey(snapshot.ts, snapshot.seq);
   const uint64_t chunks = (serialized.size() + kChunkBytes - 1) / kChunkBytes;
-  std::string header = EncodeSeq(state.applied_seq());
-  header.append(AsBytes(head_hash));
-  header.append(EncodeSeq(static_cast<uint64_t>(state.applied_ts())));
+  std::string header = EncodeSeq(snapshot.seq);
+  header.append(AsBytes(snapshot.head_hash));
+  header.append(EncodeSeq(static_cast<uint64_t>(snapshot.ts)));
   header.append(EncodeSeq(chunks));
   header.append(EncodeSeq(serialized.size()));
 

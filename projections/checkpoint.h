@@ -26,11 +26,19 @@ namespace keyledger {
 
 inline constexpr size_t kKeptProjectionCheckpoints = 8;
 
-// `serialized` is state.Serialize(), passed in because the caller also digests it.
-Status SaveProjectionCheckpoint(EventStore& store, const LedgerState& state, const Digest& head_hash,
-                                std::string_view serialized);
+// What a checkpoint stores: the serialized state and the event it reflects. Taken on the thread
+// that owns the state; written from any thread.
+struct CheckpointSnapshot {
+  uint64_t seq = 0;
+  TimeMs ts = 0;
+  Digest head_hash{};   // hash of event `seq`
+  std::string state;    // LedgerState::Serialize()
+};
+CheckpointSnapshot TakeCheckpointSnapshot(const LedgerState& state, const Digest& head_hash);
+
+Status SaveProjectionCheckpoint(EventStore& store, const CheckpointSnapshot& snapshot);
 inline Status SaveProjectionCheckpoint(EventStore& store, const LedgerState& state, const Digest& head_hash) {
-  return SaveProjectionCheckpoint(store, state, head_hash, state.Serialize());
+  return SaveProjectionCheckpoint(store, TakeCheckpointSnapshot(state, head_hash));
 }
 
 // The newest checkpoint that matches the log — of those taken at or before `at_or_before` when

@@ -10,6 +10,7 @@
 #include "core/random.h"
 #include "core/token.h"
 #include "projections/checkpoint.h"
+#include "projections/checkpoint_writer.h"
 #include "projections/expiry_sweeper.h"
 
 namespace keyledger {
@@ -38,6 +39,8 @@ Status Ledger::Open() {
   }
   Status recovered = Recover();
   if (!recovered.ok()) return recovered;
+  checkpoint_writer_ = std::make_unique<CheckpointWriter>(
+      [this](const CheckpointSnapshot& snapshot) { return StoreCheckpoint(snapshot); });
   appender_ = std::make_unique<Appender>(store_, static_cast<EventSink&>(*this), clock_);
   Status started = appender_->Start();
   if (!started.ok()) return started;
@@ -55,7 +58,7 @@ Status Ledger::Open() {
     auto latest = LatestChainCheckpoint(store_);
     if (!latest.ok()) return latest.status();
     if (!latest->has_value() || (*latest)->seq != appender_->head_seq()) {
-      if (Status s = WriteCheckpoint(); !s.ok()) return s;
+      if (Status s = WriteCheckpoint(/*background=*/false); !s.ok()) return s;
     }
   }
   if (options_.start_sweeper) {
@@ -111,8 +114,9 @@ void Ledger::Close() {
   if (sweeper_) sweeper_->Stop();
   if (appender_) {
     appender_->Stop();
+    checkpoint_writer_->Drain();
     if (store_.sticky_error().ok() && state_.applied_seq() != checkpoint_seq_) {
-      Status s = WriteCheckpoint();
+      Status s = WriteCheckpoint(/*background=*/false);
       if (!s.ok()) log::Error("writing the projection checkpoint failed: " + s.message());
     }
   }
@@ -143,7 +147,7 @@ void Ledger::AfterBatch(uint64_t head_seq) {
   const uint64_t every = std::max<uint64_t>(options_.checkpoint_every_events,
                                             options_.checkpoint_events_per_key * state_.key_count());
   if (head_seq - checkpoint_seq_ >= every) {
-    Status s = WriteCheckpoint();
+    Status s = WriteCheckpoint(options_.background_checkpoints);
     if (!s.ok()) log::Error("writing the projection checkpoint failed: " + s.message());
   }
 }
@@ -151,26 +155,40 @@ void Ledger::AfterBatch(uint64_t head_seq) {
 void Ledger::BeforeBatch(uint64_t head_seq) {
   if (head_seq != checkpoint_seq_ &&
       clock_.Now() - checkpoint_written_at_ >= options_.checkpoint_every_ms) {
-    Status s = WriteCheckpoint();
+    Status s = WriteCheckpoint(options_.background_checkpoints);
     if (!s.ok()) log::Error("writing the projection checkpoint failed: " + s.message());
   }
 }
 
 // On the appender thread between batches, or while nothing else appends: state_ then reflects
-// exactly the written log, and needs no lock to read.
-Status Ledger::WriteCheckpoint() {
-  const std::string serialized = state_.Serialize();
-  const Digest head_hash = appender_->head_hash();
-  if (Status s = SaveProjectionCheckpoint(store_, state_, head_hash, serialized); !s.ok()) return s;
-  if (options_.signing_key && state_.applied_seq() > 0) {
-    const ChainCheckpoint signed_head = SignChainCheckpoint(
-        *options_.signing_key, state_.applied_seq(), head_hash, state_.applied_ts(), Sha256(serialized));
+// exactly the written log, and needs no lock to read. Takes the snapshot here; writes it on the
+// checkpoint writer's thread when `background` (and returns at once), else before returning.
+Status Ledger::WriteCheckpoint(bool background) {
+  if (background && checkpoint_writer_->busy()) return Status::Ok();  // the next trigger retries
+  CheckpointSnapshot snapshot = TakeCheckpointSnapshot(state_, appender_->head_hash());
+  const uint64_t seq = snapshot.seq;
+  if (background) {
+    if (!checkpoint_writer_->TrySubmit(std::move(snapshot))) return Status::Ok();
+  } else {
+    checkpoint_writer_->Drain();
+    if (Status s = StoreCheckpoint(snapshot); !s.ok()) return s;
+  }
+  checkpoint_seq_ = seq;
+  checkpoint_written_at_ = clock_.Now();
+  return Status::Ok();
+}
+
+// Any thread: the projection checkpoint, then the signed chain head carrying its digest.
+Status Ledger::StoreCheckpoint(const CheckpointSnapshot& snapshot) {
+  if (Status s = SaveProjectionCheckpoint(store_, snapshot); !s.ok()) return s;
+  if (options_.signing_key && snapshot.seq > 0) {
+    const ChainCheckpoint signed_head = SignChainCheckpoint(*options_.signing_key, snapshot.seq,
+                                                            snapshot.head_hash, snapshot.ts,
+                                                            Sha256(snapshot.state));
     rocksdb::WriteBatch batch;
     BatchRowsForStore(batch, store_).Put(Cf::kMeta, ChainCheckpointRow(signed_head.seq), signed_head.ToJson());
     if (Status s = store_.Write(batch, /*sync=*/true); !s.ok()) return s;
   }
-  checkpoint_seq_ = state_.applied_seq();
-  checkpoint_written_at_ = clock_.Now();
   return Status::Ok();
 }
 

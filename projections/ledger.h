@@ -30,6 +30,8 @@
 
 namespace keyledger {
 
+class CheckpointWriter;
+struct CheckpointSnapshot;
 class ExpirySweeper;
 
 template <typename T>
@@ -46,6 +48,9 @@ struct LedgerOptions {
   // that is more (a checkpoint's cost grows with the keys: ~0.7 s for a million).
   uint64_t checkpoint_every_events = 100000;
   uint64_t checkpoint_events_per_key = 1;
+  // Periodic checkpoints are written on a thread of their own (the appender only serializes the
+  // state); the ones at open and close always complete before those return.
+  bool background_checkpoints = true;
   // A checkpoint is also written when this much time has passed and the log has grown.
   TimeMs checkpoint_every_ms = 60 * kSecondMs;
   // Signs the chain head into every checkpoint (events/chain_checkpoint.h). Without it, only
@@ -212,7 +217,8 @@ class Ledger : private EventSink {
   void AfterBatch(uint64_t head_seq) override;
   void BeforeBatch(uint64_t head_seq) override;
   Status Recover();
-  Status WriteCheckpoint();
+  Status WriteCheckpoint(bool background);
+  Status StoreCheckpoint(const CheckpointSnapshot& snapshot);
   Status Bootstrap();
   Result<KeyState> FindApiKey(std::string_view ws, std::string_view key_id) const;
   static Result<KeyState> FindApiKeyIn(const LedgerState& state, std::string_view ws,
@@ -235,6 +241,7 @@ class Ledger : private EventSink {
   mutable std::shared_mutex state_mutex_;
   LedgerState state_;  // written only on the appender thread, under state_mutex_
 
+  std::unique_ptr<CheckpointWriter> checkpoint_writer_;  // before the appender: it outlives it
   std::unique_ptr<Appender> appender_;
   std::unique_ptr<ExpirySweeper> sweeper_;
   std::atomic<bool> ready_{false};

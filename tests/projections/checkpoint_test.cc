@@ -309,6 +309,45 @@ BOOST_AUTO_TEST_CASE(periodic_checkpoints_reflect_exactly_their_seq) {
   BOOST_TEST((env.VerifyCodeOf(key.token) == VerifyCode::kValid));
 }
 
+// As the service runs them: periodic checkpoints written on the checkpoint writer's thread while
+// appends go on. Every one written reflects exactly its seq, and Close leaves the newest at the head.
+BOOST_AUTO_TEST_CASE(background_checkpoints_reflect_exactly_their_seq) {
+  LedgerOptions options = testing::TestOptions();
+  options.checkpoint_every_events = 7;
+  options.background_checkpoints = true;
+  LedgerEnv env(options);
+  BuildHistory(env);
+  auto acme_admin = env.CreateAdminKey(env.op, "acme", "bg admin", "admin");
+  BOOST_REQUIRE(acme_admin.ok());
+  const Principal admin = *env.ledger->Authenticate(acme_admin->token, "");
+  auto key = env.MustCreateKey(admin, "acme", KeyInput("k"));
+  for (int i = 0; i < 200; ++i) BOOST_REQUIRE((env.VerifyCodeOf(key.token) == VerifyCode::kValid));
+  const uint64_t head = env.ledger->head_seq();
+  const Digest fingerprint = env.ledger->Fingerprint();
+  env.CloseLedger();
+
+  std::string end(kCheckpointPrefix);
+  end.back() = static_cast<char>(end.back() + 1);
+  std::vector<uint64_t> seqs;
+  BOOST_REQUIRE(env.store->Scan(Cf::kMeta, kCheckpointPrefix, end, [&](std::string_view, std::string_view v) {
+    seqs.push_back(DecodeSeq(v));
+    return true;
+  }).ok());
+  BOOST_TEST(seqs.size() >= 2u);  // at least one periodic one, and Close's
+  BOOST_TEST(seqs.back() == head);
+  for (uint64_t seq : seqs) {
+    auto at = LoadProjectionCheckpoint(*env.store, [&] {
+      LedgerState s = RebuildFromLog(*env.store, seq);
+      return s.applied_ts();
+    }());
+    BOOST_REQUIRE(at.ok());
+    BOOST_REQUIRE(at->has_value());
+  }
+  BOOST_TEST(NewestCheckpointState(*env.store) == RebuildFromLog(*env.store).Serialize());
+  env.OpenLedger();
+  BOOST_TEST((env.ledger->Fingerprint() == fingerprint));
+}
+
 // With many keys a checkpoint is costly, so they are spaced by checkpoint_events_per_key × keys.
 BOOST_AUTO_TEST_CASE(checkpoints_are_spaced_by_the_number_of_keys) {
   LedgerOptions options = testing::TestOptions();

@@ -1,0 +1,54 @@
+#include "projections/checkpoint_writer.h"
+
+#include <pthread.h>
+
+#include "core/log.h"
+
+namespace keyledger {
+
+CheckpointWriter::CheckpointWriter(std::function<Status(const CheckpointSnapshot&)> write)
+    : write_(std::move(write)), thread_([this] { Run(); }) {}
+
+CheckpointWriter::~CheckpointWriter() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    changed_.notify_all();
+  }
+  thread_.join();
+}
+
+bool CheckpointWriter::TrySubmit(CheckpointSnapshot snapshot) {
+  std::lock_guard lock(mutex_);
+  if (pending_ || stopping_) return false;
+  pending_ = std::move(snapshot);
+  changed_.notify_all();
+  return true;
+}
+
+bool CheckpointWriter::busy() const {
+  std::lock_guard lock(mutex_);
+  return pending_.has_value();
+}
+
+void CheckpointWriter::Drain() {
+  std::unique_lock lock(mutex_);
+  changed_.wait(lock, [&] { return !pending_; });
+}
+
+void CheckpointWriter::Run() {
+  pthread_setname_np(pthread_self(), "checkpoints");
+  std::unique_lock lock(mutex_);
+  while (true) {
+    changed_.wait(lock, [&] { return pending_ || stopping_; });
+    if (!pending_) return;  // stopping, nothing left to write
+    lock.unlock();
+    Status s = write_(*pending_);  // pending_ is not touched by others while set
+    if (!s.ok()) log::Error("writing the checkpoint at seq " + std::to_string(pending_->seq) + " failed: " + s.message());
+    lock.lock();
+    pending_.reset();
+    changed_.notify_all();
+  }
+}
+
+}  // namespace keyledger

@@ -1,0 +1,45 @@
+#pragma once
+// Writes checkpoints on a thread of its own, so that the appender thread only pays for taking the
+// snapshot (serializing the state: ~0.15 s for a million keys) and not for digesting, signing and
+// writing it (~0.5 s more), which would stall every verify behind it. One checkpoint at a time:
+// a new one is refused while the previous is still being written.
+//
+// Thread-safe.
+
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "core/status.h"
+#include "projections/checkpoint.h"
+
+namespace keyledger {
+
+class CheckpointWriter {
+ public:
+  // `write` runs on the writer's thread, one snapshot at a time.
+  explicit CheckpointWriter(std::function<Status(const CheckpointSnapshot&)> write);
+  ~CheckpointWriter();  // finishes the checkpoint in progress
+  CheckpointWriter(const CheckpointWriter&) = delete;
+  CheckpointWriter& operator=(const CheckpointWriter&) = delete;
+
+  // False, and nothing happens, while the previous checkpoint is still being written.
+  bool TrySubmit(CheckpointSnapshot snapshot);
+  bool busy() const;
+  // Waits until nothing is being written.
+  void Drain();
+
+ private:
+  void Run();
+
+  const std::function<Status(const CheckpointSnapshot&)> write_;
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  std::optional<CheckpointSnapshot> pending_;  // GUARDED_BY(mutex_): submitted or being written
+  bool stopping_ = false;                      // GUARDED_BY(mutex_)
+  std::thread thread_;
+};
+
+}  // namespace keyledger
