@@ -214,7 +214,7 @@ Result<Principal> Ledger::Authenticate(std::string_view token, std::string_view 
   p.kind = key.kind;
   p.key_id = key.id();
   p.workspace = state_.WorkspaceOf(key);
-  p.role = key.extra ? key.extra->role : std::string();
+  p.role = key.extra ? std::string(key.extra->Text(ExtraText::kRole)) : std::string();
   p.actor = actor.empty() ? p.key_id : std::string(actor);
   return p;
 }

@@ -325,8 +325,9 @@ void Ledger::SweepExpired(std::function<void(Status)> done) {
     std::vector<PendingEvent> events;
     for (const std::string& id : state_.DueForExpiry(c.now, 1000)) {
       const KeyRecord& key = state_.Record(*state_.IndexOfKey(id));
-      const bool grace_ended = key.grace_until != 0 && key.grace_until <= c.now &&
-                               (key.expires_at == 0 || key.grace_until <= key.expires_at);
+      const TimeMs grace_until = key.grace_until();
+      const bool grace_ended = grace_until != 0 && grace_until <= c.now &&
+                               (key.expires_at == 0 || grace_until <= key.expires_at);
       events.push_back({state_.WorkspaceOf(key), id, "system", KeyExpired{grace_ended ? "rotated" : "expired"}});
     }
     return events;

@@ -67,10 +67,10 @@ void LedgerState::Apply(const Event& e) {
           [&](const KeyCreated& d) { ApplyKeyCreated(e, d); },
           [&](const KeyRotated& d) {
             if (!key) return;
-            key->MutableExtra().rotated_to = d.new_key_id;
+            key->MutableExtra().SetText(text_, ExtraText::kRotatedTo, d.new_key_id);
             if (key->status == KeyStatus::kActive) {
               const TimeMs before = key->Deadline();
-              key->grace_until = d.grace_until;
+              key->extra->grace_until = d.grace_until;
               if (key->Deadline() != before && key->Deadline() != 0) deadlines_.Push(key->Deadline(), *index);
               TidyDeadlines();
             }
@@ -79,7 +79,7 @@ void LedgerState::Apply(const Event& e) {
             if (!key) return;
             KeyExtra& extra = key->MutableExtra();
             extra.revoked_at = e.ts;
-            extra.revoke_reason = d.reason;
+            extra.SetText(text_, ExtraText::kRevokeReason, d.reason);
             EndKey(*index, KeyStatus::kRevoked, e.ts);
           },
           [&](const KeyExpired&) {
@@ -106,7 +106,8 @@ uint32_t LedgerState::InternAbilities(const Abilities& abilities) {
 void LedgerState::ApplyKeyCreated(const Event& e, const KeyCreated& d) {
   KeyRecord key;
   key.digest = d.digest;
-  key.text = text_.Pack({e.key_id, d.name, d.prefix, d.owner, d.description});
+  key.text = text_.Pack({e.key_id, d.name, d.prefix, d.description});
+  key.owner = strings_.Intern(d.owner);
   key.kind = d.kind;
   key.workspace = strings_.Intern(e.workspace);
   key.preset = d.preset;
@@ -117,12 +118,10 @@ void LedgerState::ApplyKeyCreated(const Event& e, const KeyCreated& d) {
   key.expires_at = d.expires_at;
   if (!d.role.empty() || !d.metadata.empty() || !d.rotated_from.empty() || !d.idempotency_key.empty() ||
       d.request_digest != Digest{}) {
-    KeyExtra& extra = key.MutableExtra();
-    extra.role = d.role;
-    extra.metadata = d.metadata;
-    extra.rotated_from = d.rotated_from;
-    extra.idempotency_key = d.idempotency_key;
-    extra.request_digest = d.request_digest;
+    const std::string metadata = EncodeMetadata(d.metadata);
+    const std::string_view request_digest = d.request_digest != Digest{} ? AsBytes(d.request_digest) : "";
+    key.MutableExtra().text =
+        text_.Pack({d.role, d.rotated_from, "", d.idempotency_key, request_digest, "", metadata});
   }
   Insert(std::move(key));
 }
@@ -167,27 +166,22 @@ KeyIndex LedgerState::Insert(KeyRecord record) {
 
 void LedgerState::IndexIdempotency(KeyIndex index) {
   const KeyRecord& key = keys_[index];
-  if (key.extra && !key.extra->idempotency_key.empty()) {
-    idempotency_[{strings_[key.workspace], key.extra->idempotency_key}] = index;
-  }
+  if (!key.extra) return;
+  const std::string_view idempotency_key = key.extra->Text(ExtraText::kIdempotencyKey);
+  if (!idempotency_key.empty()) idempotency_[{strings_[key.workspace], std::string(idempotency_key)}] = index;
 }
 
 void LedgerState::ApplyKeyUsed(KeyRecord& key, const Event& e, const KeyUsed& d) {
   const bool valid = d.outcome == UseOutcome::kValid;
-  if (!key.usage) key.usage = std::make_unique<std::vector<UsageBucket>>();
-  std::vector<UsageBucket>& usage = *key.usage;
-  const TimeMs hour = e.ts - e.ts % kHourMs;
-  if (usage.empty() || usage.back().hour_start != hour) usage.push_back({hour, 0, 0});
-  ++usage.back().count;
+  key.usage.Count(e.ts, valid);
   if (valid) {
     ++key.usage_count;
     key.last_used_at = e.ts;
   } else {
-    ++usage.back().rejected;
     KeyExtra& extra = key.MutableExtra();
     ++extra.rejected_count;
     extra.last_rejected_at = e.ts;
-    extra.last_rejected_ip = d.source_ip;
+    extra.last_rejected_ip = strings_.Intern(d.source_ip);
   }
 }
 
@@ -195,7 +189,7 @@ void LedgerState::EndKey(KeyIndex index, KeyStatus status, TimeMs at) {
   KeyRecord& key = keys_[index];
   if (key.status != KeyStatus::kActive) return;
   key.status = status;
-  key.ended_at = at;
+  key.MutableExtra().ended_at = at;
   --active_keys_;
   TidyDeadlines();
 }
@@ -252,7 +246,7 @@ KeyState LedgerState::Key(KeyIndex index) const {
   k.name = r.Text(KeyText::kName);
   k.prefix = r.Text(KeyText::kPrefix);
   k.digest = r.digest;
-  k.owner = r.Text(KeyText::kOwner);
+  k.owner = strings_[r.owner];
   k.description = r.Text(KeyText::kDescription);
   k.preset = r.preset;
   k.abilities = ability_sets_[r.abilities];
@@ -260,25 +254,28 @@ KeyState LedgerState::Key(KeyIndex index) const {
   k.created_at = r.created_at;
   k.created_by = strings_[r.created_by];
   k.expires_at = r.expires_at;
-  k.grace_until = r.grace_until;
-  k.ended_at = r.ended_at;
   k.last_used_at = r.last_used_at;
   k.usage_count = r.usage_count;
   if (r.extra) {
     const KeyExtra& x = *r.extra;
-    k.role = x.role;
-    k.metadata = x.metadata;
+    k.grace_until = x.grace_until;
+    k.ended_at = x.ended_at;
     k.revoked_at = x.revoked_at;
-    k.revoke_reason = x.revoke_reason;
     k.rejected_count = x.rejected_count;
     k.last_rejected_at = x.last_rejected_at;
-    k.last_rejected_ip = x.last_rejected_ip;
-    k.rotated_from = x.rotated_from;
-    k.rotated_to = x.rotated_to;
-    k.idempotency_key = x.idempotency_key;
-    k.request_digest = x.request_digest;
+    if (x.rejected_count > 0) k.last_rejected_ip = strings_[x.last_rejected_ip];
+    k.role = x.Text(ExtraText::kRole);
+    k.metadata = DecodeMetadata(x.Text(ExtraText::kMetadata));
+    k.revoke_reason = x.Text(ExtraText::kRevokeReason);
+    k.rotated_from = x.Text(ExtraText::kRotatedFrom);
+    k.rotated_to = x.Text(ExtraText::kRotatedTo);
+    k.idempotency_key = x.Text(ExtraText::kIdempotencyKey);
+    const std::string_view request_digest = x.Text(ExtraText::kRequestDigest);
+    if (request_digest.size() == k.request_digest.size()) {
+      std::memcpy(k.request_digest.data(), request_digest.data(), request_digest.size());
+    }
   }
-  if (r.usage) k.usage = *r.usage;
+  k.usage = r.usage.Buckets();
   return k;
 }
 

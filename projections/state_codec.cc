@@ -1,19 +1,21 @@
 // LedgerState's canonical binary serialization, stored in checkpoints (projections/checkpoint.h)
 // and digested into the signed chain checkpoints (its SHA-256 is the projection digest).
 //
-//   "KLS2"                         format tag
+//   "KLS3"                         format tag
 //   varint seq, i64 ts             the last applied event
 //   pool of strings                varint n, then n-1 strings (number 0 is "": not stored)
 //   pool of ability sets           varint n, then n-1 sets: varint count, strings
 //   workspaces, sorted by id       varint n; each: id, name, u8 plan, i64 max_expiry_days,
 //                                  i64 created_at, i64 updated_at, varint key count, key
 //                                  numbers as varint deltas
-//   keys, in creation order        varint n; each: 32-byte digest, id, name, prefix, owner,
+//   keys, in creation order        varint n; each: 32-byte digest, id, name, prefix,
 //                                  description, u8 kind, u8 preset, u8 status, varint workspace,
-//                                  created_by and ability-set numbers, i64 created_at,
-//                                  expires_at, grace_until, ended_at, last_used_at, varint
-//                                  usage_count, u8 flags (1: extra, 2: usage), then the extra
-//                                  fields and the hourly usage buckets when flagged
+//                                  created_by, owner and ability-set numbers, i64 created_at,
+//                                  expires_at, last_used_at, varint usage_count, u8 flags (1:
+//                                  extra, 2: usage), then when flagged the extra fields (i64
+//                                  grace_until, ended_at, revoked_at, varint rejected_count, i64
+//                                  last_rejected_at, varint last_rejected_ip number, u8 has text,
+//                                  its 7 strings) and the usage history's bytes (usage_history.h)
 //
 // Strings are varint length + bytes; integers little-endian. Pools and keys are in the order the
 // log introduced them, so two states built from the same events serialize identically. The id,
@@ -28,45 +30,40 @@
 namespace keyledger {
 namespace {
 
-constexpr std::string_view kFormatTag = "KLS2";
+constexpr std::string_view kFormatTag = "KLS3";
 constexpr uint8_t kHasExtra = 1;
 constexpr uint8_t kHasUsage = 2;
 
 void WriteExtra(ByteWriter& w, const KeyExtra& x) {
-  w.Str(x.role);
-  w.Varint(x.metadata.size());
-  for (const auto& [k, v] : x.metadata) {
-    w.Str(k);
-    w.Str(v);
-  }
+  w.I64(x.grace_until);
+  w.I64(x.ended_at);
   w.I64(x.revoked_at);
-  w.Str(x.revoke_reason);
   w.Varint(x.rejected_count);
   w.I64(x.last_rejected_at);
-  w.Str(x.last_rejected_ip);
-  w.Str(x.rotated_from);
-  w.Str(x.rotated_to);
-  w.Str(x.idempotency_key);
-  w.Bytes(AsBytes(x.request_digest));
+  w.Varint(x.last_rejected_ip);
+  w.U8(x.text ? 1 : 0);
+  if (!x.text) return;
+  for (size_t part = 0; part < static_cast<size_t>(ExtraText::kCount); ++part) {
+    w.Str(x.Text(static_cast<ExtraText>(part)));
+  }
 }
 
-std::unique_ptr<KeyExtra> ReadExtra(ByteReader& r) {
+std::unique_ptr<KeyExtra> ReadExtra(ByteReader& r, TextArena& arena) {
   auto x = std::make_unique<KeyExtra>();
-  x->role = r.Str();
-  for (uint64_t n = r.Varint(); n > 0 && !r.failed(); --n) {
-    std::string k(r.Str());
-    x->metadata.emplace_back(std::move(k), std::string(r.Str()));
-  }
+  x->grace_until = r.I64();
+  x->ended_at = r.I64();
   x->revoked_at = r.I64();
-  x->revoke_reason = r.Str();
   x->rejected_count = r.Varint();
   x->last_rejected_at = r.I64();
-  x->last_rejected_ip = r.Str();
-  x->rotated_from = r.Str();
-  x->rotated_to = r.Str();
-  x->idempotency_key = r.Str();
-  const std::string_view digest = r.Bytes(32);
-  if (!r.failed()) std::memcpy(x->request_digest.data(), digest.data(), 32);
+  x->last_rejected_ip = static_cast<uint32_t>(r.Varint());
+  const uint8_t has_text = r.U8();
+  if (has_text > 1) r.Fail();
+  if (has_text == 1) {
+    std::string_view p[7];
+    static_assert(static_cast<size_t>(ExtraText::kCount) == 7);
+    for (std::string_view& part : p) part = r.Str();
+    if (!r.failed()) x->text = arena.Pack({p[0], p[1], p[2], p[3], p[4], p[5], p[6]});
+  }
   return x;
 }
 
@@ -125,23 +122,15 @@ std::string LedgerState::Serialize() const {
     w.U8(static_cast<uint8_t>(k.status));
     w.Varint(k.workspace);
     w.Varint(k.created_by);
+    w.Varint(k.owner);
     w.Varint(k.abilities);
     w.I64(k.created_at);
     w.I64(k.expires_at);
-    w.I64(k.grace_until);
-    w.I64(k.ended_at);
     w.I64(k.last_used_at);
     w.Varint(k.usage_count);
-    w.U8((k.extra ? kHasExtra : 0) | (k.usage ? kHasUsage : 0));
+    w.U8((k.extra ? kHasExtra : 0) | (k.usage.empty() ? 0 : kHasUsage));
     if (k.extra) WriteExtra(w, *k.extra);
-    if (k.usage) {
-      w.Varint(k.usage->size());
-      for (const UsageBucket& b : *k.usage) {
-        w.I64(b.hour_start);
-        w.Varint(b.count);
-        w.Varint(b.rejected);
-      }
-    }
+    if (!k.usage.empty()) w.Str(k.usage.bytes());
   }
   return out;
 }
@@ -194,30 +183,32 @@ Result<LedgerState> LedgerState::Deserialize(std::string_view bytes) {
     const std::string_view digest = r.Bytes(32);
     if (r.failed()) break;
     std::memcpy(k.digest.data(), digest.data(), 32);
-    const std::string_view id = r.Str(), name = r.Str(), prefix = r.Str(), owner = r.Str(),
-                           description = r.Str();
-    k.text = state.text_.Pack({id, name, prefix, owner, description});
+    const std::string_view id = r.Str(), name = r.Str(), prefix = r.Str(), description = r.Str();
+    k.text = state.text_.Pack({id, name, prefix, description});
     k.kind = ReadEnum(r, KeyKind::kOperator);
     k.preset = ReadEnum(r, Preset::kReadOnly);
     k.status = ReadEnum(r, KeyStatus::kRevoked);
     k.workspace = static_cast<uint32_t>(r.Varint());
     k.created_by = static_cast<uint32_t>(r.Varint());
+    k.owner = static_cast<uint32_t>(r.Varint());
     k.abilities = static_cast<uint32_t>(r.Varint());
     if (k.workspace >= state.strings_.size() || k.created_by >= state.strings_.size() ||
-        k.abilities >= state.ability_sets_.size()) {
+        k.owner >= state.strings_.size() || k.abilities >= state.ability_sets_.size()) {
       return malformed("pool number out of range");
     }
     k.created_at = r.I64();
     k.expires_at = r.I64();
-    k.grace_until = r.I64();
-    k.ended_at = r.I64();
     k.last_used_at = r.I64();
     k.usage_count = r.Varint();
     const uint8_t flags = r.U8();
-    if (flags & kHasExtra) k.extra = ReadExtra(r);
+    if (flags & ~(kHasExtra | kHasUsage)) return malformed("key flags");
+    if (flags & kHasExtra) {
+      k.extra = ReadExtra(r, state.text_);
+      if (k.extra->last_rejected_ip >= state.strings_.size()) return malformed("pool number out of range");
+    }
     if (flags & kHasUsage) {
-      k.usage = std::make_unique<std::vector<UsageBucket>>(std::min<uint64_t>(r.Varint(), bytes.size()));
-      for (UsageBucket& b : *k.usage) b = {r.I64(), r.Varint(), r.Varint()};
+      const std::string_view usage = r.Str();
+      if (usage.empty() || !UsageHistory::FromBytes(usage, k.usage)) return malformed("usage");
     }
     state.AddLoaded(std::move(k));
   }

@@ -14,6 +14,7 @@
 #include "projections/compact_storage.h"
 #include "projections/deadline_queue.h"
 #include "projections/ledger_state.h"
+#include "projections/usage_history.h"
 #include "tests/projections/ledger_fixture.h"
 
 namespace keyledger {
@@ -91,6 +92,45 @@ BOOST_AUTO_TEST_CASE(deadline_queue_returns_current_entries_earliest_first) {
   const std::vector<KeyIndex> first = queue.Due(250, 10, is_current);
   BOOST_TEST((first == std::vector<KeyIndex>(due.begin(), due.begin() + 10)));
   BOOST_TEST(queue.Due(0, 10, is_current).empty());
+}
+
+BOOST_AUTO_TEST_CASE(usage_history_counts_like_a_list_of_hourly_buckets) {
+  std::mt19937 rng(5);
+  UsageHistory history;
+  std::vector<UsageBucket> want;
+  TimeMs ts = kStartMs;
+  for (int i = 0; i < 20000; ++i) {
+    ts += rng() % 4 == 0 ? rng() % (30 * kDayMs) : rng() % 1000;  // sometimes days later
+    const bool valid = rng() % 5 != 0;
+    const TimeMs hour = ts - ts % kHourMs;
+    if (want.empty() || want.back().hour_start != hour) want.push_back({hour, 0, 0});
+    ++want.back().count;
+    if (!valid) ++want.back().rejected;
+    history.Count(ts, valid);
+    if (i % 997 == 0) {
+      const std::vector<UsageBucket> got = history.Buckets();
+      BOOST_REQUIRE(got.size() == want.size());
+    }
+  }
+  const std::vector<UsageBucket> got = history.Buckets();
+  BOOST_REQUIRE(got.size() == want.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    BOOST_REQUIRE(got[i].hour_start == want[i].hour_start);
+    BOOST_REQUIRE(got[i].count == want[i].count);
+    BOOST_REQUIRE(got[i].rejected == want[i].rejected);
+  }
+  // Its bytes restore it exactly, and go on counting the same way.
+  UsageHistory restored;
+  BOOST_REQUIRE(UsageHistory::FromBytes(history.bytes(), restored));
+  BOOST_TEST(restored.bytes() == history.bytes());
+  history.Count(ts + 1, true);
+  restored.Count(ts + 1, true);
+  BOOST_TEST(restored.bytes() == history.bytes());
+  // Truncated bytes are refused.
+  const std::string bytes(history.bytes());
+  UsageHistory bad;
+  BOOST_TEST(!UsageHistory::FromBytes(bytes.substr(0, bytes.size() - 1), bad));
+  BOOST_TEST(!UsageHistory::FromBytes(std::string(1, '\x80'), bad));
 }
 
 // Random but valid event streams: workspaces, keys with and without expiry, rotations, revocations,

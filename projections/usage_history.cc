@@ -1,0 +1,126 @@
+#include "projections/usage_history.h"
+
+#include <cstring>
+#include <new>
+
+namespace keyledger {
+namespace {
+
+size_t PutVarint(unsigned char* out, uint64_t v) {
+  size_t n = 0;
+  while (v >= 0x80) {
+    out[n++] = static_cast<unsigned char>((v & 0x7f) | 0x80);
+    v >>= 7;
+  }
+  out[n++] = static_cast<unsigned char>(v);
+  return n;
+}
+
+// Reads a varint from [p, end); nullptr when it runs past `end` or over 64 bits.
+const unsigned char* GetVarint(const unsigned char* p, const unsigned char* end, uint64_t& v) {
+  v = 0;
+  for (int shift = 0; shift < 64 && p < end; shift += 7) {
+    const unsigned char byte = *p++;
+    v |= static_cast<uint64_t>(byte & 0x7f) << shift;
+    if (byte < 0x80) return p;
+  }
+  return nullptr;
+}
+
+constexpr size_t kMaxBucketBytes = 3 * 10;
+
+}  // namespace
+
+void UsageHistory::Reserve(size_t bytes) {
+  const size_t used = block_ ? block_->size : 0;
+  if (block_ && used + bytes <= block_->capacity) return;
+  size_t capacity = block_ ? block_->capacity : 0;
+  capacity = std::max(used + bytes, capacity + capacity / 2 + 8);
+  auto* grown = static_cast<Block*>(std::realloc(block_.get(), sizeof(Block) + capacity));
+  if (!grown) throw std::bad_alloc();
+  if (!block_) grown->size = grown->last = grown->last_hour = 0;
+  grown->capacity = static_cast<uint32_t>(capacity);
+  (void)block_.release();
+  block_.reset(grown);
+}
+
+void UsageHistory::Count(TimeMs ts, bool valid) {
+  const auto hour = static_cast<uint32_t>(ts / kHourMs);
+  uint64_t count = 0, rejected = 0;
+  // A decision in the hour of the last bucket (or, in a log whose clock went back, an earlier one)
+  // counts in the last bucket.
+  if (block_ && block_->size > 0 && hour <= block_->last_hour) {
+    // Rewrite the last bucket in place: hours delta, then the counts one higher.
+    const unsigned char* p = block_->data + block_->last;
+    const unsigned char* end = block_->data + block_->size;
+    uint64_t delta;
+    p = GetVarint(p, end, delta);
+    p = GetVarint(p, end, count);
+    GetVarint(p, end, rejected);
+    block_->size = block_->last + static_cast<uint32_t>(PutVarint(block_->data + block_->last, delta));
+  } else {
+    const uint32_t previous = block_ && block_->size > 0 ? block_->last_hour : 0;
+    Reserve(kMaxBucketBytes);
+    block_->last = block_->size;
+    block_->last_hour = hour;
+    block_->size += static_cast<uint32_t>(PutVarint(block_->data + block_->size, hour - previous));
+  }
+  ++count;
+  if (!valid) ++rejected;
+  Reserve(20);
+  block_->size += static_cast<uint32_t>(PutVarint(block_->data + block_->size, count));
+  block_->size += static_cast<uint32_t>(PutVarint(block_->data + block_->size, rejected));
+}
+
+std::vector<UsageBucket> UsageHistory::Buckets() const {
+  std::vector<UsageBucket> out;
+  if (!block_) return out;
+  const unsigned char* p = block_->data;
+  const unsigned char* end = p + block_->size;
+  uint64_t hour = 0;
+  while (p && p < end) {
+    uint64_t delta, count, rejected;
+    p = GetVarint(p, end, delta);
+    if (p) p = GetVarint(p, end, count);
+    if (p) p = GetVarint(p, end, rejected);
+    if (!p) break;
+    hour += delta;
+    out.push_back({static_cast<TimeMs>(hour) * kHourMs, count, rejected});
+  }
+  return out;
+}
+
+std::string_view UsageHistory::bytes() const {
+  if (!block_) return {};
+  return {reinterpret_cast<const char*>(block_->data), block_->size};
+}
+
+bool UsageHistory::FromBytes(std::string_view bytes, UsageHistory& out) {
+  out.block_.reset();
+  if (bytes.empty()) return true;
+  // Walk it once: it must be whole buckets, hours strictly ascending; remember the last.
+  const auto* begin = reinterpret_cast<const unsigned char*>(bytes.data());
+  const unsigned char* p = begin;
+  const unsigned char* end = begin + bytes.size();
+  uint64_t hour = 0;
+  size_t last = 0;
+  bool first = true;
+  while (p < end) {
+    last = static_cast<size_t>(p - begin);
+    uint64_t delta, count, rejected;
+    p = GetVarint(p, end, delta);
+    if (p) p = GetVarint(p, end, count);
+    if (p) p = GetVarint(p, end, rejected);
+    if (!p || (delta == 0 && !first) || rejected > count || hour + delta > UINT32_MAX) return false;
+    hour += delta;
+    first = false;
+  }
+  out.Reserve(bytes.size());
+  std::memcpy(out.block_->data, bytes.data(), bytes.size());
+  out.block_->size = static_cast<uint32_t>(bytes.size());
+  out.block_->last = static_cast<uint32_t>(last);
+  out.block_->last_hour = static_cast<uint32_t>(hour);
+  return true;
+}
+
+}  // namespace keyledger
