@@ -96,6 +96,20 @@ Status EventStore::Write(rocksdb::WriteBatch& batch, bool sync) {
                           ? rocksdb::Status::IOError("injected write failure")
                           : db_->Write(wo, &batch);
   if (s.ok()) return Status::Ok();
+  return Fail(s);
+}
+
+Status EventStore::SyncWal() {
+  if (has_sticky_error_.load(std::memory_order_acquire)) return sticky_error();
+  if (read_only_) return Status::Unavailable("The store is open read-only.");
+  rocksdb::Status s = fail_writes_for_testing_.load()
+                          ? rocksdb::Status::IOError("injected write failure")
+                          : db_->SyncWAL();
+  if (s.ok()) return Status::Ok();
+  return Fail(s);
+}
+
+Status EventStore::Fail(const rocksdb::Status& s) {
   std::lock_guard lock(error_mutex_);
   if (!has_sticky_error_.load()) {
     log::Error("event log write failed; refusing further writes: " + s.ToString());
