@@ -4,6 +4,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bin=$1 dir=$2 port=$3 n=${4:-1000}
+if [[ -f $dir/pid ]]; then kill "$(cat "$dir/pid")" 2>/dev/null && sleep 1 || true; fi
 rm -rf "$dir"; mkdir -p "$dir"
 token=$(python3 "$here/token.py" klo)
 KEYLEDGER_BOOTSTRAP_TOKEN=$token nohup taskset -c 1 "$bin" serve --data "$dir/data" \
