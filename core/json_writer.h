@@ -13,6 +13,9 @@ namespace keyledger {
 
 class JsonWriter {
  public:
+  // Most documents (events, <Key>, error bodies) fit: saves the string's regrowth steps.
+  JsonWriter() { out_.reserve(512); }
+
   JsonWriter& BeginObject();
   JsonWriter& EndObject();
   JsonWriter& BeginArray();
