@@ -6,6 +6,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/empty_body.hpp>
@@ -118,6 +119,32 @@ void Finalize(Response& response, unsigned version, bool keep_alive,
     response.prepare_payload();
   }
   response.keep_alive(keep_alive && handler_keep_alive);
+}
+
+// The bytes Beast's serializer writes for a Content-Length (not chunked) response: status line,
+// each field as "Name: value\r\n" in order, an empty line, then the body unless header_only.
+void SerializeResponse(const Response& response, bool header_only, std::string& out) {
+  const unsigned version = response.version();
+  const unsigned code = response.result_int();
+  const auto reason = response.reason();
+  const std::string_view body = header_only ? std::string_view() : std::string_view(response.body());
+  out.clear();
+  out.reserve(256 + body.size());
+  const char line[] = {'H', 'T', 'T', 'P', '/', static_cast<char>('0' + version / 10), '.',
+                       static_cast<char>('0' + version % 10), ' ',
+                       static_cast<char>('0' + code / 100 % 10),
+                       static_cast<char>('0' + code / 10 % 10), static_cast<char>('0' + code % 10),
+                       ' '};
+  out.append(line, sizeof line);
+  out.append(reason.data(), reason.size()).append("\r\n");
+  for (const auto& field : response.base()) {
+    const auto name = field.name_string();
+    const auto value = field.value();
+    out.append(name.data(), name.size()).append(": ");
+    out.append(value.data(), value.size()).append("\r\n");
+  }
+  out.append("\r\n");
+  out.append(body);
 }
 
 template <class Stream>
@@ -294,6 +321,25 @@ class Session {
   }
 
   asio::awaitable<bool> Write(Response& response, bool header_only) {
+    if constexpr (std::is_same_v<Stream, PlainStream>) {
+      if (!response.chunked()) {
+        // One buffer and, when the socket can take it all (small responses almost always), one
+        // non-blocking send with no asynchronous operation, timer or completion behind it.
+        SerializeResponse(response, header_only, write_buffer_);
+        auto& socket = Lowest().socket();
+        error_code ec;
+        if (!socket.non_blocking()) socket.non_blocking(true, ec);
+        std::size_t sent = 0;
+        if (!ec) sent = socket.write_some(asio::buffer(write_buffer_), ec);
+        if (ec == asio::error::would_block || ec == asio::error::try_again) ec = {};
+        if (ec) co_return false;
+        if (sent == write_buffer_.size()) co_return true;
+        Lowest().expires_after(env_.options.write_timeout);
+        const auto rest = asio::buffer(write_buffer_) + sent;
+        auto [write_ec, n] = co_await asio::async_write(stream_, rest, kNoThrow);
+        co_return !write_ec;
+      }
+    }
     Lowest().expires_after(env_.options.write_timeout);
     if (header_only) {
       bhttp::response_serializer<bhttp::string_body> serializer(response);
@@ -337,6 +383,7 @@ class Session {
   const SessionEnv& env_;
   const RequestContext context_;
   beast::flat_buffer buffer_;
+  std::string write_buffer_;  // plain TCP: the serialized response, reused across requests
 };
 
 // Releases the connection's registration however the session ends, exception included.
