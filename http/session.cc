@@ -208,10 +208,19 @@ class Session {
     parser.body_limit(env_.options.body_limit);
     // One deadline for the whole request, so a slow sender cannot stretch it phase by phase.
     const auto deadline = started + env_.options.read_timeout;
-    Lowest().expires_at(deadline);
-    auto [header_ec, header_bytes] =
-        co_await bhttp::async_read_header(stream_, buffer_, parser, kNoThrow);
-    if (header_ec) co_return co_await RejectUnreadable(header_ec, parser);
+    // A keep-alive request usually arrives whole in the bytes already read: parse it from the
+    // buffer directly (same parser, same limits and errors) and read asynchronously only when
+    // more is needed.
+    parser.eager(false);
+    if (const error_code ec = ParseBuffered(parser); ec) {
+      co_return co_await RejectUnreadable(ec, parser);
+    }
+    if (!parser.is_header_done()) {
+      Lowest().expires_at(deadline);
+      auto [header_ec, header_bytes] =
+          co_await bhttp::async_read_header(stream_, buffer_, parser, kNoThrow);
+      if (header_ec) co_return co_await RejectUnreadable(header_ec, parser);
+    }
 
     // Before the body is parsed: the body's extent is exactly what is in question.
     const FramingProblem problem = CheckFraming(parser.get());
@@ -223,13 +232,36 @@ class Session {
     if (!parser.is_done()) {
       if (ExpectsContinue(parser.get())) {
         if (!co_await WriteContinue()) co_return Next::kDrop;
-        Lowest().expires_at(deadline);
       }
-      auto [body_ec, body_bytes] = co_await bhttp::async_read(stream_, buffer_, parser, kNoThrow);
-      if (body_ec) co_return co_await RejectUnreadable(body_ec, parser);
+      parser.eager(true);
+      if (const error_code ec = ParseBuffered(parser); ec) {
+        co_return co_await RejectUnreadable(ec, parser);
+      }
+      if (!parser.is_done()) {
+        Lowest().expires_at(deadline);
+        auto [body_ec, body_bytes] = co_await bhttp::async_read(stream_, buffer_, parser, kNoThrow);
+        if (body_ec) co_return co_await RejectUnreadable(body_ec, parser);
+      }
     }
     Request request = parser.release();
     co_return co_await Dispatch(request, started);
+  }
+
+  // Feeds the parser what buffer_ holds, consuming what it took. need_more is not an error: the
+  // caller then reads asynchronously (the parser keeps its state).
+  error_code ParseBuffered(bhttp::request_parser<bhttp::string_body>& parser) {
+    error_code ec;
+    while (buffer_.size() > 0 && !parser.is_done()) {
+      const bool header_was_done = parser.is_header_done();
+      const std::size_t used = parser.put(buffer_.data(), ec);
+      buffer_.consume(used);
+      if (ec == bhttp::error::need_more) return {};
+      if (ec) return ec;
+      // Header phase (not eager): stop once the header is complete, for the framing checks.
+      if (!header_was_done && parser.is_header_done()) return {};
+      if (used == 0) return {};
+    }
+    return ec;
   }
 
   // Maps a failed read to a response, or to silence when there is nobody left to answer.
