@@ -110,7 +110,8 @@ class Appender {
   // an I/O thread is sequenced, written and answered there without waking another thread. At most
   // one batch is in progress at a time (the writer role), so `prepare`, the sink and `done` still
   // run one at a time, in log order, against projections that only the writer changes.
-  // The writer never waits for an fsync: a batch that asked for kSync is written to the WAL and
+  // The writer never waits for a batch's fsync (the sink's own periodic work, such as a
+  // checkpoint, still writes as it did): a batch that asked for kSync is written to the WAL and
   // its completions (and those of every later batch, so that acknowledgements keep log order)
   // wait until the appender thread has fsynced the WAL; they then run in the writer role.
   // REQUIRES: after Start(), at most once.
