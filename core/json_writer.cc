@@ -11,6 +11,18 @@ void JsonWriter::AppendEscaped(std::string& out, std::string_view value) {
   out.push_back('"');
   size_t i = 0;
   while (i < value.size()) {
+    // Runs of printable ASCII that need no escape are copied at once.
+    size_t run = i;
+    while (run < value.size()) {
+      const unsigned char r = static_cast<unsigned char>(value[run]);
+      if (r < 0x20 || r >= 0x7F || r == '"' || r == '\\') break;
+      ++run;
+    }
+    if (run > i) {
+      out.append(value.data() + i, run - i);
+      i = run;
+      continue;
+    }
     const unsigned char c = static_cast<unsigned char>(value[i]);
     if (c >= 0x80) {
       const size_t len = Utf8SequenceLength(value, i);

@@ -13,6 +13,12 @@ namespace keyledger {
 
 class JsonWriter {
  public:
+  // Most documents (events, <Key>, error bodies) fit: saves the string's regrowth steps.
+  JsonWriter() {
+    out_.reserve(512);
+    first_in_scope_.reserve(8);
+  }
+
   JsonWriter& BeginObject();
   JsonWriter& EndObject();
   JsonWriter& BeginArray();
@@ -49,7 +55,7 @@ class JsonWriter {
   void BeforeValue();
 
   std::string out_;
-  std::vector<bool> first_in_scope_;  // one entry per open object/array
+  std::vector<char> first_in_scope_;  // one flag per open object/array (bytes, not bits: faster)
   bool after_key_ = false;
 };
 

@@ -59,6 +59,34 @@ std::string FormatRfc3339(TimeMs t) {
   unsigned month, day;
   CivilFromDays(days, year, month, day);
   const int64_t secs = rem / 1000;
+  if (year >= 0 && year <= 9999) {
+    // Every event and every <Key> carries several of these; snprintf was a visible share of a
+    // verify. Same bytes as the format below.
+    std::string out(24, '\0');
+    char* p = out.data();
+    auto put = [&p](unsigned value, int digits) {
+      for (int i = digits - 1; i >= 0; --i) {
+        p[i] = static_cast<char>('0' + value % 10);
+        value /= 10;
+      }
+      p += digits;
+    };
+    put(static_cast<unsigned>(year), 4);
+    *p++ = '-';
+    put(month, 2);
+    *p++ = '-';
+    put(day, 2);
+    *p++ = 'T';
+    put(static_cast<unsigned>(secs / 3600), 2);
+    *p++ = ':';
+    put(static_cast<unsigned>(secs / 60 % 60), 2);
+    *p++ = ':';
+    put(static_cast<unsigned>(secs % 60), 2);
+    *p++ = '.';
+    put(static_cast<unsigned>(rem % 1000), 3);
+    *p = 'Z';
+    return out;
+  }
   char buf[64];
   std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", year, month, day,
                 static_cast<int>(secs / 3600), static_cast<int>(secs / 60 % 60),

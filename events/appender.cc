@@ -1,5 +1,7 @@
 #include "events/appender.h"
 
+#include <algorithm>
+
 #include "core/log.h"
 #include "events/codec.h"
 
@@ -39,21 +41,41 @@ Status Appender::Start() {
 }
 
 void Appender::Submit(AppendRequest request) {
+  std::function<void()> post;
   {
     std::lock_guard lock(mutex_);
     if (started_ && !stopping_) {
       queue_.push_back(std::move(request));
-      wake_.notify_one();
-      return;
+      if (executor_) {
+        post = ScheduleDrainLocked();
+      } else {
+        wake_.notify_one();
+      }
+      request.done = nullptr;  // moved from; marks the request as taken
     }
   }
-  request.done(Status::Unavailable("The service is shutting down."), 0, 0);
+  if (post) post();
+  if (request.done) request.done(Status::Unavailable("The service is shutting down."), 0, 0);
+}
+
+void Appender::UseExecutor(AppendExecutor executor) {
+  std::function<void()> post;
+  {
+    std::lock_guard lock(mutex_);
+    if (!started_ || stopping_ || executor_ || !executor) return;
+    executor_ = std::move(executor);
+    post = ScheduleDrainLocked();
+  }
+  wake_.notify_one();  // the appender thread becomes the syncer
+  if (post) post();
 }
 
 void Appender::Stop() {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
+    // From here on the appender thread finishes whatever the executor's turns left behind.
+    executor_ = nullptr;
   }
   wake_.notify_one();
   std::lock_guard stop_lock(stop_mutex_);
@@ -75,28 +97,157 @@ TimeMs Appender::head_ts() const {
   return head_ts_;
 }
 
-void Appender::Run() {
-  std::deque<AppendRequest> batch;
-  for (;;) {
-    {
-      std::unique_lock lock(mutex_);
-      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and everything before Stop is done
-      if (queue_.size() <= options_.max_batch_requests) {
-        batch.swap(queue_);
-      } else {
-        for (size_t i = 0; i < options_.max_batch_requests; ++i) {
-          batch.push_back(std::move(queue_.front()));
-          queue_.pop_front();
-        }
-      }
-    }
-    ProcessBatch(batch);
-    batch.clear();
+std::function<void()> Appender::ScheduleDrainLocked() {
+  if (!executor_ || drain_posted_ || writer_busy_) return {};
+  if (queue_.empty() && ready_.empty()) return {};
+  drain_posted_ = true;
+  return [this, executor = executor_] { executor([this] { Drain(); }); };
+}
+
+void Appender::RunCompletions(std::vector<Completion>& completions) {
+  for (Completion& c : completions) {
+    if (!c.status.ok()) c.first_seq = c.last_seq = 0;
+    c.request.done(c.status, c.first_seq, c.last_seq);
   }
 }
 
-void Appender::ProcessBatch(std::deque<AppendRequest>& requests) {
+void Appender::Run() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    if (executor_) {
+      RunSyncer(lock);  // until Stop() clears executor_
+      continue;
+    }
+    // Thread mode; also after Stop() in inline mode, once the executor's last turn has ended.
+    idle_.wait(lock, [&] { return !writer_busy_; });
+    wake_.wait(lock, [&] {
+      return executor_ || stopping_ || !queue_.empty() || !held_.empty() || !ready_.empty();
+    });
+    if (executor_) continue;
+    if (!held_.empty() || !ready_.empty()) {
+      // Left by inline mode: acknowledge in log order, fsyncing first what waits for it.
+      std::vector<Completion> ready = std::move(ready_);
+      std::vector<Completion> held = std::move(held_);
+      ready_.clear();
+      held_.clear();
+      writer_busy_ = true;
+      lock.unlock();
+      RunCompletions(ready);
+      if (!held.empty()) {
+        const Status synced = store_.SyncWal();
+        for (Completion& c : held) {
+          if (!synced.ok() && c.status.ok()) c.status = synced;
+        }
+        RunCompletions(held);
+      }
+      lock.lock();
+      writer_busy_ = false;
+      continue;
+    }
+    if (queue_.empty()) return;  // stopping, and everything before Stop is done
+    std::deque<AppendRequest> batch;
+    if (queue_.size() <= options_.max_batch_requests) {
+      batch.swap(queue_);
+    } else {
+      for (size_t i = 0; i < options_.max_batch_requests; ++i) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    writer_busy_ = true;
+    lock.unlock();
+    std::vector<Completion> completions = ProcessBatch(batch, /*sync_now=*/true);
+    RunCompletions(completions);
+    lock.lock();
+    writer_busy_ = false;
+    // UseExecutor() may have come while this batch was written.
+    if (std::function<void()> post = ScheduleDrainLocked()) {
+      lock.unlock();
+      post();
+      lock.lock();
+    }
+  }
+}
+
+void Appender::RunSyncer(std::unique_lock<std::mutex>& lock) {
+  while (executor_) {
+    wake_.wait(lock, [&] { return !executor_ || !held_.empty(); });
+    if (!executor_) return;
+    // Completions at the front that need no fsync were only waiting for one in flight before
+    // them, which has finished.
+    size_t leading = 0;
+    while (leading < held_.size() && !held_[leading].needs_sync) ++leading;
+    for (size_t i = 0; i < leading; ++i) ready_.push_back(std::move(held_[i]));
+    held_.erase(held_.begin(), held_.begin() + static_cast<std::ptrdiff_t>(leading));
+    if (!held_.empty()) {
+      // Everything held was written before it was held, so one fsync covers it all.
+      std::vector<Completion> group = std::move(held_);
+      held_.clear();
+      sync_in_flight_ = true;
+      lock.unlock();
+      const Status synced = store_.SyncWal();
+      lock.lock();
+      sync_in_flight_ = false;
+      for (Completion& c : group) {
+        if (!synced.ok() && c.status.ok()) c.status = synced;
+        ready_.push_back(std::move(c));
+      }
+    }
+    if (std::function<void()> post = ScheduleDrainLocked()) {
+      lock.unlock();
+      post();
+      lock.lock();
+    }
+  }
+}
+
+void Appender::Drain() {
+  std::deque<AppendRequest> batch;
+  std::vector<Completion> ready;
+  {
+    std::lock_guard lock(mutex_);
+    drain_posted_ = false;
+    if (!executor_ || writer_busy_) return;  // stopped: the appender thread finishes the rest
+    writer_busy_ = true;
+    ready.swap(ready_);
+    if (queue_.size() <= options_.max_batch_requests) {
+      batch.swap(queue_);
+    } else {
+      for (size_t i = 0; i < options_.max_batch_requests; ++i) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+  }
+  // These precede this turn's batch in the log, so they are acknowledged first.
+  RunCompletions(ready);
+  std::vector<Completion> completions;
+  if (!batch.empty()) completions = ProcessBatch(batch, /*sync_now=*/false);
+  bool release_now = false;
+  {
+    std::lock_guard lock(mutex_);
+    const bool needs_sync = std::any_of(completions.begin(), completions.end(),
+                                        [](const Completion& c) { return c.needs_sync; });
+    if (!needs_sync && held_.empty() && ready_.empty() && !sync_in_flight_) {
+      release_now = true;
+    } else if (!completions.empty()) {
+      for (Completion& c : completions) held_.push_back(std::move(c));
+      wake_.notify_one();
+    }
+  }
+  if (release_now) RunCompletions(completions);
+  std::function<void()> post;
+  {
+    std::lock_guard lock(mutex_);
+    writer_busy_ = false;
+    post = ScheduleDrainLocked();
+  }
+  idle_.notify_all();
+  if (post) post();
+}
+
+std::vector<Appender::Completion> Appender::ProcessBatch(std::deque<AppendRequest>& requests,
+                                                         bool sync_now) {
   // Only this thread writes head_*; reading them here without the lock is safe.
   uint64_t seq = head_seq_;
   Digest prev = head_hash_;
@@ -111,7 +262,7 @@ void Appender::ProcessBatch(std::deque<AppendRequest>& requests) {
   if (sticky.ok()) sink_.BeforeBatch(head_seq_);
 
   for (AppendRequest& request : requests) {
-    Completion c{std::move(request), Status::Ok(), 0, 0};
+    Completion c{std::move(request), Status::Ok(), 0, 0, false};
     if (!sticky.ok()) {
       c.status = sticky;
       completions.push_back(std::move(c));
@@ -158,7 +309,7 @@ void Appender::ProcessBatch(std::deque<AppendRequest>& requests) {
   }
 
   if (seq != head_seq_) {
-    Status written = store_.Write(batch, sync);
+    Status written = store_.Write(batch, sync && sync_now);
     if (written.ok()) {
       std::lock_guard lock(mutex_);
       head_seq_ = seq;
@@ -172,17 +323,17 @@ void Appender::ProcessBatch(std::deque<AppendRequest>& requests) {
     if (written.ok()) sink_.AfterBatch(seq);
   } else if (batch.Count() > 0) {
     // Rows without events (none today) would still need writing.
-    Status written = store_.Write(batch, sync);
+    Status written = store_.Write(batch, sync && sync_now);
     if (!written.ok()) {
       for (Completion& c : completions) {
         if (c.status.ok()) c.status = written;
       }
     }
   }
-  for (Completion& c : completions) {
-    if (!c.status.ok()) c.first_seq = c.last_seq = 0;
-    c.request.done(c.status, c.first_seq, c.last_seq);
+  if (sync && !sync_now) {
+    for (Completion& c : completions) c.needs_sync = true;
   }
+  return completions;
 }
 
 }  // namespace keyledger

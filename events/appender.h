@@ -85,6 +85,10 @@ struct AppenderOptions {
   size_t max_batch_requests = 2048;
 };
 
+// Runs `work` soon on a thread of its own choosing, never inside the call (e.g. posts it to an
+// io_context). Must accept work from any thread.
+using AppendExecutor = std::function<void(std::function<void()>)>;
+
 // Thread-safe.
 class Appender {
  public:
@@ -98,8 +102,20 @@ class Appender {
   Status Start();
   void Submit(AppendRequest request);
   // Finishes every request submitted before it, then joins the thread. Later Submits fail with
-  // Unavailable. Idempotent.
+  // Unavailable. Idempotent. After UseExecutor, no longer hands work to the executor once called.
   void Stop();
+
+  // Inline mode: from now on batches are prepared and written by work handed to `executor` (in a
+  // server, the I/O threads) instead of by the appender thread, so that a request submitted from
+  // an I/O thread is sequenced, written and answered there without waking another thread. At most
+  // one batch is in progress at a time (the writer role), so `prepare`, the sink and `done` still
+  // run one at a time, in log order, against projections that only the writer changes.
+  // The writer never waits for a batch's fsync (the sink's own periodic work, such as a
+  // checkpoint, still writes as it did): a batch that asked for kSync is written to the WAL and
+  // its completions (and those of every later batch, so that acknowledgements keep log order)
+  // wait until the appender thread has fsynced the WAL; they then run in the writer role.
+  // REQUIRES: after Start(), at most once.
+  void UseExecutor(AppendExecutor executor);
 
   uint64_t head_seq() const;
   Digest head_hash() const;
@@ -111,9 +127,20 @@ class Appender {
     Status status;
     uint64_t first_seq = 0;
     uint64_t last_seq = 0;
+    bool needs_sync = false;  // inline mode: acknowledged only after an fsync
   };
   void Run();
-  void ProcessBatch(std::deque<AppendRequest>& requests);
+  void RunSyncer(std::unique_lock<std::mutex>& lock);
+  // Prepares and writes `requests` as one batch. With `sync_now`, a batch that asked for kSync is
+  // fsynced by the write itself; otherwise it is only written and its completions say needs_sync.
+  // Returns the completions in request order; does not run them.
+  std::vector<Completion> ProcessBatch(std::deque<AppendRequest>& requests, bool sync_now);
+  static void RunCompletions(std::vector<Completion>& completions);
+  // Inline mode: one turn of the writer role, on an executor thread.
+  void Drain();
+  // REQUIRES: mutex_ held. Hands a Drain to the executor unless one is pending or running.
+  // Returns the work to hand over (call it outside the lock), or an empty function.
+  std::function<void()> ScheduleDrainLocked();
 
   EventStore& store_;
   EventSink& sink_;
@@ -128,6 +155,15 @@ class Appender {
   uint64_t head_seq_ = 0;            // GUARDED_BY(mutex_) for readers; written by the thread
   Digest head_hash_{};               // GUARDED_BY(mutex_)
   TimeMs head_ts_ = 0;               // GUARDED_BY(mutex_)
+  // Inline mode (UseExecutor). All GUARDED_BY(mutex_).
+  AppendExecutor executor_;          // empty: the appender thread writes (thread mode)
+  bool writer_busy_ = false;         // a batch is being prepared or written
+  bool drain_posted_ = false;        // a Drain was handed to the executor and has not started
+  bool sync_in_flight_ = false;      // the appender thread is fsyncing the WAL
+  std::vector<Completion> held_;     // written, in log order, waiting for an fsync or for one
+                                     // in flight before them
+  std::vector<Completion> ready_;    // may be acknowledged: run by the next writer turn
+  std::condition_variable idle_;     // signalled when writer_busy_ becomes false
   std::mutex stop_mutex_;  // serialises concurrent Stop() calls around the join
   std::thread thread_;
 };

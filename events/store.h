@@ -51,6 +51,8 @@ class EventStore {
   // Atomically writes `batch`. With sync, returns after the WAL is fsynced; without, after it is
   // written to the WAL (survives a killed process). Unavailable after any earlier failure.
   Status Write(rocksdb::WriteBatch& batch, bool sync);
+  // Fsyncs what earlier Writes without sync put in the WAL. Same error rules as Write.
+  Status SyncWal();
   // The first write failure, or ok.
   Status sticky_error() const;
   // For tests that must inject a write failure.
@@ -77,6 +79,7 @@ class EventStore {
 
  private:
   EventStore() = default;
+  Status Fail(const rocksdb::Status& s);
   Status ScanImpl(Cf which, std::string_view from, std::string_view to, bool reverse,
                   const std::function<bool(std::string_view, std::string_view)>& fn) const;
 

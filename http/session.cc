@@ -6,6 +6,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/empty_body.hpp>
@@ -120,6 +121,32 @@ void Finalize(Response& response, unsigned version, bool keep_alive,
   response.keep_alive(keep_alive && handler_keep_alive);
 }
 
+// The bytes Beast's serializer writes for a Content-Length (not chunked) response: status line,
+// each field as "Name: value\r\n" in order, an empty line, then the body unless header_only.
+void SerializeResponse(const Response& response, bool header_only, std::string& out) {
+  const unsigned version = response.version();
+  const unsigned code = response.result_int();
+  const auto reason = response.reason();
+  const std::string_view body = header_only ? std::string_view() : std::string_view(response.body());
+  out.clear();
+  out.reserve(256 + body.size());
+  const char line[] = {'H', 'T', 'T', 'P', '/', static_cast<char>('0' + version / 10), '.',
+                       static_cast<char>('0' + version % 10), ' ',
+                       static_cast<char>('0' + code / 100 % 10),
+                       static_cast<char>('0' + code / 10 % 10), static_cast<char>('0' + code % 10),
+                       ' '};
+  out.append(line, sizeof line);
+  out.append(reason.data(), reason.size()).append("\r\n");
+  for (const auto& field : response.base()) {
+    const auto name = field.name_string();
+    const auto value = field.value();
+    out.append(name.data(), name.size()).append(": ");
+    out.append(value.data(), value.size()).append("\r\n");
+  }
+  out.append("\r\n");
+  out.append(body);
+}
+
 template <class Stream>
 class Session {
  public:
@@ -181,10 +208,19 @@ class Session {
     parser.body_limit(env_.options.body_limit);
     // One deadline for the whole request, so a slow sender cannot stretch it phase by phase.
     const auto deadline = started + env_.options.read_timeout;
-    Lowest().expires_at(deadline);
-    auto [header_ec, header_bytes] =
-        co_await bhttp::async_read_header(stream_, buffer_, parser, kNoThrow);
-    if (header_ec) co_return co_await RejectUnreadable(header_ec, parser);
+    // A keep-alive request usually arrives whole in the bytes already read: parse it from the
+    // buffer directly (same parser, same limits and errors) and read asynchronously only when
+    // more is needed.
+    parser.eager(false);
+    if (const error_code ec = ParseBuffered(parser); ec) {
+      co_return co_await RejectUnreadable(ec, parser);
+    }
+    if (!parser.is_header_done()) {
+      Lowest().expires_at(deadline);
+      auto [header_ec, header_bytes] =
+          co_await bhttp::async_read_header(stream_, buffer_, parser, kNoThrow);
+      if (header_ec) co_return co_await RejectUnreadable(header_ec, parser);
+    }
 
     // Before the body is parsed: the body's extent is exactly what is in question.
     const FramingProblem problem = CheckFraming(parser.get());
@@ -196,13 +232,36 @@ class Session {
     if (!parser.is_done()) {
       if (ExpectsContinue(parser.get())) {
         if (!co_await WriteContinue()) co_return Next::kDrop;
-        Lowest().expires_at(deadline);
       }
-      auto [body_ec, body_bytes] = co_await bhttp::async_read(stream_, buffer_, parser, kNoThrow);
-      if (body_ec) co_return co_await RejectUnreadable(body_ec, parser);
+      parser.eager(true);
+      if (const error_code ec = ParseBuffered(parser); ec) {
+        co_return co_await RejectUnreadable(ec, parser);
+      }
+      if (!parser.is_done()) {
+        Lowest().expires_at(deadline);
+        auto [body_ec, body_bytes] = co_await bhttp::async_read(stream_, buffer_, parser, kNoThrow);
+        if (body_ec) co_return co_await RejectUnreadable(body_ec, parser);
+      }
     }
     Request request = parser.release();
     co_return co_await Dispatch(request, started);
+  }
+
+  // Feeds the parser what buffer_ holds, consuming what it took. need_more is not an error: the
+  // caller then reads asynchronously (the parser keeps its state).
+  error_code ParseBuffered(bhttp::request_parser<bhttp::string_body>& parser) {
+    error_code ec;
+    while (buffer_.size() > 0 && !parser.is_done()) {
+      const bool header_was_done = parser.is_header_done();
+      const std::size_t used = parser.put(buffer_.data(), ec);
+      buffer_.consume(used);
+      if (ec == bhttp::error::need_more) return {};
+      if (ec) return ec;
+      // Header phase (not eager): stop once the header is complete, for the framing checks.
+      if (!header_was_done && parser.is_header_done()) return {};
+      if (used == 0) return {};
+    }
+    return ec;
   }
 
   // Maps a failed read to a response, or to silence when there is nobody left to answer.
@@ -294,6 +353,25 @@ class Session {
   }
 
   asio::awaitable<bool> Write(Response& response, bool header_only) {
+    if constexpr (std::is_same_v<Stream, PlainStream>) {
+      if (!response.chunked()) {
+        // One buffer and, when the socket can take it all (small responses almost always), one
+        // non-blocking send with no asynchronous operation, timer or completion behind it.
+        SerializeResponse(response, header_only, write_buffer_);
+        auto& socket = Lowest().socket();
+        error_code ec;
+        if (!socket.non_blocking()) socket.non_blocking(true, ec);
+        std::size_t sent = 0;
+        if (!ec) sent = socket.write_some(asio::buffer(write_buffer_), ec);
+        if (ec == asio::error::would_block || ec == asio::error::try_again) ec = {};
+        if (ec) co_return false;
+        if (sent == write_buffer_.size()) co_return true;
+        Lowest().expires_after(env_.options.write_timeout);
+        const auto rest = asio::buffer(write_buffer_) + sent;
+        auto [write_ec, n] = co_await asio::async_write(stream_, rest, kNoThrow);
+        co_return !write_ec;
+      }
+    }
     Lowest().expires_after(env_.options.write_timeout);
     if (header_only) {
       bhttp::response_serializer<bhttp::string_body> serializer(response);
@@ -337,6 +415,7 @@ class Session {
   const SessionEnv& env_;
   const RequestContext context_;
   beast::flat_buffer buffer_;
+  std::string write_buffer_;  // plain TCP: the serialized response, reused across requests
 };
 
 // Releases the connection's registration however the session ends, exception included.

@@ -108,6 +108,10 @@ Status Ledger::Bootstrap() {
   return Status::Ok();
 }
 
+void Ledger::RunWritesOn(AppendExecutor executor) {
+  if (appender_) appender_->UseExecutor(std::move(executor));
+}
+
 void Ledger::Close() {
   if (closed_.exchange(true)) return;
   ready_.store(false, std::memory_order_release);

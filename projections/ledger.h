@@ -150,6 +150,9 @@ class Ledger : private EventSink {
   Status Open();
   // Finishes pending commands, writes a checkpoint and flushes. Idempotent.
   void Close();
+  // After Open: commands are then sequenced and written by work handed to `executor` (the
+  // server's I/O threads) rather than by the appender thread; see Appender::UseExecutor.
+  void RunWritesOn(AppendExecutor executor);
   bool ready() const { return ready_.load(std::memory_order_acquire); }
   Status health() const { return store_.sticky_error(); }
 

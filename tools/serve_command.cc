@@ -1,6 +1,7 @@
 #include "tools/serve_command.h"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 
 #include <cstdlib>
@@ -154,6 +155,9 @@ int Serve(const ServeFlags& flags) {
     join_workers();
     return 1;
   }
+  // Verifies are then sequenced, written and answered on the I/O thread that read them, with no
+  // hand-off to the appender thread (which only fsyncs lifecycle batches).
+  ledger.RunWritesOn([&io](std::function<void()> work) { boost::asio::post(io, std::move(work)); });
   log::Info("listening on " + base_url +
             " with " + std::to_string(threads) + " threads, data in " + flags.data_dir);
 

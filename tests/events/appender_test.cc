@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <future>
 #include <latch>
@@ -243,6 +244,59 @@ struct AppenderFixture {
   RecordingSink sink;
   std::unique_ptr<Appender> appender;
 };
+
+// An AppendExecutor whose work runs only when the test runs it, on the test's thread.
+class ManualExecutor {
+ public:
+  AppendExecutor executor() {
+    return [this](std::function<void()> work) {
+      {
+        std::lock_guard lock(mutex_);
+        work_.push_back(std::move(work));
+      }
+      cv_.notify_all();
+    };
+  }
+  // Runs queued work (waiting for more when there is none) until `until()` holds.
+  void RunUntil(const std::function<bool()>& until) {
+    while (!until()) {
+      std::function<void()> work;
+      {
+        std::unique_lock lock(mutex_);
+        cv_.wait(lock, [&] { return !work_.empty(); });
+        work = std::move(work_.front());
+        work_.erase(work_.begin());
+      }
+      work();
+    }
+  }
+  // Runs whatever is queued now, without waiting.
+  void RunPending() {
+    for (;;) {
+      std::function<void()> work;
+      {
+        std::lock_guard lock(mutex_);
+        if (work_.empty()) return;
+        work = std::move(work_.front());
+        work_.erase(work_.begin());
+      }
+      work();
+    }
+  }
+  size_t pending() const {
+    std::lock_guard lock(mutex_);
+    return work_.size();
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::condition_variable cv_;
+  std::vector<std::function<void()>> work_;
+};
+
+bool Ready(const std::future<Outcome>& f) {
+  return f.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+}
 
 bool IsUnavailable(const Status& s) { return s.code() == StatusCode::kUnavailable; }
 
@@ -777,6 +831,115 @@ BOOST_AUTO_TEST_CASE(DestructorFinishesQueuedRequests) {
   destroyer.join();
   for (auto& f : futures) BOOST_TEST(f.get().status.ok());
   BOOST_TEST(LogSeqs(*store) == Range(1, 20));
+}
+
+BOOST_AUTO_TEST_CASE(InlineModeWritesAndAnswersOnTheExecutorInOneBatch) {
+  ManualExecutor executor;
+  appender->UseExecutor(executor.executor());
+  std::vector<std::future<Outcome>> futures;
+  for (int i = 0; i < 5; ++i) {
+    futures.push_back(Submit(*appender, Returning(Uses("u" + std::to_string(i), 1)), Durability::kWal));
+  }
+  // Nothing is written until the executor runs the one turn that was handed to it.
+  BOOST_TEST(executor.pending() == 1u);
+  for (auto& f : futures) BOOST_TEST(!Ready(f));
+  BOOST_TEST(ReadLog(*store).empty());
+  executor.RunPending();
+  for (size_t i = 0; i < futures.size(); ++i) {
+    BOOST_TEST_REQUIRE(Ready(futures[i]));
+    const Outcome o = futures[i].get();
+    BOOST_TEST(o.status.ok());
+    BOOST_TEST((o.first == i + 1 && o.last == i + 1));
+    BOOST_TEST((o.thread == std::this_thread::get_id()));  // answered on the executor's thread
+  }
+  BOOST_TEST(sink.batch_heads() == std::vector<uint64_t>{5});
+  BOOST_TEST(LogSeqs(*store) == Range(1, 5));
+  BOOST_TEST(appender->head_seq() == 5u);
+}
+
+BOOST_AUTO_TEST_CASE(InlineModeAcknowledgesSyncedBatchesAfterTheFsyncAndInLogOrder) {
+  ManualExecutor executor;
+  appender->UseExecutor(executor.executor());
+  std::mutex order_mutex;
+  std::vector<std::string> order;
+  auto submit = [&](std::string name, Durability durability) {
+    auto promise = std::make_shared<std::promise<Outcome>>();
+    auto future = promise->get_future();
+    AppendRequest request;
+    request.durability = durability;
+    request.prepare = Returning(Uses(name, 1));
+    request.done = [&, name, promise](const Status& s, uint64_t first, uint64_t last) {
+      {
+        std::lock_guard lock(order_mutex);
+        order.push_back(name);
+      }
+      promise->set_value({s, first, last, std::this_thread::get_id()});
+    };
+    appender->Submit(std::move(request));
+    return future;
+  };
+  auto created = submit("created", Durability::kSync);
+  executor.RunPending();  // written to the WAL; its acknowledgement waits for the fsync
+  auto used = submit("used", Durability::kWal);
+  // The use comes later in the log, so it must not be acknowledged before the lifecycle event,
+  // whatever the order in which the fsync and the executor's turns happen.
+  executor.RunUntil([&] { return Ready(created) && Ready(used); });
+  BOOST_TEST((order == std::vector<std::string>{"created", "used"}));
+  const Outcome c = created.get();
+  const Outcome u = used.get();
+  BOOST_TEST(c.status.ok());
+  BOOST_TEST(u.status.ok());
+  BOOST_TEST((c.first == 1u && u.first == 2u));
+  BOOST_TEST((c.thread == std::this_thread::get_id()));  // done runs in a writer turn
+  BOOST_TEST(LogSeqs(*store) == Range(1, 2));
+}
+
+BOOST_AUTO_TEST_CASE(InlineModeManyProducersKeepAContiguousChain) {
+  ManualExecutor executor;
+  appender->UseExecutor(executor.executor());
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 50;
+  std::vector<std::future<Outcome>> futures(kThreads * kPerThread);
+  std::vector<std::thread> producers;
+  std::latch submitted(kThreads);
+  for (int t = 0; t < kThreads; ++t) {
+    producers.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        futures[t * kPerThread + i] =
+            Submit(*appender, Returning(Uses("p" + std::to_string(t), 1)),
+                   (i + t) % 5 == 0 ? Durability::kSync : Durability::kWal);
+      }
+      submitted.count_down();
+    });
+  }
+  submitted.wait();
+  for (auto& p : producers) p.join();
+  executor.RunUntil([&] {
+    return std::all_of(futures.begin(), futures.end(), [](const auto& f) { return Ready(f); });
+  });
+  for (auto& f : futures) BOOST_TEST(f.get().status.ok());
+  const std::vector<Event> log = CheckChain(*store);
+  BOOST_TEST_REQUIRE(log.size() == static_cast<size_t>(kThreads * kPerThread));
+  BOOST_TEST(ToHex(appender->head_hash()) == ToHex(log.back().hash));
+}
+
+BOOST_AUTO_TEST_CASE(StopInInlineModeFinishesWhatTheExecutorNeverRan) {
+  ManualExecutor executor;  // never run: like an io_context that has stopped
+  appender->UseExecutor(executor.executor());
+  std::vector<std::future<Outcome>> futures;
+  for (int i = 0; i < 10; ++i) {
+    futures.push_back(Submit(*appender, Returning(Uses("s", 1)),
+                             i % 2 ? Durability::kSync : Durability::kWal));
+  }
+  appender->Stop();
+  for (auto& f : futures) {
+    BOOST_TEST_REQUIRE(Ready(f));
+    BOOST_TEST(f.get().status.ok());
+  }
+  BOOST_TEST(LogSeqs(*store) == Range(1, 10));
+  // The turn handed out before Stop finds nothing to do when it finally runs.
+  executor.RunPending();
+  BOOST_TEST(IsUnavailable(Submit(*appender, Returning(Uses("late", 1))).get().status));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,4 +1,11 @@
 #include <boost/test/unit_test.hpp>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/write.hpp>
+#include <sstream>
 #include <string>
 
 #include "tests/http/transport/test_support.h"
@@ -202,6 +209,79 @@ BOOST_AUTO_TEST_CASE(http_1_0_keep_alive_is_honoured) {
     BOOST_TEST(response[bhttp::field::connection] == "keep-alive");
     BOOST_TEST(response.body() == std::string("GET ") + target + "\n");
   }
+}
+
+BOOST_AUTO_TEST_CASE(response_bytes_are_exactly_beasts_serialization) {
+  // Plain-TCP responses are serialized by the session itself; a Beast parse and re-serialization
+  // of what arrived must give the same bytes (status line, field lines, blank line, body).
+  TestHandler handler;
+  TestServer server(handler);
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket socket(io);
+  socket.connect(server.endpoint());
+  const timeval timeout{5, 0};  // a broken server fails the read instead of hanging the test
+  BOOST_REQUIRE(setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout,
+                           sizeof timeout) == 0);
+  boost::asio::write(socket, boost::asio::buffer(PostRequest(
+                                 "/exact", "body \xC3\xA9", "X-Request-Id: r-1\r\nConnection: close\r\n")));
+  std::string raw;
+  boost::system::error_code ec;
+  boost::asio::read(socket, boost::asio::dynamic_buffer(raw), ec);
+  BOOST_TEST(ec == boost::asio::error::eof);
+  bhttp::response_parser<bhttp::string_body> parser;
+  parser.eager(true);
+  boost::system::error_code parse_ec;
+  const std::size_t used = parser.put(boost::asio::buffer(raw), parse_ec);
+  BOOST_REQUIRE_MESSAGE(!parse_ec, parse_ec.message());
+  BOOST_TEST(used == raw.size());
+  BOOST_REQUIRE(parser.is_done());
+  std::ostringstream reserialized;
+  reserialized << parser.get();
+  BOOST_TEST(raw == reserialized.str());
+  BOOST_TEST(raw.rfind("HTTP/1.1 200 OK\r\n", 0) == 0u);
+  BOOST_TEST(parser.get()["X-Request-Id"] == "r-1");
+  BOOST_TEST(parser.get().body() == "POST /exact\nbody \xC3\xA9");
+}
+
+BOOST_AUTO_TEST_CASE(response_larger_than_the_socket_buffer_arrives_whole) {
+  // The first non-blocking write takes only part of it; the rest goes out asynchronously.
+  ServerOptions options;
+  options.body_limit = 32 << 20;
+  TestHandler handler;
+  TestServer server(handler, options);
+  TestClient client;
+  ConnectOrFail(client, server.endpoint());
+  std::string body(16 << 20, 'x');
+  for (std::size_t i = 0; i < body.size(); i += 4096) body[i] = static_cast<char>('a' + i / 4096 % 26);
+  BOOST_REQUIRE(!client.Send(PostRequest("/big", body)));
+  Response response;
+  BOOST_REQUIRE(!client.Read(response));
+  BOOST_TEST(response.result_int() == 200u);
+  BOOST_TEST((response.body() == "POST /big\n" + body));
+  // The connection is still usable afterwards.
+  BOOST_REQUIRE(!client.Send(RawRequest("GET", "/after")));
+  BOOST_REQUIRE(!client.Read(response));
+  BOOST_TEST(response.body() == "GET /after\n");
+}
+
+BOOST_AUTO_TEST_CASE(request_split_across_reads_is_parsed_once_complete) {
+  // Requests are parsed from bytes already read when they are whole; a partial one falls back to
+  // reading more, header and body alike.
+  TestHandler handler;
+  TestServer server(handler);
+  TestClient client;
+  ConnectOrFail(client, server.endpoint());
+  const std::string raw = PostRequest("/split", "0123456789") + RawRequest("GET", "/next");
+  const std::size_t header_end = raw.find("\r\n\r\n");
+  BOOST_REQUIRE(!client.Send(std::string_view(raw).substr(0, 10)));                  // mid request line
+  BOOST_REQUIRE(!client.Send(std::string_view(raw).substr(10, header_end + 4 - 10)));  // rest of header
+  BOOST_REQUIRE(!client.Send(std::string_view(raw).substr(header_end + 4, 4)));        // part of the body
+  BOOST_REQUIRE(!client.Send(std::string_view(raw).substr(header_end + 8)));           // the rest + next
+  Response first, second;
+  BOOST_REQUIRE(!client.Read(first));
+  BOOST_REQUIRE(!client.Read(second));
+  BOOST_TEST(first.body() == "POST /split\n0123456789");
+  BOOST_TEST(second.body() == "GET /next\n");
 }
 
 BOOST_AUTO_TEST_CASE(listen_on_a_busy_port_throws_system_error) {
