@@ -68,6 +68,10 @@ class RecordIndex {
     }
     return kNone;
   }
+  // The record in the first slot `hash` probes (kNone when empty or no table): a hint for
+  // prefetching, not a lookup.
+  uint32_t FirstProbe(uint64_t hash) const { return slots_.empty() ? kNone : slots_[hash & mask_]; }
+  const void* SlotAddress(uint64_t hash) const { return slots_.empty() ? nullptr : &slots_[hash & mask_]; }
   // Points the slot holding `from` (found through `hash`) at `to` instead.
   void Replace(uint64_t hash, uint32_t from, uint32_t to);
   void Reserve(size_t records);

@@ -92,6 +92,37 @@ void LedgerState::Apply(const Event& e) {
       e.data);
 }
 
+void LedgerState::ApplyBatch(const Event* events, size_t count) {
+  // Three stages ahead of the event being applied: the index slot is fetched 12 events ahead,
+  // the record it names 8 ahead, the record's strings and usage block 4 ahead.
+  constexpr size_t kSlotAhead = 12, kRecordAhead = 8, kTextAhead = 4;
+  batch_hashes_.resize(count);
+  batch_records_.assign(count, RecordIndex::kNone);
+  for (size_t i = 0; i < count; ++i) {
+    batch_hashes_[i] = events[i].key_id.empty() ? 0 : IdHash(events[i].key_id);
+  }
+  for (size_t i = 0; i < count; ++i) {
+    if (const size_t j = i + kSlotAhead; j < count && !events[j].key_id.empty()) {
+      __builtin_prefetch(by_id_.SlotAddress(batch_hashes_[j]));
+    }
+    if (const size_t j = i + kRecordAhead; j < count && !events[j].key_id.empty()) {
+      const uint32_t n = by_id_.FirstProbe(batch_hashes_[j]);
+      if (n < keys_.size()) {
+        batch_records_[j] = n;
+        const char* record = reinterpret_cast<const char*>(&keys_[n]);
+        __builtin_prefetch(record);
+        __builtin_prefetch(record + 64);
+      }
+    }
+    if (const size_t j = i + kTextAhead; j < count && batch_records_[j] != RecordIndex::kNone) {
+      const KeyRecord& key = keys_[batch_records_[j]];
+      __builtin_prefetch(key.text);
+      __builtin_prefetch(key.usage.bytes().data());
+    }
+    Apply(events[i]);
+  }
+}
+
 uint32_t LedgerState::InternAbilities(const Abilities& abilities) {
   std::string joined;
   for (const std::string& a : abilities.list()) {

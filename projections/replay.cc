@@ -178,7 +178,7 @@ Status ReplayInto(const EventStore& store, LedgerState& state, uint64_t to_seq,
 
   Batch batch;
   while (queue.Pop(batch)) {
-    for (size_t i = 0; i < batch.size; ++i) state.Apply(batch.events[i]);
+    state.ApplyBatch(batch.events.data(), batch.size);
     queue.Recycle(std::move(batch));
   }
   reader.join();  // the reader closed the queue: it is done
