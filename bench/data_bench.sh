@@ -1,5 +1,5 @@
 # Data benchmarks (sourced by bench/run): replay, start-up and memory on one generated ledger, and
-# the Google Benchmark micro-benchmarks. Each program runs pinned to CPU $SERVER_CPU.
+# the Google Benchmark micro-benchmarks. The micro-benchmarks run pinned to CPU $SERVER_CPU.
 
 # Generates the ledger once per session (in $LEDGER) and checks it with `keyledger verify-log`.
 # With --ledger DIR (KEEP_LEDGER), the ledger lives in DIR and is kept: generated (and checked) when
@@ -8,7 +8,7 @@
 generate_ledger() {
   LEDGER="${KEEP_LEDGER:-$TMP/ledger}"
   local info="$LEDGER.gen.out"
-  if [[ -n "$KEEP_LEDGER" && -f "$info" ]] && grep -q "^RESULT gen_events $EVENTS\$" "$info" &&
+  if [[ -n "$KEEP_LEDGER" && -f "$info" && -f "$LEDGER/CURRENT" ]] && grep -q "^RESULT gen_events $EVENTS\$" "$info" &&
      grep -q "^# keys $KEYS\$" "$info"; then
     log "reusing the ledger in $LEDGER ($EVENTS events / $KEYS keys)"
   else

@@ -4,8 +4,9 @@
 //
 // - CheckToken: token format and CRC-32 check (every verify, before any lookup);
 // - TokenDigest: SHA-256 of a token (every verify);
-// - FindByDigest: LedgerState's digest index on a state of N API keys (default 1,000,000) built by
-//   applying key.created events, looked up with digests of existing keys in random order;
+// - FindByDigest: what the verify path does to find a key, on a state of N API keys (default
+//   1,000,000) built by applying key.created events: LedgerState::IndexOfDigest, then the record's
+//   kind, with digests of existing keys in random order;
 // - EncodeBody/DecodeBody of a key.used and a key.created event (every append; every replayed event).
 
 #include <benchmark/benchmark.h>

@@ -1,5 +1,7 @@
-// The verify path: every decision on a known API key is made on the appender thread at the moment
-// its key.used event is sequenced, so no valid use can land after that key's revocation or end.
+// The verify path: every decision on a known API key is made by the appender's single writer (the
+// appender thread, or in `serve` the I/O thread holding the writer role: events/appender.h) at the
+// moment its key.used event is sequenced, so no valid use can land after that key's revocation or
+// end. The lookup before it reads only the compact record: no copy, no allocation.
 
 #include <openssl/crypto.h>
 
