@@ -75,10 +75,13 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const std::string& dir,
   descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, cf_options);
   rocksdb::ColumnFamilyOptions index_options = cf_options;
   index_options.memtable_insert_with_hint_prefix_extractor = std::make_shared<IndexKeyPrefix>();
+  // meta holds the projection checkpoints, read whole at every start: no decompression on the way.
+  rocksdb::ColumnFamilyOptions meta_options = cf_options;
+  meta_options.compression = rocksdb::kNoCompression;
   for (size_t i = 0; i < kCfNames.size(); ++i) {
     const Cf cf = static_cast<Cf>(i);
     const bool index = cf == Cf::kByWorkspace || cf == Cf::kByKey;
-    descriptors.emplace_back(kCfNames[i], index ? index_options : cf_options);
+    descriptors.emplace_back(kCfNames[i], index ? index_options : cf == Cf::kMeta ? meta_options : cf_options);
   }
 
   std::unique_ptr<EventStore> store(new EventStore());

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <thread>
 
 namespace keyledger {
 namespace {
@@ -237,6 +238,7 @@ void LedgerState::TidyDeadlines() {
 
 void LedgerState::RebuildDeadlines() {
   std::vector<DeadlineQueue::Entry> live;
+  live.reserve(active_keys_);
   for (KeyIndex i = 0; i < keys_.size(); ++i) {
     const KeyRecord& key = keys_[i];
     if (key.status == KeyStatus::kActive && key.Deadline() != 0) live.push_back({key.Deadline(), i});
@@ -245,14 +247,25 @@ void LedgerState::RebuildDeadlines() {
 }
 
 void LedgerState::AddLoaded(KeyRecord record) {
-  const auto index = static_cast<KeyIndex>(keys_.size());
+  if (record.status == KeyStatus::kActive) ++active_keys_;
   keys_.push_back(std::move(record));
-  const KeyRecord& key = keys_[index];
-  by_id_.Insert(IdHash(key.id()), index, [&](uint32_t n) { return IdHash(keys_[n].id()); });
-  by_digest_.Insert(DigestHash64(key.digest), index,
-                    [&](uint32_t n) { return DigestHash64(keys_[n].digest); });
-  IndexIdempotency(index);
-  if (key.status == KeyStatus::kActive) ++active_keys_;
+}
+
+void LedgerState::IndexLoaded() {
+  by_id_.Reserve(keys_.size());
+  by_digest_.Reserve(keys_.size());
+  // The two indexes are independent: the digest one is built on a second thread.
+  std::thread digests([this] {
+    for (KeyIndex i = 0; i < keys_.size(); ++i) {
+      by_digest_.Insert(DigestHash64(keys_[i].digest), i, [&](uint32_t n) { return DigestHash64(keys_[n].digest); });
+    }
+  });
+  for (KeyIndex i = 0; i < keys_.size(); ++i) {
+    by_id_.Insert(IdHash(keys_[i].id()), i, [&](uint32_t n) { return IdHash(keys_[n].id()); });
+    IndexIdempotency(i);
+  }
+  RebuildDeadlines();
+  digests.join();
 }
 
 std::optional<KeyIndex> LedgerState::IndexOfKey(std::string_view id) const {

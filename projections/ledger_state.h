@@ -88,8 +88,9 @@ class LedgerState {
   KeyIndex Insert(KeyRecord record);
   void IndexIdempotency(KeyIndex index);
   // Deserialize: appends a record whose workspace already lists it, without looking for
-  // duplicates or touching the deadlines (RebuildDeadlines() does them all at the end).
+  // duplicates or indexing it; IndexLoaded() then builds every index at once.
   void AddLoaded(KeyRecord record);
+  void IndexLoaded();
   void RebuildDeadlines();
   bool IsCurrentDeadline(const DeadlineQueue::Entry& e) const;
   void TidyDeadlines();

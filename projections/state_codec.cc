@@ -1,7 +1,7 @@
 // LedgerState's canonical binary serialization, stored in checkpoints (projections/checkpoint.h)
 // and digested into the signed chain checkpoints (its SHA-256 is the projection digest).
 //
-//   "KLS3"                         format tag
+//   "KLS4"                         format tag
 //   varint seq, i64 ts             the last applied event
 //   pool of strings                varint n, then n-1 strings (number 0 is "": not stored)
 //   pool of ability sets           varint n, then n-1 sets: varint count, strings
@@ -30,7 +30,7 @@
 namespace keyledger {
 namespace {
 
-constexpr std::string_view kFormatTag = "KLS3";
+constexpr std::string_view kFormatTag = "KLS4";
 constexpr uint8_t kHasExtra = 1;
 constexpr uint8_t kHasUsage = 2;
 
@@ -176,8 +176,6 @@ Result<LedgerState> LedgerState::Deserialize(std::string_view bytes) {
 
   const uint64_t key_count = r.Varint();
   if (key_count > bytes.size() / 32) return malformed("key count");
-  state.by_id_.Reserve(key_count);
-  state.by_digest_.Reserve(key_count);
   for (uint64_t i = 0; i < key_count && !r.failed(); ++i) {
     KeyRecord k;
     const std::string_view digest = r.Bytes(32);
@@ -219,7 +217,7 @@ Result<LedgerState> LedgerState::Deserialize(std::string_view bytes) {
       if (k >= state.keys_.size()) return malformed("workspace key number out of range");
     }
   }
-  state.RebuildDeadlines();
+  state.IndexLoaded();
   return state;
 }
 

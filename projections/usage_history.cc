@@ -1,5 +1,8 @@
 #include "projections/usage_history.h"
 
+#include <malloc.h>
+
+#include <algorithm>
 #include <cstring>
 #include <new>
 
@@ -29,17 +32,44 @@ const unsigned char* GetVarint(const unsigned char* p, const unsigned char* end,
 
 constexpr size_t kMaxBucketBytes = 3 * 10;
 
+// One bucket: varint hours since the previous bucket, varint count << 1 | (rejected > 0), and
+// varint rejected only when that bit is set (most hours have no rejection). nullptr if malformed.
+const unsigned char* GetBucket(const unsigned char* p, const unsigned char* end, uint64_t& delta,
+                               uint64_t& count, uint64_t& rejected) {
+  p = GetVarint(p, end, delta);
+  if (!p) return nullptr;
+  uint64_t flagged;
+  p = GetVarint(p, end, flagged);
+  if (!p) return nullptr;
+  count = flagged >> 1;
+  rejected = 0;
+  if (flagged & 1) {
+    p = GetVarint(p, end, rejected);
+    if (!p || rejected == 0) return nullptr;
+  }
+  return p;
+}
+
+size_t PutCounts(unsigned char* out, uint64_t count, uint64_t rejected) {
+  size_t n = PutVarint(out, count << 1 | (rejected > 0 ? 1 : 0));
+  if (rejected > 0) n += PutVarint(out + n, rejected);
+  return n;
+}
+
 }  // namespace
+
+size_t UsageHistory::capacity() const {
+  return block_ ? malloc_usable_size(block_.get()) - sizeof(Block) : 0;
+}
 
 void UsageHistory::Reserve(size_t bytes) {
   const size_t used = block_ ? block_->size : 0;
-  if (block_ && used + bytes <= block_->capacity) return;
-  size_t capacity = block_ ? block_->capacity : 0;
-  capacity = std::max(used + bytes, capacity + capacity / 2 + 8);
-  auto* grown = static_cast<Block*>(std::realloc(block_.get(), sizeof(Block) + capacity));
+  const size_t capacity = this->capacity();
+  if (block_ && used + bytes <= capacity) return;
+  const size_t wanted = std::max(used + bytes, capacity + capacity / 2);
+  auto* grown = static_cast<Block*>(std::realloc(block_.get(), sizeof(Block) + wanted));
   if (!grown) throw std::bad_alloc();
   if (!block_) grown->size = grown->last = grown->last_hour = 0;
-  grown->capacity = static_cast<uint32_t>(capacity);
   (void)block_.release();
   block_.reset(grown);
 }
@@ -51,12 +81,8 @@ void UsageHistory::Count(TimeMs ts, bool valid) {
   // counts in the last bucket.
   if (block_ && block_->size > 0 && hour <= block_->last_hour) {
     // Rewrite the last bucket in place: hours delta, then the counts one higher.
-    const unsigned char* p = block_->data + block_->last;
-    const unsigned char* end = block_->data + block_->size;
     uint64_t delta;
-    p = GetVarint(p, end, delta);
-    p = GetVarint(p, end, count);
-    GetVarint(p, end, rejected);
+    GetBucket(block_->data + block_->last, block_->data + block_->size, delta, count, rejected);
     block_->size = block_->last + static_cast<uint32_t>(PutVarint(block_->data + block_->last, delta));
   } else {
     const uint32_t previous = block_ && block_->size > 0 ? block_->last_hour : 0;
@@ -68,8 +94,7 @@ void UsageHistory::Count(TimeMs ts, bool valid) {
   ++count;
   if (!valid) ++rejected;
   Reserve(20);
-  block_->size += static_cast<uint32_t>(PutVarint(block_->data + block_->size, count));
-  block_->size += static_cast<uint32_t>(PutVarint(block_->data + block_->size, rejected));
+  block_->size += static_cast<uint32_t>(PutCounts(block_->data + block_->size, count, rejected));
 }
 
 std::vector<UsageBucket> UsageHistory::Buckets() const {
@@ -80,9 +105,7 @@ std::vector<UsageBucket> UsageHistory::Buckets() const {
   uint64_t hour = 0;
   while (p && p < end) {
     uint64_t delta, count, rejected;
-    p = GetVarint(p, end, delta);
-    if (p) p = GetVarint(p, end, count);
-    if (p) p = GetVarint(p, end, rejected);
+    p = GetBucket(p, end, delta, count, rejected);
     if (!p) break;
     hour += delta;
     out.push_back({static_cast<TimeMs>(hour) * kHourMs, count, rejected});
@@ -108,9 +131,7 @@ bool UsageHistory::FromBytes(std::string_view bytes, UsageHistory& out) {
   while (p < end) {
     last = static_cast<size_t>(p - begin);
     uint64_t delta, count, rejected;
-    p = GetVarint(p, end, delta);
-    if (p) p = GetVarint(p, end, count);
-    if (p) p = GetVarint(p, end, rejected);
+    p = GetBucket(p, end, delta, count, rejected);
     if (!p || (delta == 0 && !first) || rejected > count || hour + delta > UINT32_MAX) return false;
     hour += delta;
     first = false;

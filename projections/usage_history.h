@@ -1,6 +1,7 @@
 #pragma once
-// One key's hourly use counts in a single small heap block: every bucket as three varints (hours
-// since the previous bucket, count, rejected), the last one rewritten in place as uses arrive. A
+// One key's hourly use counts in a single small heap block: every bucket as varints (hours since
+// the previous bucket, count with a flag bit, rejected only when flagged), the last one rewritten
+// in place as uses arrive. A
 // key used in eight different hours costs ~40 bytes instead of ~250 for a vector of UsageBucket.
 //
 // Not thread-safe.
@@ -32,13 +33,15 @@ class UsageHistory {
   static bool FromBytes(std::string_view bytes, UsageHistory& out);
 
  private:
+  // 12 bytes of header: with a typical week of buckets (~26 bytes) the block stays within glibc's
+  // 48-byte chunk. The capacity is what malloc_usable_size says.
   struct Block {
     uint32_t size;        // bytes used
-    uint32_t capacity;    // bytes allocated after the header
     uint32_t last;        // offset of the last bucket
     uint32_t last_hour;   // hours since the epoch of the last bucket
     unsigned char data[];
   };
+  size_t capacity() const;
   struct Free {
     void operator()(Block* b) const { std::free(b); }
   };
