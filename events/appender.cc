@@ -145,15 +145,7 @@ void Appender::Run() {
       continue;
     }
     if (queue_.empty()) return;  // stopping, and everything before Stop is done
-    std::deque<AppendRequest> batch;
-    if (queue_.size() <= options_.max_batch_requests) {
-      batch.swap(queue_);
-    } else {
-      for (size_t i = 0; i < options_.max_batch_requests; ++i) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-    }
+    std::deque<AppendRequest> batch = TakeBatchLocked();
     writer_busy_ = true;
     lock.unlock();
     std::vector<Completion> completions = ProcessBatch(batch, /*sync_now=*/true);
@@ -201,6 +193,19 @@ void Appender::RunSyncer(std::unique_lock<std::mutex>& lock) {
   }
 }
 
+std::deque<AppendRequest> Appender::TakeBatchLocked() {
+  std::deque<AppendRequest> batch;
+  if (queue_.size() <= options_.max_batch_requests) {
+    batch.swap(queue_);
+  } else {
+    for (size_t i = 0; i < options_.max_batch_requests; ++i) {
+      batch.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+  }
+  return batch;
+}
+
 void Appender::Drain() {
   std::deque<AppendRequest> batch;
   std::vector<Completion> ready;
@@ -210,14 +215,7 @@ void Appender::Drain() {
     if (!executor_ || writer_busy_) return;  // stopped: the appender thread finishes the rest
     writer_busy_ = true;
     ready.swap(ready_);
-    if (queue_.size() <= options_.max_batch_requests) {
-      batch.swap(queue_);
-    } else {
-      for (size_t i = 0; i < options_.max_batch_requests; ++i) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-    }
+    batch = TakeBatchLocked();
   }
   // These precede this turn's batch in the log, so they are acknowledged first.
   RunCompletions(ready);

@@ -136,6 +136,8 @@ class Appender {
   // Returns the completions in request order; does not run them.
   std::vector<Completion> ProcessBatch(std::deque<AppendRequest>& requests, bool sync_now);
   static void RunCompletions(std::vector<Completion>& completions);
+  // REQUIRES: mutex_ held. The next batch: up to max_batch_requests from the front of the queue.
+  std::deque<AppendRequest> TakeBatchLocked();
   // Inline mode: one turn of the writer role, on an executor thread.
   void Drain();
   // REQUIRES: mutex_ held. Hands a Drain to the executor unless one is pending or running.
