@@ -1,6 +1,7 @@
 #include "projections/compact_storage.h"
 
 #include <cstring>
+#include <stdexcept>
 
 namespace keyledger {
 namespace {
@@ -36,21 +37,29 @@ const char* GetVarint(const char* in, size_t* n) {
 
 }  // namespace
 
+char* TextArena::Allocate(size_t size) {
+  if (size > kBlockSize) {
+    // A block of its own, so that a reference to it still has offset 0; the next small record
+    // starts a new block.
+    if (blocks_.size() + 1 >= kMaxBlocks) throw std::length_error("text arena is full");
+    blocks_.push_back(std::make_unique<char[]>(size));
+    used_ = kBlockSize;
+    return blocks_.back().get();
+  }
+  if (used_ + size > kBlockSize) {
+    if (blocks_.size() + 1 >= kMaxBlocks) throw std::length_error("text arena is full");
+    blocks_.push_back(std::make_unique_for_overwrite<char[]>(kBlockSize));
+    used_ = 0;
+  }
+  char* out = blocks_.back().get() + used_;
+  used_ += size;
+  return out;
+}
+
 const char* TextArena::Pack(std::initializer_list<std::string_view> parts) {
   size_t size = 0;
   for (std::string_view p : parts) size += VarintSize(p.size()) + p.size();
-  char* out;
-  if (size > kBlockSize) {
-    oversized_.push_back(std::make_unique<char[]>(size));
-    out = oversized_.back().get();
-  } else {
-    if (used_ + size > kBlockSize) {
-      blocks_.push_back(std::make_unique_for_overwrite<char[]>(kBlockSize));
-      used_ = 0;
-    }
-    out = blocks_.back().get() + used_;
-    used_ += size;
-  }
+  char* out = Allocate(size);
   const char* record = out;
   for (std::string_view p : parts) {
     out = PutVarint(out, p.size());
@@ -58,6 +67,12 @@ const char* TextArena::Pack(std::initializer_list<std::string_view> parts) {
     out += p.size();
   }
   return record;
+}
+
+TextArena::Ref TextArena::PackRef(std::initializer_list<std::string_view> parts) {
+  const char* record = Pack(parts);
+  const auto block = static_cast<Ref>(blocks_.size() - 1);
+  return block << kOffsetBits | static_cast<Ref>(record - blocks_.back().get());
 }
 
 std::string_view TextArena::Part(const char* record, size_t i) {

@@ -20,14 +20,21 @@ namespace keyledger {
 class TextArena {
  public:
   const char* Pack(std::initializer_list<std::string_view> parts);
+  // The same, addressed by a 4-byte reference (block number, offset) instead of a pointer, for
+  // records kept a million times. Up to 4096 blocks (4 GiB of strings).
+  using Ref = uint32_t;
+  Ref PackRef(std::initializer_list<std::string_view> parts);
+  const char* Resolve(Ref ref) const { return blocks_[ref >> kOffsetBits].get() + (ref & kOffsetMask); }
   // The i-th part of a record made by Pack().
   static std::string_view Part(const char* record, size_t i);
-  size_t bytes_used() const { return blocks_.size() * kBlockSize; }
 
  private:
-  static constexpr size_t kBlockSize = 1 << 20;
+  static constexpr size_t kOffsetBits = 20;
+  static constexpr uint32_t kOffsetMask = (1u << kOffsetBits) - 1;
+  static constexpr size_t kBlockSize = 1 << kOffsetBits;
+  static constexpr size_t kMaxBlocks = size_t{1} << (32 - kOffsetBits);
+  char* Allocate(size_t size);  // in the last block, or a new one (of its own when oversized)
   std::vector<std::unique_ptr<char[]>> blocks_;
-  std::vector<std::unique_ptr<char[]>> oversized_;  // records larger than a block
   size_t used_ = kBlockSize;  // in the last block
 };
 

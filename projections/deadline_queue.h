@@ -1,6 +1,6 @@
 #pragma once
 // The instants at which active keys end by time (expiry or grace end), earliest first, for the
-// expiry sweeper. A binary min-heap of 16-byte entries; an entry is not removed when its key ends
+// expiry sweeper. A binary min-heap of 12-byte entries; an entry is not removed when its key ends
 // or its deadline moves but becomes stale, and the owner's `is_current(entry)` tells which are
 // which. Stale entries are dropped when they reach the top, and the owner rebuilds the heap when
 // they outnumber the rest.
@@ -19,7 +19,8 @@ namespace keyledger {
 
 class DeadlineQueue {
  public:
-  struct Entry {
+  // 12 bytes (packed to 4-byte alignment): there is one per active key.
+  struct __attribute__((packed, aligned(4))) Entry {
     TimeMs at = 0;
     KeyIndex key = 0;
     bool operator>(const Entry& o) const { return at != o.at ? at > o.at : key > o.key; }
@@ -77,5 +78,6 @@ class DeadlineQueue {
  private:
   std::vector<Entry> heap_;
 };
+static_assert(sizeof(DeadlineQueue::Entry) == 12);
 
 }  // namespace keyledger

@@ -1,5 +1,5 @@
 #pragma once
-// How LedgerState keeps one key in memory: a 112-byte record, its packed strings (~60 bytes for a
+// How LedgerState keeps one key in memory: a 104-byte record, its packed strings (~60 bytes for a
 // typical key) and its hourly usage (~40 bytes), so that a million active keys fit in under
 // 300 MB. Strings many keys share (workspace, creator, owner, ability set) are numbers into pools;
 // fields most keys never set live in an optional KeyExtra. KeyState (key_state.h) is the full, self-contained copy that
@@ -51,13 +51,13 @@ enum class KeyText : size_t { kId, kName, kPrefix, kDescription };
 
 struct KeyRecord {
   Digest digest{};
-  const char* text = nullptr;  // TextArena record; parts in KeyText order
   std::unique_ptr<KeyExtra> extra;
   UsageHistory usage;
   TimeMs created_at = 0;
   TimeMs expires_at = 0;
   TimeMs last_used_at = 0;
   uint64_t usage_count = 0;  // valid uses
+  TextArena::Ref text = 0;   // LedgerState's TextArena record; parts in KeyText order
   uint32_t workspace = 0;    // numbers in LedgerState's string pool...
   uint32_t created_by = 0;
   uint32_t owner = 0;
@@ -66,8 +66,6 @@ struct KeyRecord {
   Preset preset = Preset::kNone;
   KeyStatus status = KeyStatus::kActive;
 
-  std::string_view Text(KeyText part) const { return TextArena::Part(text, static_cast<size_t>(part)); }
-  std::string_view id() const { return Text(KeyText::kId); }
   TimeMs grace_until() const { return extra ? extra->grace_until : 0; }
   TimeMs ended_at() const { return extra ? extra->ended_at : 0; }
   KeyExtra& MutableExtra() {
@@ -79,6 +77,6 @@ struct KeyRecord {
   }
   TimeMs Deadline() const { return KeyDeadline(expires_at, grace_until()); }
 };
-static_assert(sizeof(KeyRecord) <= 112, "a KeyRecord is a million times resident: keep it small");
+static_assert(sizeof(KeyRecord) <= 104, "a KeyRecord is a million times resident: keep it small");
 
 }  // namespace keyledger

@@ -216,7 +216,7 @@ Result<Principal> Ledger::Authenticate(std::string_view token, std::string_view 
   }
   Principal p;
   p.kind = key.kind;
-  p.key_id = key.id();
+  p.key_id = state_.IdOf(key);
   p.workspace = state_.WorkspaceOf(key);
   p.role = key.extra ? std::string(key.extra->Text(ExtraText::kRole)) : std::string();
   p.actor = actor.empty() ? p.key_id : std::string(actor);

@@ -117,7 +117,7 @@ void LedgerState::ApplyBatch(const Event* events, size_t count) {
     }
     if (const size_t j = i + kTextAhead; j < count && batch_records_[j] != RecordIndex::kNone) {
       const KeyRecord& key = keys_[batch_records_[j]];
-      __builtin_prefetch(key.text);
+      __builtin_prefetch(text_.Resolve(key.text));
       __builtin_prefetch(key.usage.bytes().data());
     }
     Apply(events[i]);
@@ -138,7 +138,7 @@ uint32_t LedgerState::InternAbilities(const Abilities& abilities) {
 void LedgerState::ApplyKeyCreated(const Event& e, const KeyCreated& d) {
   KeyRecord key;
   key.digest = d.digest;
-  key.text = text_.Pack({e.key_id, d.name, d.prefix, d.description});
+  key.text = text_.PackRef({e.key_id, d.name, d.prefix, d.description});
   key.owner = strings_.Intern(d.owner);
   key.kind = d.kind;
   key.workspace = strings_.Intern(e.workspace);
@@ -159,10 +159,10 @@ void LedgerState::ApplyKeyCreated(const Event& e, const KeyCreated& d) {
 }
 
 KeyIndex LedgerState::Insert(KeyRecord record) {
-  const std::string_view id = record.id();
+  const std::string_view id = IdOf(record);
   const uint64_t id_hash = IdHash(id);
   const uint32_t existing =
-      by_id_.Find(id_hash, [&](uint32_t n) { return keys_[n].id() == id; });
+      by_id_.Find(id_hash, [&](uint32_t n) { return IdOf(keys_[n]) == id; });
   KeyIndex index;
   if (existing != RecordIndex::kNone) {
     // A second creation of the same id (never written by keyledger): the newer one wins.
@@ -172,7 +172,7 @@ KeyIndex LedgerState::Insert(KeyRecord record) {
   } else {
     index = static_cast<KeyIndex>(keys_.size());
     keys_.push_back(std::move(record));
-    by_id_.Insert(id_hash, index, [&](uint32_t n) { return IdHash(keys_[n].id()); });
+    by_id_.Insert(id_hash, index, [&](uint32_t n) { return IdHash(IdOf(keys_[n])); });
     const std::string& ws_id = strings_[keys_[index].workspace];
     if (!ws_id.empty()) {
       auto ws = workspaces_.find(ws_id);
@@ -261,7 +261,7 @@ void LedgerState::IndexLoaded() {
     }
   });
   for (KeyIndex i = 0; i < keys_.size(); ++i) {
-    by_id_.Insert(IdHash(keys_[i].id()), i, [&](uint32_t n) { return IdHash(keys_[n].id()); });
+    by_id_.Insert(IdHash(IdOf(keys_[i])), i, [&](uint32_t n) { return IdHash(IdOf(keys_[n])); });
     IndexIdempotency(i);
   }
   RebuildDeadlines();
@@ -269,7 +269,7 @@ void LedgerState::IndexLoaded() {
 }
 
 std::optional<KeyIndex> LedgerState::IndexOfKey(std::string_view id) const {
-  const uint32_t n = by_id_.Find(IdHash(id), [&](uint32_t i) { return keys_[i].id() == id; });
+  const uint32_t n = by_id_.Find(IdHash(id), [&](uint32_t i) { return IdOf(keys_[i]) == id; });
   if (n == RecordIndex::kNone) return std::nullopt;
   return n;
 }
@@ -284,14 +284,14 @@ std::optional<KeyIndex> LedgerState::IndexOfDigest(const Digest& digest) const {
 KeyState LedgerState::Key(KeyIndex index) const {
   const KeyRecord& r = keys_[index];
   KeyState k;
-  k.id = r.Text(KeyText::kId);
+  k.id = TextOf(r, KeyText::kId);
   k.kind = r.kind;
   k.workspace = strings_[r.workspace];
-  k.name = r.Text(KeyText::kName);
-  k.prefix = r.Text(KeyText::kPrefix);
+  k.name = TextOf(r, KeyText::kName);
+  k.prefix = TextOf(r, KeyText::kPrefix);
   k.digest = r.digest;
   k.owner = strings_[r.owner];
-  k.description = r.Text(KeyText::kDescription);
+  k.description = TextOf(r, KeyText::kDescription);
   k.preset = r.preset;
   k.abilities = ability_sets_[r.abilities];
   k.status = r.status;
@@ -354,7 +354,7 @@ std::vector<std::string> LedgerState::DueForExpiry(TimeMs now, size_t max) const
   for (KeyIndex index : deadlines_.Due(now, max, [this](const DeadlineQueue::Entry& e) {
          return IsCurrentDeadline(e);
        })) {
-    due.emplace_back(keys_[index].id());
+    due.emplace_back(IdOf(keys_[index]));
   }
   return due;
 }

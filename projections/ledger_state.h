@@ -55,6 +55,10 @@ class LedgerState {
   // The compact record itself, for the verify path: no copies, no allocation.
   const KeyRecord& Record(KeyIndex index) const { return keys_[index]; }
   const std::string& WorkspaceOf(const KeyRecord& key) const { return strings_[key.workspace]; }
+  std::string_view TextOf(const KeyRecord& key, KeyText part) const {
+    return TextArena::Part(text_.Resolve(key.text), static_cast<size_t>(part));
+  }
+  std::string_view IdOf(const KeyRecord& key) const { return TextOf(key, KeyText::kId); }
   const Abilities& AbilitiesOf(const KeyRecord& key) const { return ability_sets_[key.abilities]; }
 
   const WorkspaceState* FindWorkspace(std::string_view id) const;

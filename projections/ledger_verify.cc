@@ -77,7 +77,7 @@ void Ledger::Verify(VerifyInput in, Callback<VerifyResult> done) {
     decision->outcome = Decide(key, state_.FindWorkspace(ws), state_.AbilitiesOf(key), ability, c.now);
     decision->at = c.now;
     std::vector<PendingEvent> events;
-    events.push_back({ws, std::string(key.id()), "", KeyUsed{decision->outcome, ability, ip}});
+    events.push_back({ws, std::string(state_.IdOf(key)), "", KeyUsed{decision->outcome, ability, ip}});
     return events;
   };
   request.done = [this, index = *index, decision, done = std::move(done)](const Status& s, uint64_t,

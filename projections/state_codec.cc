@@ -115,7 +115,7 @@ std::string LedgerState::Serialize() const {
   for (const KeyRecord& k : keys_) {
     w.Bytes(AsBytes(k.digest));
     for (size_t part = 0; part <= static_cast<size_t>(KeyText::kDescription); ++part) {
-      w.Str(TextArena::Part(k.text, part));
+      w.Str(TextOf(k, static_cast<KeyText>(part)));
     }
     w.U8(static_cast<uint8_t>(k.kind));
     w.U8(static_cast<uint8_t>(k.preset));
@@ -182,7 +182,7 @@ Result<LedgerState> LedgerState::Deserialize(std::string_view bytes) {
     if (r.failed()) break;
     std::memcpy(k.digest.data(), digest.data(), 32);
     const std::string_view id = r.Str(), name = r.Str(), prefix = r.Str(), description = r.Str();
-    k.text = state.text_.Pack({id, name, prefix, description});
+    k.text = state.text_.PackRef({id, name, prefix, description});
     k.kind = ReadEnum(r, KeyKind::kOperator);
     k.preset = ReadEnum(r, Preset::kReadOnly);
     k.status = ReadEnum(r, KeyStatus::kRevoked);

@@ -41,6 +41,15 @@ BOOST_AUTO_TEST_CASE(text_arena_returns_every_part_of_every_record) {
   }
   BOOST_TEST(TextArena::Part(big, 1) == huge);
   BOOST_TEST(TextArena::Part(big, 2) == "z");
+  // 4-byte references resolve to the same records, across blocks and around an oversized one.
+  std::vector<TextArena::Ref> refs;
+  for (int i = 0; i < 30000; ++i) {
+    refs.push_back(arena.PackRef({"ref-" + std::to_string(i), i == 15000 ? huge : std::string(i % 100, 'y')}));
+  }
+  for (int i = 0; i < 30000; ++i) {
+    BOOST_REQUIRE(TextArena::Part(arena.Resolve(refs[i]), 0) == "ref-" + std::to_string(i));
+    BOOST_REQUIRE(TextArena::Part(arena.Resolve(refs[i]), 1).size() == (i == 15000 ? huge.size() : size_t(i % 100)));
+  }
 }
 
 BOOST_AUTO_TEST_CASE(record_index_finds_every_record_through_growth) {
@@ -222,7 +231,7 @@ BOOST_AUTO_TEST_CASE(a_restored_state_continues_exactly_like_the_live_one) {
     for (KeyIndex k = 0; k < live.key_count(); ++k) {
       const KeyRecord& r = live.Record(k);
       if (r.status == KeyStatus::kActive && r.Deadline() != 0 && r.Deadline() <= end) {
-        want.push_back({r.Deadline(), std::string(r.id())});
+        want.push_back({r.Deadline(), std::string(live.IdOf(r))});
       }
     }
     std::stable_sort(want.begin(), want.end(),
@@ -241,7 +250,7 @@ BOOST_AUTO_TEST_CASE(key_copies_carry_every_field_of_the_record) {
   for (KeyIndex k = 0; k < state.key_count(); ++k) {
     const KeyState key = state.Key(k);
     const KeyRecord& r = state.Record(k);
-    BOOST_REQUIRE(key.id == r.id());
+    BOOST_REQUIRE(key.id == state.IdOf(r));
     BOOST_REQUIRE(ids.insert(key.id).second);
     BOOST_REQUIRE(state.IndexOfKey(key.id) == std::optional<KeyIndex>(k));
     BOOST_REQUIRE(state.IndexOfDigest(key.digest) == std::optional<KeyIndex>(k));
