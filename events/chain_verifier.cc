@@ -29,7 +29,7 @@ Result<ChainReport> VerifyChain(const EventStore& store, const ChainVerifyOption
     report.findings.push_back({seq, std::move(what)});
     chain_broken = true;
   };
-  Status scanned = store.Scan(Cf::kEvents, "", "", [&](std::string_view key, std::string_view value) {
+  Status scanned = store.ScanBulk(Cf::kEvents, "", "", [&](std::string_view key, std::string_view value) {
     if (key.size() != 8) {
       find(expected, "a row in the event log has a malformed key after seq " + Seq(expected - 1) + ".");
       return false;

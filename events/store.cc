@@ -173,18 +173,27 @@ Result<std::pair<uint64_t, std::string>> EventStore::LastEvent() const {
 
 Status EventStore::Scan(Cf which, std::string_view from, std::string_view to,
                         const std::function<bool(std::string_view, std::string_view)>& fn) const {
-  return ScanImpl(which, from, to, false, fn);
+  return ScanImpl(which, from, to, ScanKind::kForward, fn);
+}
+
+Status EventStore::ScanBulk(Cf which, std::string_view from, std::string_view to,
+                            const std::function<bool(std::string_view, std::string_view)>& fn) const {
+  return ScanImpl(which, from, to, ScanKind::kBulk, fn);
 }
 
 Status EventStore::ScanReverse(Cf which, std::string_view from, std::string_view to,
                                const std::function<bool(std::string_view, std::string_view)>& fn) const {
-  return ScanImpl(which, from, to, true, fn);
+  return ScanImpl(which, from, to, ScanKind::kReverse, fn);
 }
 
-Status EventStore::ScanImpl(Cf which, std::string_view from, std::string_view to, bool reverse,
+Status EventStore::ScanImpl(Cf which, std::string_view from, std::string_view to, ScanKind kind,
                             const std::function<bool(std::string_view, std::string_view)>& fn) const {
+  const bool reverse = kind == ScanKind::kReverse;
   rocksdb::ReadOptions ro;
-  ro.fill_cache = !reverse && which != Cf::kMeta;  // checkpoint chunks would evict the hot rows
+  // Rows read once must not evict the hot ones: checkpoint chunks, history pages read backwards,
+  // whole-log passes. Skipping the cache also spares its per-block bookkeeping (~30% of a scan).
+  ro.fill_cache = kind == ScanKind::kForward && which != Cf::kMeta;
+  if (kind == ScanKind::kBulk) ro.readahead_size = 4 << 20;
   rocksdb::Slice lower(from.data(), from.size());
   rocksdb::Slice upper(to.data(), to.size());
   // An empty bound is no bound. A default std::string_view has a null data(), and RocksDB asserts

@@ -112,7 +112,7 @@ Status ReadEvents(const EventStore& store, uint64_t after, std::optional<Digest>
   uint64_t expected = after + 1;
   Batch batch = queue.Spare();
   const std::string to = to_seq == 0 ? std::string() : EncodeSeq(to_seq + 1);
-  Status scanned = store.Scan(Cf::kEvents, EncodeSeq(expected), to,
+  Status scanned = store.ScanBulk(Cf::kEvents, EncodeSeq(expected), to,
                               [&](std::string_view key, std::string_view value) {
     Event& event = batch.Next();
     if (Status s = DecodeInto(value, event); !s.ok()) {

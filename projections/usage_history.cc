@@ -76,25 +76,31 @@ void UsageHistory::Reserve(size_t bytes) {
 
 void UsageHistory::Count(TimeMs ts, bool valid) {
   const auto hour = static_cast<uint32_t>(ts / kHourMs);
-  uint64_t count = 0, rejected = 0;
+  uint64_t delta, count = 0, rejected = 0;
+  uint32_t at;  // where the bucket being counted in starts
+  const bool same_bucket = block_ && block_->size > 0 && hour <= block_->last_hour;
   // A decision in the hour of the last bucket (or, in a log whose clock went back, an earlier one)
-  // counts in the last bucket.
-  if (block_ && block_->size > 0 && hour <= block_->last_hour) {
-    // Rewrite the last bucket in place: hours delta, then the counts one higher.
-    uint64_t delta;
-    GetBucket(block_->data + block_->last, block_->data + block_->size, delta, count, rejected);
-    block_->size = block_->last + static_cast<uint32_t>(PutVarint(block_->data + block_->last, delta));
+  // counts in the last bucket, rewritten in place with its counts one higher.
+  if (same_bucket) {
+    at = block_->last;
+    GetBucket(block_->data + at, block_->data + block_->size, delta, count, rejected);
   } else {
-    const uint32_t previous = block_ && block_->size > 0 ? block_->last_hour : 0;
-    Reserve(kMaxBucketBytes);
-    block_->last = block_->size;
-    block_->last_hour = hour;
-    block_->size += static_cast<uint32_t>(PutVarint(block_->data + block_->size, hour - previous));
+    at = block_ ? block_->size : 0;
+    delta = hour - (block_ && block_->size > 0 ? block_->last_hour : 0);
   }
   ++count;
   if (!valid) ++rejected;
-  Reserve(20);
-  block_->size += static_cast<uint32_t>(PutCounts(block_->data + block_->size, count, rejected));
+  unsigned char bucket[kMaxBucketBytes];
+  size_t n = PutVarint(bucket, delta);
+  n += PutCounts(bucket + n, count, rejected);
+  // Asking malloc for the capacity is not free: only when the history grows (a new hour, or a
+  // count crossing a varint length), never for the common same-hour, same-length rewrite.
+  const uint32_t used = block_ ? block_->size : 0;
+  if (!block_ || at + n > used) Reserve(at + n - used);
+  std::memcpy(block_->data + at, bucket, n);
+  block_->last = at;
+  block_->size = at + static_cast<uint32_t>(n);
+  if (!same_bucket) block_->last_hour = hour;
 }
 
 std::vector<UsageBucket> UsageHistory::Buckets() const {

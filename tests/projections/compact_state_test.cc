@@ -142,6 +142,23 @@ BOOST_AUTO_TEST_CASE(usage_history_counts_like_a_list_of_hourly_buckets) {
   BOOST_TEST(!UsageHistory::FromBytes(std::string(1, '\x80'), bad));
 }
 
+// Busy hours: a bucket's counts grow past one and two varint bytes while it is rewritten in place,
+// and the history still reads back exactly, also after the next hour starts a bucket behind it.
+BOOST_AUTO_TEST_CASE(usage_history_busy_hours_grow_their_bucket_in_place) {
+  UsageHistory history;
+  const TimeMs hour = kStartMs - kStartMs % kHourMs;
+  for (uint64_t i = 0; i < 20000; ++i) history.Count(hour + static_cast<TimeMs>(i % kHourMs), i % 3 != 0);
+  for (uint64_t i = 0; i < 70; ++i) history.Count(hour + kHourMs, false);
+  const std::vector<UsageBucket> got = history.Buckets();
+  BOOST_REQUIRE(got.size() == 2u);
+  BOOST_TEST(got[0].hour_start == hour);
+  BOOST_TEST(got[0].count == 20000u);
+  BOOST_TEST(got[0].rejected == 6667u);
+  BOOST_TEST(got[1].hour_start == hour + kHourMs);
+  BOOST_TEST(got[1].count == 70u);
+  BOOST_TEST(got[1].rejected == 70u);
+}
+
 // Random but valid event streams: workspaces, keys with and without expiry, rotations, revocations,
 // expiries and uses (valid and rejected).
 class RandomLog {
