@@ -1,6 +1,7 @@
 #include "core/time_format.h"
 
 #include <cstdio>
+#include <cstring>
 
 namespace keyledger {
 namespace {
@@ -142,6 +143,22 @@ std::optional<TimeMs> ParseRfc3339(std::string_view s) {
                     static_cast<int64_t>(second) * 1000 + millis;
   constexpr int64_t kLastMsOf9999 = 253402300799999;
   if (t < 0 || t > kLastMsOf9999) return std::nullopt;
+  return t;
+}
+
+std::optional<TimeMs> Rfc3339StreamParser::Parse(std::string_view s) {
+  int second, millis;
+  // The canonical form, a leap second excluded (ParseRfc3339 clamps it).
+  const bool canonical = s.size() == 24 && s[16] == ':' && s[19] == '.' && s[23] == 'Z' &&
+                         ReadDigits(s, 17, 2, second) && second < 60 && ReadDigits(s, 20, 3, millis);
+  if (canonical && std::memcmp(s.data(), minute_, sizeof minute_) == 0) {
+    return minute_start_ + second * 1000 + millis;
+  }
+  const std::optional<TimeMs> t = ParseRfc3339(s);
+  if (t && canonical) {
+    std::memcpy(minute_, s.data(), sizeof minute_);
+    minute_start_ = *t - (second * 1000 + millis);
+  }
   return t;
 }
 

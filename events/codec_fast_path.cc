@@ -1,5 +1,7 @@
 #include "events/codec_fast_path.h"
 
+#include <cstring>
+
 #include "core/hex.h"
 #include "core/time_format.h"
 
@@ -11,9 +13,12 @@ class Cursor {
  public:
   explicit Cursor(std::string_view in) : in_(in) {}
 
-  bool Literal(std::string_view text) {
-    if (in_.substr(0, text.size()) != text) return false;
-    in_.remove_prefix(text.size());
+  // The length is a constant, so the comparison compiles to a few loads, not a memcmp call.
+  template <size_t N>
+  bool Literal(const char (&text)[N]) {
+    constexpr size_t n = N - 1;
+    if (in_.size() < n || std::memcmp(in_.data(), text, n) != 0) return false;
+    in_.remove_prefix(n);
     return true;
   }
   // A JSON number as EncodeBody writes a seq: digits, no leading zero, within 64 bits.
@@ -34,14 +39,14 @@ class Cursor {
   // A quoted string of printable ASCII without escapes (else the general decoder handles it).
   bool PlainString(std::string_view& out) {
     if (in_.empty() || in_[0] != '"') return false;
-    const size_t end = in_.find('"', 1);
-    if (end == std::string_view::npos) return false;
-    unsigned char bad = 0;
-    for (size_t i = 1; i < end; ++i) {
-      const auto c = static_cast<unsigned char>(in_[i]);
-      bad |= static_cast<unsigned char>(c < 0x20 || c > 0x7e || c == '\\');
+    // One pass: up to the closing quote, every byte printable ASCII and no backslash.
+    size_t end = 1;
+    for (; end < in_.size(); ++end) {
+      const auto c = static_cast<unsigned char>(in_[end]);
+      if (c == '"') break;
+      if (c < 0x20 || c > 0x7e || c == '\\') return false;
     }
-    if (bad) return false;
+    if (end == in_.size()) return false;
     out = in_.substr(1, end - 1);
     in_.remove_prefix(end + 1);
     return true;
@@ -75,7 +80,9 @@ bool DecodeCanonicalKeyUsed(std::string_view body, Event& out) {
   if (c.Literal(",\"ability\":") && !c.PlainString(ability)) return false;
   if (c.Literal(",\"source_ip\":") && !c.PlainString(source_ip)) return false;
   if (!c.Literal("},\"prev_hash\":") || !c.PlainString(hex) || !c.Literal("}") || !c.at_end()) return false;
-  const std::optional<TimeMs> time = ParseRfc3339(ts);
+  // A log's events mostly share their minute with the one before (see Rfc3339StreamParser).
+  thread_local Rfc3339StreamParser times;
+  const std::optional<TimeMs> time = times.Parse(ts);
   const std::optional<UseOutcome> parsed_outcome = ParseUseOutcome(outcome);
   Digest prev_hash;
   if (!time || !parsed_outcome || hex.size() != 64 || !HexToBytesInto(hex, prev_hash.data())) {

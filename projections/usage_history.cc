@@ -1,8 +1,9 @@
 #include "projections/usage_history.h"
 
-#include <malloc.h>
-
 #include <algorithm>
+#include <array>
+#include <cstddef>
+#include <stdexcept>
 #include <cstring>
 #include <new>
 
@@ -56,20 +57,39 @@ size_t PutCounts(unsigned char* out, uint64_t count, uint64_t rejected) {
   return n;
 }
 
-}  // namespace
+// Block capacities: with the 10-byte header and malloc's 8 bytes each fills a glibc chunk exactly
+// (16·m − 18: 14 → a 32-byte chunk, 30 → 48, ...); every 16 bytes up to 254, then ≥ 1.5× apart.
+constexpr size_t kClasses = 64;
+constexpr std::array<uint64_t, kClasses> kCapacities = [] {
+  std::array<uint64_t, kClasses> c{};
+  for (size_t k = 0; k < kClasses; ++k) {
+    c[k] = k < 16 ? 16 * (k + 2) - 18 : (c[k - 1] * 3 / 2 + 18 + 15) / 16 * 16 - 18;
+  }
+  return c;
+}();
+static_assert(kCapacities[kClasses - 1] > UINT32_MAX, "every 32-bit size has a class");
 
-size_t UsageHistory::capacity() const {
-  return block_ ? malloc_usable_size(block_.get()) - sizeof(Block) : 0;
+// The smallest class holding `bytes`.
+uint8_t ClassFor(size_t bytes) {
+  const auto it = std::lower_bound(kCapacities.begin(), kCapacities.end(), bytes);
+  return static_cast<uint8_t>(it - kCapacities.begin());
 }
 
-void UsageHistory::Reserve(size_t bytes) {
+}  // namespace
+
+void UsageHistory::Reserve(size_t bytes, bool exact) {
   const size_t used = block_ ? block_->size : 0;
-  const size_t capacity = this->capacity();
+  const size_t capacity = block_ ? kCapacities[block_->capacity_class] : 0;
   if (block_ && used + bytes <= capacity) return;
-  const size_t wanted = std::max(used + bytes, capacity + capacity / 2);
-  auto* grown = static_cast<Block*>(std::realloc(block_.get(), sizeof(Block) + wanted));
+  if (used + bytes > UINT32_MAX) throw std::length_error("usage history over 4 GiB");
+  const uint8_t grown_class = ClassFor(exact ? used + bytes : std::max(used + bytes, capacity + capacity / 2));
+  auto* grown = static_cast<Block*>(std::realloc(block_.get(), offsetof(Block, data) + kCapacities[grown_class]));
   if (!grown) throw std::bad_alloc();
-  if (!block_) grown->size = grown->last = grown->last_hour = 0;
+  if (!block_) {
+    grown->size = grown->last_hour = 0;
+    grown->last_len = 0;
+  }
+  grown->capacity_class = grown_class;
   (void)block_.release();
   block_.reset(grown);
 }
@@ -82,7 +102,7 @@ void UsageHistory::Count(TimeMs ts, bool valid) {
   // A decision in the hour of the last bucket (or, in a log whose clock went back, an earlier one)
   // counts in the last bucket, rewritten in place with its counts one higher.
   if (same_bucket) {
-    at = block_->last;
+    at = block_->size - block_->last_len;
     GetBucket(block_->data + at, block_->data + block_->size, delta, count, rejected);
   } else {
     at = block_ ? block_->size : 0;
@@ -93,12 +113,10 @@ void UsageHistory::Count(TimeMs ts, bool valid) {
   unsigned char bucket[kMaxBucketBytes];
   size_t n = PutVarint(bucket, delta);
   n += PutCounts(bucket + n, count, rejected);
-  // Asking malloc for the capacity is not free: only when the history grows (a new hour, or a
-  // count crossing a varint length), never for the common same-hour, same-length rewrite.
   const uint32_t used = block_ ? block_->size : 0;
   if (!block_ || at + n > used) Reserve(at + n - used);
   std::memcpy(block_->data + at, bucket, n);
-  block_->last = at;
+  block_->last_len = static_cast<uint8_t>(n);
   block_->size = at + static_cast<uint32_t>(n);
   if (!same_bucket) block_->last_hour = hour;
 }
@@ -142,10 +160,11 @@ bool UsageHistory::FromBytes(std::string_view bytes, UsageHistory& out) {
     hour += delta;
     first = false;
   }
-  out.Reserve(bytes.size());
+  if (bytes.size() - last > kMaxBucketBytes) return false;
+  out.Reserve(bytes.size(), /*exact=*/true);
   std::memcpy(out.block_->data, bytes.data(), bytes.size());
   out.block_->size = static_cast<uint32_t>(bytes.size());
-  out.block_->last = static_cast<uint32_t>(last);
+  out.block_->last_len = static_cast<uint8_t>(bytes.size() - last);
   out.block_->last_hour = static_cast<uint32_t>(hour);
   return true;
 }

@@ -33,19 +33,20 @@ class UsageHistory {
   static bool FromBytes(std::string_view bytes, UsageHistory& out);
 
  private:
-  // 12 bytes of header: with a typical week of buckets (~26 bytes) the block stays within glibc's
-  // 48-byte chunk. The capacity is what malloc_usable_size says.
+  // 10 bytes of header. The capacity is one of a fixed series, named by its number, so neither
+  // malloc nor a 4-byte field is asked for it; the last bucket is the last `last_len` bytes.
   struct Block {
-    uint32_t size;        // bytes used
-    uint32_t last;        // offset of the last bucket
-    uint32_t last_hour;   // hours since the epoch of the last bucket
+    uint32_t size;            // bytes used
+    uint32_t last_hour;       // hours since the epoch of the last bucket
+    uint8_t last_len;         // bytes of the last bucket
+    uint8_t capacity_class;   // capacity is kCapacities[capacity_class] (usage_history.cc)
     unsigned char data[];
   };
-  size_t capacity() const;
   struct Free {
     void operator()(Block* b) const { std::free(b); }
   };
-  void Reserve(size_t bytes);
+  // Makes room for `bytes` more; grows by at least half unless `exact` (a restored history).
+  void Reserve(size_t bytes, bool exact = false);
 
   std::unique_ptr<Block, Free> block_;
 };

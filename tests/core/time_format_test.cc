@@ -3,6 +3,8 @@
 #include "core/time_format.h"
 
 #include <cstdint>
+#include <random>
+#include <vector>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -195,6 +197,35 @@ BOOST_AUTO_TEST_CASE(regression_parse_accepts_year_10000_via_negative_offset) {
     BOOST_TEST(FormatRfc3339(*t).size() == 24u, FormatRfc3339(*t));
     BOOST_TEST(ParseRfc3339(FormatRfc3339(*t)).has_value());
   }
+}
+
+// The stream parser must answer exactly as ParseRfc3339 on any sequence: canonical stamps in the
+// same minute (its shortcut), across minutes and days, and interleaved non-canonical and malformed
+// ones that share a cached minute's prefix.
+BOOST_AUTO_TEST_CASE(stream_parser_agrees_with_parse_on_any_sequence) {
+  std::mt19937_64 rng(11);
+  Rfc3339StreamParser stream;
+  TimeMs t = k20240229T123456 - 3 * kSecondMs;
+  const std::vector<std::string> odd = {
+      "2024-02-29T12:34:60.000Z",  // leap second: clamped by ParseRfc3339
+      "2024-02-29T12:34:5x.000Z", "2024-02-29T12:34:56.00xZ", "2024-02-29T12:34:56.000+00:00",
+      "2024-02-29T12:34:56.0000", "2024-02-29T12:34:56Z", "2024-02-29t12:34:56.000z",
+      "2024-02-30T12:34:56.000Z", "2024-02-29T12:34:99.000Z", "", "2024-02-29T12:34"};
+  int shortcuts_possible = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string text;
+    if (rng() % 10 == 0) {
+      text = odd[rng() % odd.size()];
+    } else {
+      t += static_cast<TimeMs>(rng() % 4 == 0 ? rng() % (2 * kDayMs) : rng() % 700);
+      text = FormatRfc3339(t);
+      ++shortcuts_possible;
+    }
+    const std::optional<TimeMs> want = ParseRfc3339(text);
+    const std::optional<TimeMs> got = stream.Parse(text);
+    BOOST_REQUIRE_MESSAGE(got == want, text);
+  }
+  BOOST_TEST(shortcuts_possible > 10000);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
