@@ -18,14 +18,17 @@ constexpr auto kHexValues = [] {
 
 }  // namespace
 
-std::string BytesToHex(std::string_view bytes) {
+void BytesToHexInto(std::string_view bytes, char* out) {
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
   for (unsigned char c : bytes) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 0xF]);
+    *out++ = kHex[c >> 4];
+    *out++ = kHex[c & 0xF];
   }
+}
+
+std::string BytesToHex(std::string_view bytes) {
+  std::string out(bytes.size() * 2, '\0');
+  BytesToHexInto(bytes, out.data());
   return out;
 }
 

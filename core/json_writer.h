@@ -4,6 +4,8 @@
 // it the canonical encoding of events (events/codec.h) as well as the HTTP bodies.
 // Not thread-safe; one writer per document.
 
+#include <boost/container/small_vector.hpp>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -14,10 +16,7 @@ namespace keyledger {
 class JsonWriter {
  public:
   // Most documents (events, <Key>, error bodies) fit: saves the string's regrowth steps.
-  JsonWriter() {
-    out_.reserve(512);
-    first_in_scope_.reserve(8);
-  }
+  JsonWriter() { out_.reserve(512); }
 
   JsonWriter& BeginObject();
   JsonWriter& EndObject();
@@ -55,7 +54,9 @@ class JsonWriter {
   void BeforeValue();
 
   std::string out_;
-  std::vector<char> first_in_scope_;  // one flag per open object/array (bytes, not bits: faster)
+  // One flag per open object/array (bytes, not bits: faster); inline up to 16 deep, so that a
+  // writer costs one allocation, its output.
+  boost::container::small_vector<char, 16> first_in_scope_;
   bool after_key_ = false;
 };
 

@@ -1,5 +1,6 @@
 #include "core/time_format.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -49,7 +50,7 @@ int DaysInMonth(int y, int m) {
 
 }  // namespace
 
-std::string FormatRfc3339(TimeMs t) {
+size_t FormatRfc3339Into(TimeMs t, char (&out)[kRfc3339MaxChars]) {
   int64_t days = t / kDayMs;
   int64_t rem = t % kDayMs;
   if (rem < 0) {
@@ -63,8 +64,7 @@ std::string FormatRfc3339(TimeMs t) {
   if (year >= 0 && year <= 9999) {
     // Every event and every <Key> carries several of these; snprintf was a visible share of a
     // verify. Same bytes as the format below.
-    std::string out(24, '\0');
-    char* p = out.data();
+    char* p = out;
     auto put = [&p](unsigned value, int digits) {
       for (int i = digits - 1; i >= 0; --i) {
         p[i] = static_cast<char>('0' + value % 10);
@@ -85,14 +85,18 @@ std::string FormatRfc3339(TimeMs t) {
     put(static_cast<unsigned>(secs % 60), 2);
     *p++ = '.';
     put(static_cast<unsigned>(rem % 1000), 3);
-    *p = 'Z';
-    return out;
+    *p++ = 'Z';
+    return static_cast<size_t>(p - out);
   }
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", year, month, day,
-                static_cast<int>(secs / 3600), static_cast<int>(secs / 60 % 60),
-                static_cast<int>(secs % 60), static_cast<int>(rem % 1000));
-  return buf;
+  const int n = std::snprintf(out, kRfc3339MaxChars, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", year, month,
+                              day, static_cast<int>(secs / 3600), static_cast<int>(secs / 60 % 60),
+                              static_cast<int>(secs % 60), static_cast<int>(rem % 1000));
+  return n < 0 ? 0 : std::min<size_t>(static_cast<size_t>(n), kRfc3339MaxChars - 1);
+}
+
+std::string FormatRfc3339(TimeMs t) {
+  char buf[kRfc3339MaxChars];
+  return std::string(buf, FormatRfc3339Into(t, buf));
 }
 
 std::optional<TimeMs> ParseRfc3339(std::string_view s) {

@@ -1,6 +1,7 @@
 #pragma once
 // RFC 3339 UTC timestamps with milliseconds: 2026-11-23T10:00:00.000Z.
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,6 +12,9 @@ namespace keyledger {
 
 // Always 24 characters, UTC, millisecond precision.
 std::string FormatRfc3339(TimeMs t);
+// The same characters into `out`, without allocating; returns how many (24 for years 0..9999).
+inline constexpr size_t kRfc3339MaxChars = 64;
+size_t FormatRfc3339Into(TimeMs t, char (&out)[kRfc3339MaxChars]);
 
 // Accepts `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`; 't'/'z' and a space separator are accepted
 // as RFC 3339 allows. Fractions beyond milliseconds are truncated. nullopt when malformed or out of

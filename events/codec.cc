@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "core/hex.h"
 #include "core/json_writer.h"
 #include "events/codec_fast_path.h"
 #include "core/time_format.h"
@@ -177,7 +178,8 @@ std::string EncodeBody(const Event& e) {
   JsonWriter w;
   w.BeginObject();
   w.Key("seq").Uint(e.seq);
-  w.Field("ts", FormatRfc3339(e.ts));
+  char ts[kRfc3339MaxChars];
+  w.Field("ts", std::string_view(ts, FormatRfc3339Into(e.ts, ts)));
   w.Field("type", EventTypeName(e.type()));
   w.NullableField("workspace", e.workspace);
   w.NullableField("key_id", e.key_id);
@@ -185,7 +187,9 @@ std::string EncodeBody(const Event& e) {
   w.Key("data").BeginObject();
   std::visit(DataWriter{w}, e.data);
   w.EndObject();
-  w.Field("prev_hash", ToHex(e.prev_hash));
+  char prev_hash[2 * sizeof(Digest)];
+  BytesToHexInto(AsBytes(e.prev_hash), prev_hash);
+  w.Field("prev_hash", std::string_view(prev_hash, sizeof prev_hash));
   w.EndObject();
   return w.Take();
 }

@@ -10,7 +10,8 @@ void TimeOrNull(JsonWriter& w, std::string_view key, TimeMs t) {
   if (t == 0) {
     w.Null();
   } else {
-    w.String(FormatRfc3339(t));
+    char text[kRfc3339MaxChars];
+    w.String(std::string_view(text, FormatRfc3339Into(t, text)));
   }
 }
 
