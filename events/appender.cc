@@ -18,6 +18,12 @@ void BatchRows::Delete(Cf cf, std::string_view key) {
   (void)s;
 }
 
+void BatchRows::DeleteRange(Cf cf, std::string_view begin, std::string_view end) {
+  rocksdb::Status s = batch_.DeleteRange(store_.cf(cf), rocksdb::Slice(begin.data(), begin.size()),
+                                         rocksdb::Slice(end.data(), end.size()));
+  (void)s;
+}
+
 Appender::Appender(EventStore& store, EventSink& sink, const Clock& clock, AppenderOptions options)
     : store_(store), sink_(sink), clock_(clock), options_(options) {}
 

@@ -42,6 +42,8 @@ class BatchRows {
       : batch_(batch), store_(store) {}
   void Put(Cf cf, std::string_view key, std::string_view value);
   void Delete(Cf cf, std::string_view key);
+  // Deletes every row in [begin, end).
+  void DeleteRange(Cf cf, std::string_view begin, std::string_view end);
 
  private:
   rocksdb::WriteBatch& batch_;

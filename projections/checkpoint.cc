@@ -1,5 +1,6 @@
 #include "projections/checkpoint.h"
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -13,7 +14,8 @@ namespace {
 constexpr std::string_view kRowPrefix = "projection_checkpoint/";
 constexpr std::string_view kChunkPrefix = "projection_chunk/";
 constexpr size_t kHeaderSize = 64;
-constexpr size_t kChunkBytes = 4 << 20;
+// Small enough that writing one holds RocksDB's write queue for well under a millisecond.
+constexpr size_t kChunkBytes = 256 << 10;
 
 std::string RowKey(TimeMs ts, uint64_t seq) {
   return std::string(kRowPrefix) + EncodeSeq(static_cast<uint64_t>(ts)) + EncodeSeq(seq);
@@ -118,28 +120,36 @@ Status SaveProjectionCheckpoint(EventStore& store, const CheckpointSnapshot& sna
   header.append(EncodeSeq(serialized.size()));
 
   // Older checkpoints beyond the newest kKeptProjectionCheckpoints go, chunks and all.
-  std::vector<std::pair<std::string, uint64_t>> existing;  // row key, chunk count
+  std::vector<std::string> existing;  // header row keys, oldest first
   Status listed = store.Scan(Cf::kMeta, kRowPrefix, PrefixEnd(kRowPrefix),
                              [&](std::string_view key, std::string_view value) {
-    if (key != row_key) existing.emplace_back(key, ParseHeader(value).value_or(Header{}).chunks);
+    if (key != row_key) existing.emplace_back(key);
     return true;
   });
   if (!listed.ok()) return listed;
 
+  // One write per chunk: RocksDB has one write queue, and a write of the whole state (~150 MB at
+  // a million keys) would hold every verify written meanwhile behind it. The header goes last, in
+  // a write of its own: the log is written in order, so a header that survives a crash has all its
+  // chunks. Chunks a crash left without a header are removed with the old checkpoints below.
+  for (uint64_t i = 0; i < chunks; ++i) {
+    rocksdb::WriteBatch chunk_batch;
+    BatchRowsForStore(chunk_batch, store)
+        .Put(Cf::kMeta, ChunkKey(row_key, i), serialized.substr(i * kChunkBytes, kChunkBytes));
+    if (Status s = store.Write(chunk_batch, /*sync=*/false); !s.ok()) return s;
+  }
   rocksdb::WriteBatch batch;
   BatchRows rows = BatchRowsForStore(batch, store);
-  for (uint64_t i = 0; i < chunks; ++i) {
-    rows.Put(Cf::kMeta, ChunkKey(row_key, i), serialized.substr(i * kChunkBytes, kChunkBytes));
-  }
   rows.Put(Cf::kMeta, row_key, header);
   const size_t excess = existing.size() + 1 > kKeptProjectionCheckpoints
                             ? existing.size() + 1 - kKeptProjectionCheckpoints
                             : 0;
-  for (size_t i = 0; i < excess; ++i) {
-    const auto& [key, old_chunks] = existing[i];
-    rows.Delete(Cf::kMeta, key);
-    for (uint64_t c = 0; c < old_chunks; ++c) rows.Delete(Cf::kMeta, ChunkKey(key, c));
-  }
+  for (size_t i = 0; i < excess; ++i) rows.Delete(Cf::kMeta, existing[i]);
+  // Every chunk row older than the oldest checkpoint kept: the deleted checkpoints' and any a
+  // crash orphaned. Chunk keys sort by ts ‖ seq, as headers do.
+  const std::string& oldest_kept =
+      excess < existing.size() ? std::min(existing[excess], row_key) : row_key;
+  rows.DeleteRange(Cf::kMeta, kChunkPrefix, ChunkKey(oldest_kept, 0));
   return store.Write(batch, /*sync=*/false);
 }
 

@@ -10,11 +10,13 @@
 //   bytes 40..47  ts of event `seq` (ms), big-endian
 //   bytes 48..55  number of chunks, big-endian
 //   bytes 56..63  size of LedgerState::Serialize(), big-endian
-// and the serialized state in 4 MiB chunks "projection_chunk/" ‖ ts ‖ seq ‖ 8-byte BE chunk
-// number, written in the same batch (a million keys serialize to ~150 MB: one value that size
-// would be a burden for RocksDB's memtable and block cache). ts never decreases along the log, so
-// header order is seq order. The newest kKeptProjectionCheckpoints are kept; older ones are
-// deleted, chunks and all, when a new one is written.
+// and the serialized state in chunks "projection_chunk/" ‖ ts ‖ seq ‖ 8-byte BE chunk number
+// (256 KiB each when written; a reader takes any size), each written on its own before the header
+// (a million keys serialize to ~150 MB: one write that size would hold RocksDB's write queue, and
+// every verify behind it, for a long time). ts never decreases along the log, so header order is
+// seq order. The newest kKeptProjectionCheckpoints are kept; when a new one is written, older
+// headers are deleted, and so is every chunk row older than the oldest header kept (one range
+// deletion, which also takes chunks whose header a crash prevented).
 
 #include <optional>
 
