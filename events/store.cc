@@ -64,12 +64,20 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const std::string& dir,
   db_options.max_total_wal_size = 256 << 20;
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   db_options.keep_log_file_num = 2;
+  if (!options.read_only && options.background_priority == BackgroundPriority::kIdle) {
+    // Flushes and compactions yield the CPU to request threads: see core/thread_priority.h.
+    for (auto pool : {rocksdb::Env::Priority::HIGH, rocksdb::Env::Priority::LOW}) {
+      rocksdb::Status lowered = db_options.env->LowerThreadPoolCPUPriority(pool, rocksdb::CpuPriority::kIdle);
+      if (!lowered.ok()) log::Warn("lowering RocksDB's background priority: " + lowered.ToString());
+    }
+  }
 
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   rocksdb::ColumnFamilyOptions cf_options;
   cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   cf_options.compression = rocksdb::kLZ4Compression;
+  cf_options.max_write_buffer_number = options.max_write_buffers;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, cf_options);

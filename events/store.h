@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "core/thread_priority.h"
 
 namespace keyledger {
 
@@ -39,6 +40,12 @@ struct StoreOptions {
   bool read_only = false;          // offline tools beside a live server
   bool create_if_missing = true;
   size_t block_cache_bytes = 64 << 20;
+  // Of RocksDB's flush and compaction threads (process-wide: Env::Default()'s pools). A server
+  // sets kIdle (core/thread_priority.h); tests and tools keep kNormal.
+  BackgroundPriority background_priority = BackgroundPriority::kNormal;
+  // Memtables per column family before writes wait for a flush: room for a flush that runs
+  // only when a core is idle to catch up with a burst.
+  int max_write_buffers = 2;
 };
 
 class EventStore {

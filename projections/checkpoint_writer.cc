@@ -6,8 +6,9 @@
 
 namespace keyledger {
 
-CheckpointWriter::CheckpointWriter(std::function<Status(const CheckpointSnapshot&)> write)
-    : write_(std::move(write)), thread_([this] { Run(); }) {}
+CheckpointWriter::CheckpointWriter(std::function<Status(const CheckpointSnapshot&)> write,
+                                   BackgroundPriority priority)
+    : write_(std::move(write)), priority_(priority), thread_([this] { Run(); }) {}
 
 CheckpointWriter::~CheckpointWriter() {
   {
@@ -38,6 +39,7 @@ void CheckpointWriter::Drain() {
 
 void CheckpointWriter::Run() {
   pthread_setname_np(pthread_self(), "checkpoints");
+  if (!SetThisThreadPriority(priority_)) log::Debug("checkpoints: the thread's priority is unchanged");
   std::unique_lock lock(mutex_);
   while (true) {
     changed_.wait(lock, [&] { return pending_ || stopping_; });

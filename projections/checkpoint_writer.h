@@ -13,14 +13,16 @@
 #include <thread>
 
 #include "core/status.h"
+#include "core/thread_priority.h"
 #include "projections/checkpoint.h"
 
 namespace keyledger {
 
 class CheckpointWriter {
  public:
-  // `write` runs on the writer's thread, one snapshot at a time.
-  explicit CheckpointWriter(std::function<Status(const CheckpointSnapshot&)> write);
+  // `write` runs on the writer's thread, one snapshot at a time, at `priority`.
+  explicit CheckpointWriter(std::function<Status(const CheckpointSnapshot&)> write,
+                            BackgroundPriority priority = BackgroundPriority::kNormal);
   ~CheckpointWriter();  // finishes the checkpoint in progress
   CheckpointWriter(const CheckpointWriter&) = delete;
   CheckpointWriter& operator=(const CheckpointWriter&) = delete;
@@ -35,6 +37,7 @@ class CheckpointWriter {
   void Run();
 
   const std::function<Status(const CheckpointSnapshot&)> write_;
+  const BackgroundPriority priority_;
   mutable std::mutex mutex_;
   std::condition_variable changed_;
   std::optional<CheckpointSnapshot> pending_;  // GUARDED_BY(mutex_): submitted or being written

@@ -51,6 +51,8 @@ struct LedgerOptions {
   // Periodic checkpoints are written on a thread of their own (the appender only serializes the
   // state); the ones at open and close always complete before those return.
   bool background_checkpoints = true;
+  // Of that thread (core/thread_priority.h); a server sets kIdle.
+  BackgroundPriority checkpoint_priority = BackgroundPriority::kNormal;
   // A checkpoint is also written when this much time has passed and the log has grown.
   TimeMs checkpoint_every_ms = 60 * kSecondMs;
   // Signs the chain head into every checkpoint (events/chain_checkpoint.h). Without it, only

@@ -32,6 +32,7 @@ struct ServeFlags {
   std::string token_prefix = "kl";
   std::string signing_key;  // default: DATA/signing_key.pem
   bool fsync_uses = false;
+  std::string background_priority = "idle";
   bool verbose = false;
 };
 
@@ -93,7 +94,14 @@ int Serve(const ServeFlags& flags) {
   }
   std::error_code fs_error;
   std::filesystem::create_directories(flags.data_dir, fs_error);
-  auto store = EventStore::Open(flags.data_dir, StoreOptions{});
+  const BackgroundPriority background = flags.background_priority == "normal"
+                                            ? BackgroundPriority::kNormal
+                                            : BackgroundPriority::kIdle;
+  StoreOptions store_options;
+  store_options.background_priority = background;
+  // At idle priority a flush may wait for a quiet moment: room for two more memtables meanwhile.
+  if (background == BackgroundPriority::kIdle) store_options.max_write_buffers = 4;
+  auto store = EventStore::Open(flags.data_dir, store_options);
   if (!store.ok()) {
     std::cerr << "keyledger serve: " << store.status().message() << "\n";
     return 1;
@@ -113,6 +121,7 @@ int Serve(const ServeFlags& flags) {
   std::string base_url;  // known once the server is bound, before the ledger opens
   options.on_operator_token = [&](const std::string& token) { PrintOperatorToken(token, base_url); };
   options.use_durability = flags.fsync_uses ? Durability::kSync : Durability::kWal;
+  options.checkpoint_priority = background;
   auto signing_key = LoadSigningKey(flags);
   if (!signing_key.ok()) {
     std::cerr << "keyledger serve: " << signing_key.status().message() << "\n";
@@ -191,6 +200,11 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
                   "Ed25519 PEM key that signs checkpoints (default: DATA/signing_key.pem, created on first start)");
   cmd->add_flag("--fsync-uses", flags->fsync_uses,
                 "Also fsync batches holding only key.used events (default: WAL write only)");
+  cmd->add_option("--background-priority", flags->background_priority,
+                  "CPU priority of flushes, compactions and checkpoint writing: idle (only when a "
+                  "core is otherwise idle, so they never delay a request) or normal")
+      ->check(CLI::IsMember({"idle", "normal"}))
+      ->capture_default_str();
   cmd->add_flag("-v,--verbose", flags->verbose, "Debug logging");
   cmd->callback([flags, &exit_code] {
     if (flags->tls_cert.empty() != flags->tls_key.empty()) {
