@@ -112,7 +112,8 @@ void Ledger::CreateAdminKey(const Principal& p, std::string ws, std::string name
         return One({ws, key->id, p.actor, std::move(created)});
       },
       [this, key]() -> Result<CreatedKey> {
-        return CreatedKey{ViewKey(*state_.FindKey(key->id)), key->token, false, std::nullopt};
+        return CreatedKey{ViewKey(*state_.FindKey(key->id, LedgerState::Usage::kOmit)), key->token,
+                          false, std::nullopt};
       },
       std::move(done));
 }
@@ -213,9 +214,11 @@ void Ledger::CreateApiKey(const Principal& p, std::string ws, CreateKeyInput in,
       },
       [this, key]() -> Result<CreatedKey> {
         if (key->replayed) {
-          return CreatedKey{ViewKey(*state_.FindKey(key->replay_id)), "", true, std::nullopt};
+          return CreatedKey{ViewKey(*state_.FindKey(key->replay_id, LedgerState::Usage::kOmit)), "",
+                            true, std::nullopt};
         }
-        return CreatedKey{ViewKey(*state_.FindKey(key->id)), key->token, false, std::nullopt};
+        return CreatedKey{ViewKey(*state_.FindKey(key->id, LedgerState::Usage::kOmit)), key->token,
+                          false, std::nullopt};
       },
       std::move(done));
 }
@@ -315,7 +318,9 @@ void Ledger::Revoke(const Principal& p, Action action, KeyKind kind, std::string
         }
         return One({ws, key_id, p.actor, KeyRevoked{reason}});
       },
-      [this, key_id]() -> Result<KeyState> { return ViewKey(*state_.FindKey(key_id)); },
+      [this, key_id]() -> Result<KeyState> {
+        return ViewKey(*state_.FindKey(key_id, LedgerState::Usage::kOmit));
+      },
       std::move(done));
 }
 

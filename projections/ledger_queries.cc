@@ -94,7 +94,7 @@ Result<KeyPage> Ledger::ListKeysIn(const LedgerState& state, std::string_view ws
       page.next_cursor = std::to_string(i);
       break;
     }
-    page.keys.push_back(ViewKey(state.Key(keys[i]), at));
+    page.keys.push_back(ViewKey(state.Key(keys[i], LedgerState::Usage::kOmit), at));
   }
   return page;
 }

@@ -281,7 +281,7 @@ std::optional<KeyIndex> LedgerState::IndexOfDigest(const Digest& digest) const {
   return n;
 }
 
-KeyState LedgerState::Key(KeyIndex index) const {
+KeyState LedgerState::Key(KeyIndex index, Usage usage) const {
   const KeyRecord& r = keys_[index];
   KeyState k;
   k.id = TextOf(r, KeyText::kId);
@@ -319,14 +319,14 @@ KeyState LedgerState::Key(KeyIndex index) const {
       std::memcpy(k.request_digest.data(), request_digest.data(), request_digest.size());
     }
   }
-  k.usage = r.usage.Buckets();
+  if (usage == Usage::kInclude) k.usage = r.usage.Buckets();
   return k;
 }
 
-std::optional<KeyState> LedgerState::FindKey(std::string_view id) const {
+std::optional<KeyState> LedgerState::FindKey(std::string_view id, Usage usage) const {
   auto index = IndexOfKey(id);
   if (!index) return std::nullopt;
-  return Key(*index);
+  return Key(*index, usage);
 }
 
 std::optional<KeyState> LedgerState::FindByDigest(const Digest& digest) const {

@@ -46,9 +46,12 @@ class LedgerState {
   void ApplyBatch(const Event* events, size_t count);
 
   // Full copies of a key, built from its compact record.
-  std::optional<KeyState> FindKey(std::string_view id) const;
+  // kOmit leaves KeyState::usage empty: decoding a key's hourly history costs more than the rest
+  // of the copy, and most callers (every verify among them) do not show it.
+  enum class Usage { kInclude, kOmit };
+  std::optional<KeyState> FindKey(std::string_view id, Usage usage = Usage::kInclude) const;
   std::optional<KeyState> FindByDigest(const Digest& digest) const;
-  KeyState Key(KeyIndex index) const;  // REQUIRES: index < key_count()
+  KeyState Key(KeyIndex index, Usage usage = Usage::kInclude) const;  // REQUIRES: index < key_count()
   std::optional<KeyIndex> IndexOfKey(std::string_view id) const;
   std::optional<KeyIndex> IndexOfDigest(const Digest& digest) const;
 

@@ -84,7 +84,7 @@ void Ledger::Verify(VerifyInput in, Callback<VerifyResult> done) {
                                                                           uint64_t) {
     if (!s.ok()) return done(s);
     // The key as the decision saw it: its status at the instant its use was sequenced.
-    done(VerifyResult{CodeFor(decision->outcome), ViewKey(state_.Key(index), decision->at)});
+    done(VerifyResult{CodeFor(decision->outcome), ViewKey(state_.Key(index, LedgerState::Usage::kOmit), decision->at)});
   };
   appender_->Submit(std::move(request));
 }
