@@ -47,6 +47,8 @@ BOOST_AUTO_TEST_CASE(bad_choices_are_exit_2) {
   ExpectUsageError({"replay", "--data", data, "--format", "xml"}, "--format");
   ExpectUsageError({"audit", "--data", data, "--workspace", "acme", "--format", "json"}, "--format");
   ExpectUsageError({"audit", "--data", data, "--workspace", "acme", "--type", "key.deleted"}, "--type");
+  ExpectUsageError({"serve", "--data", copy.Path("serve"), "--background-priority", "high"},
+                   "--background-priority");
 }
 
 BOOST_AUTO_TEST_CASE(help_is_exit_0) {

@@ -1,0 +1,75 @@
+// `keyledger serve --background-priority`: the checkpoint writer, like RocksDB's flush and
+// compaction threads, runs at idle CPU priority by default so that it never takes a core from a
+// request, and at normal priority when asked.
+
+#include <boost/test/unit_test.hpp>
+#include <sched.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/support/ledger_api.h"
+
+namespace keyledger::testing {
+namespace {
+
+// The scheduling policy (SCHED_*) of the server's thread named `name`, from field 41 of
+// /proc/PID/task/TID/stat; nullopt while there is no such thread.
+std::optional<int> PolicyOfThread(pid_t pid, const std::string& name) {
+  const std::filesystem::path tasks = "/proc/" + std::to_string(pid) + "/task";
+  std::error_code ec;
+  for (const auto& task : std::filesystem::directory_iterator(tasks, ec)) {
+    std::ifstream comm_file(task.path() / "comm");
+    std::string comm;
+    std::getline(comm_file, comm);
+    if (comm != name) continue;
+    std::ifstream stat_file(task.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(stat_file)), std::istreambuf_iterator<char>());
+    // Fields after "pid (comm) ": the state is field 3, so field 41 is the 39th from there.
+    std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+    std::string field;
+    for (int i = 3; i <= 41 && fields >> field; ++i) {
+      if (i == 41) return std::stoi(field);
+    }
+  }
+  return std::nullopt;
+}
+
+// Polls until the thread has the policy (it sets it itself when it starts) or 10 s pass.
+std::optional<int> AwaitPolicy(pid_t pid, const std::string& name, int wanted) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  std::optional<int> policy;
+  while (std::chrono::steady_clock::now() < deadline) {
+    policy = PolicyOfThread(pid, name);
+    if (policy == wanted) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return policy;
+}
+
+BOOST_AUTO_TEST_SUITE(serve_options)
+
+BOOST_AUTO_TEST_CASE(background_work_is_idle_priority_by_default) {
+  LedgerApi api;
+  BOOST_TEST(AwaitPolicy(api.server().pid(), "checkpoints", SCHED_IDLE).value_or(-1) == SCHED_IDLE);
+  // The I/O threads are untouched.
+  BOOST_TEST(PolicyOfThread(api.server().pid(), "keyledger").value_or(-1) == SCHED_OTHER);
+  api.CreateWorkspace("acme", "pro");  // and the service works as ever
+}
+
+BOOST_AUTO_TEST_CASE(normal_background_priority_on_request) {
+  LedgerApi api({"--background-priority", "normal"});
+  api.CreateWorkspace("acme", "pro");
+  BOOST_TEST(PolicyOfThread(api.server().pid(), "checkpoints").value_or(-1) == SCHED_OTHER);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace
+}  // namespace keyledger::testing
