@@ -14,6 +14,18 @@ void RandomBytes(void* out, size_t size) {
   }
 }
 
+std::string NewTimeOrderedId(std::string_view prefix, int64_t now) {
+  uint64_t t = now > 0 ? static_cast<uint64_t>(now) : 0;
+  char time_digits[8];
+  for (int i = 7; i >= 0; --i) {
+    time_digits[i] = kBase62Digits[t % 62];
+    t /= 62;
+  }
+  std::string id(prefix);
+  id.append(time_digits, sizeof time_digits).append(RandomBase62(12));
+  return id;
+}
+
 std::string RandomBase62(size_t count) {
   std::string out;
   out.reserve(count);

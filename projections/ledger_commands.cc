@@ -40,7 +40,8 @@ std::vector<PendingEvent> One(PendingEvent e) {
 }
 
 struct NewKey {
-  std::string id = NewId("key_");
+  explicit NewKey(TimeMs now) : id(NewTimeOrderedId("key_", now)) {}
+  std::string id;
   std::string token;
   bool replayed = false;
   std::string replay_id;
@@ -97,7 +98,7 @@ void Ledger::CreateAdminKey(const Principal& p, std::string ws, std::string name
   if (role != "admin" && role != "auditor") {
     return done(Status::Invalid("Role must be admin or auditor.", "role"));
   }
-  auto key = std::make_shared<NewKey>();
+  auto key = std::make_shared<NewKey>(clock_.Now());
   key->token = GenerateToken(kAdminTokenPrefix);
   Submit<CreatedKey>(
       *appender_, Durability::kSync,
@@ -205,7 +206,7 @@ void Ledger::CreateApiKey(const Principal& p, std::string ws, CreateKeyInput in,
   if (!in.idempotency_key.empty()) {
     if (Status s = CheckIdempotencyKey(in.idempotency_key); !s.ok()) return done(s);
   }
-  auto key = std::make_shared<NewKey>();
+  auto key = std::make_shared<NewKey>(clock_.Now());
   key->token = GenerateToken(options_.api_token_prefix);
   Submit<CreatedKey>(
       *appender_, Durability::kSync,
@@ -235,7 +236,7 @@ void Ledger::RotateKey(const Principal& p, std::string ws, std::string key_id, R
   if (!in.idempotency_key.empty()) {
     if (Status s = CheckIdempotencyKey(in.idempotency_key); !s.ok()) return done(s);
   }
-  auto key = std::make_shared<NewKey>();
+  auto key = std::make_shared<NewKey>(clock_.Now());
   key->token = GenerateToken(options_.api_token_prefix);
   auto old_id = std::make_shared<std::string>(key_id);
   Submit<CreatedKey>(

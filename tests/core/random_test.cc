@@ -66,6 +66,29 @@ BOOST_AUTO_TEST_CASE(new_id_format) {
   BOOST_TEST((NewId("key_") != NewId("key_")));
 }
 
+BOOST_AUTO_TEST_CASE(time_ordered_ids_sort_as_their_times_do) {
+  const std::string id = NewTimeOrderedId("key_", 1'764'000'000'000);
+  BOOST_TEST(id.size() == 4u + 20u, id);
+  BOOST_TEST(id.substr(0, 4) == "key_", id);
+  BOOST_TEST(AllBase62(id.substr(4)), id);
+  // Later times sort later, across digit carries and whatever the random tails are.
+  const int64_t times[] = {0, 1, 61, 62, 63, 3843, 3844, 1'764'000'000'000, 1'764'000'000'001,
+                           1'764'000'003'844, 4'102'444'800'000 /* 2100-01-01 */};
+  for (size_t i = 1; i < std::size(times); ++i) {
+    for (int draw = 0; draw < 20; ++draw) {
+      const std::string earlier = NewTimeOrderedId("key_", times[i - 1]);
+      const std::string later = NewTimeOrderedId("key_", times[i]);
+      BOOST_TEST(earlier < later, earlier << " !< " << later);
+    }
+  }
+  // The same millisecond: still distinct (71 random bits), same time digits.
+  const std::string a = NewTimeOrderedId("key_", 1'764'000'000'000);
+  const std::string b = NewTimeOrderedId("key_", 1'764'000'000'000);
+  BOOST_TEST(a != b);
+  BOOST_TEST(a.substr(0, 12) == b.substr(0, 12));
+  BOOST_TEST(NewTimeOrderedId("", -5).substr(0, 8) == "00000000");  // before the epoch: as 0
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace
