@@ -3,7 +3,8 @@
 # of them: a fresh server on an empty data directory, then the references, on the same cores.
 #
 # Pinning: the server (every thread of it) and each reference on CPU $SERVER_CPU, wrk on $LOAD_CPU.
-# wrk: one thread, $CONNECTIONS keep-alive connections, $DURATION seconds, --latency.
+# wrk: one thread, $CONNECTIONS keep-alive connections, $DURATION seconds, --latency. The paced
+# loads (verify_paced, nginx_paced) pause $PACE_MS ms after each response on every connection.
 
 # start_server DATA_DIR LOG: sets SERVER_PID, SERVER_URL, OPERATOR_TOKEN.
 start_server() {
@@ -111,6 +112,7 @@ http_run() {
       die "a created token does not verify as VALID"
     KL_TOKENS="$tokens" measure_keyledger "$run" verify "$BENCH/wrk/verify.lua"
     KL_TOKENS="$tokens" measure_keyledger "$run" authz "$BENCH/wrk/authz.lua"
+    KL_PACE_MS="$PACE_MS" KL_TOKENS="$tokens" measure_keyledger "$run" verify_paced "$BENCH/wrk/verify.lua"
     log "http run $run: verify $(wrk_figure "$TMP/wrk-verify-$run.txt" rps) req/s, authz $(wrk_figure "$TMP/wrk-authz-$run.txt" rps) req/s, $pool keys"
   fi
   stop_pid "$SERVER_PID"
@@ -141,6 +143,11 @@ nginx_run() {
   run_wrk "$out" "http://127.0.0.1:$port" "$BENCH/wrk/nginx.lua"
   ticks=$(($(cpu_ticks "${pids[@]}") - ticks_before))
   record_wrk "$run" nginx "$out" "$ticks"
+  out="$TMP/wrk-nginx-paced-$run.txt"
+  ticks_before="$(cpu_ticks "${pids[@]}")"
+  KL_PACE_MS="$PACE_MS" run_wrk "$out" "http://127.0.0.1:$port" "$BENCH/wrk/nginx.lua"
+  ticks=$(($(cpu_ticks "${pids[@]}") - ticks_before))
+  record_wrk "$run" nginx_paced "$out" "$ticks"
   stop_pid "$pid"
   log "http run $run: nginx $(wrk_figure "$out" rps) req/s"
   rm -rf "$dir"
