@@ -1,5 +1,8 @@
 #include <boost/test/unit_test.hpp>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "core/random.h"
 
 #include <array>
@@ -64,6 +67,36 @@ BOOST_AUTO_TEST_CASE(new_id_format) {
   BOOST_TEST(AllBase62(id.substr(4)), id);
   BOOST_TEST(NewId("").size() == 20u);
   BOOST_TEST((NewId("key_") != NewId("key_")));
+}
+
+// Random characters come from a per-thread pool of CSPRNG bytes: a forked child must not carry on
+// from its parent's pool, or parent and child would issue the same tokens.
+BOOST_AUTO_TEST_CASE(a_forked_child_never_repeats_its_parents_random_characters) {
+  (void)RandomBase62(8);  // the pool now holds unused bytes that a fork would copy
+  int fds[2];
+  BOOST_REQUIRE(pipe(fds) == 0);
+  const pid_t child = fork();
+  BOOST_REQUIRE(child >= 0);
+  if (child == 0) {
+    const std::string mine = RandomBase62(32);
+    const ssize_t n = write(fds[1], mine.data(), mine.size());
+    _exit(n == static_cast<ssize_t>(mine.size()) ? 0 : 1);
+  }
+  close(fds[1]);
+  const std::string parents = RandomBase62(32);
+  std::string childs(32, '\0');
+  size_t got = 0;
+  while (got < childs.size()) {
+    const ssize_t n = read(fds[0], childs.data() + got, childs.size() - got);
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  close(fds[0]);
+  int status = 0;
+  BOOST_REQUIRE(waitpid(child, &status, 0) == child);
+  BOOST_TEST((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+  BOOST_REQUIRE(got == childs.size());
+  BOOST_TEST(parents != childs);
 }
 
 BOOST_AUTO_TEST_CASE(time_ordered_ids_sort_as_their_times_do) {
