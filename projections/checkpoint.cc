@@ -14,8 +14,8 @@ namespace {
 constexpr std::string_view kRowPrefix = "projection_checkpoint/";
 constexpr std::string_view kChunkPrefix = "projection_chunk/";
 constexpr size_t kHeaderSize = 64;
-// Small enough that writing one holds RocksDB's write queue for well under a millisecond.
-constexpr size_t kChunkBytes = 256 << 10;
+// Small: a live ledger writes each in one of its writer's batches, which then carries ~64 KiB more.
+constexpr size_t kChunkBytes = 64 << 10;
 
 std::string RowKey(TimeMs ts, uint64_t seq) {
   return std::string(kRowPrefix) + EncodeSeq(static_cast<uint64_t>(ts)) + EncodeSeq(seq);
@@ -109,7 +109,16 @@ CheckpointSnapshot TakeCheckpointSnapshot(const LedgerState& state, const Digest
   return CheckpointSnapshot{state.applied_seq(), state.applied_ts(), head_hash, state.Serialize()};
 }
 
-Status SaveProjectionCheckpoint(EventStore& store, const CheckpointSnapshot& snapshot) {
+Status WriteRows(EventStore& store, const RowsWriter& writer, const std::function<void(BatchRows&)>& fill) {
+  if (writer) return writer(fill);
+  rocksdb::WriteBatch batch;
+  BatchRows rows = BatchRowsForStore(batch, store);
+  fill(rows);
+  return store.Write(batch, /*sync=*/false);
+}
+
+Status SaveProjectionCheckpoint(EventStore& store, const CheckpointSnapshot& snapshot,
+                                const RowsWriter& writer) {
   const std::string_view serialized = snapshot.state;
   const std::string row_key = RowKey(snapshot.ts, snapshot.seq);
   const uint64_t chunks = (serialized.size() + kChunkBytes - 1) / kChunkBytes;
@@ -133,24 +142,23 @@ Status SaveProjectionCheckpoint(EventStore& store, const CheckpointSnapshot& sna
   // a write of its own: the log is written in order, so a header that survives a crash has all its
   // chunks. Chunks a crash left without a header are removed with the old checkpoints below.
   for (uint64_t i = 0; i < chunks; ++i) {
-    rocksdb::WriteBatch chunk_batch;
-    BatchRowsForStore(chunk_batch, store)
-        .Put(Cf::kMeta, ChunkKey(row_key, i), serialized.substr(i * kChunkBytes, kChunkBytes));
-    if (Status s = store.Write(chunk_batch, /*sync=*/false); !s.ok()) return s;
+    Status written = WriteRows(store, writer, [&](BatchRows& rows) {
+      rows.Put(Cf::kMeta, ChunkKey(row_key, i), serialized.substr(i * kChunkBytes, kChunkBytes));
+    });
+    if (!written.ok()) return written;
   }
-  rocksdb::WriteBatch batch;
-  BatchRows rows = BatchRowsForStore(batch, store);
-  rows.Put(Cf::kMeta, row_key, header);
   const size_t excess = existing.size() + 1 > kKeptProjectionCheckpoints
                             ? existing.size() + 1 - kKeptProjectionCheckpoints
                             : 0;
-  for (size_t i = 0; i < excess; ++i) rows.Delete(Cf::kMeta, existing[i]);
   // Every chunk row older than the oldest checkpoint kept: the deleted checkpoints' and any a
   // crash orphaned. Chunk keys sort by ts ‖ seq, as headers do.
   const std::string& oldest_kept =
       excess < existing.size() ? std::min(existing[excess], row_key) : row_key;
-  rows.DeleteRange(Cf::kMeta, kChunkPrefix, ChunkKey(oldest_kept, 0));
-  return store.Write(batch, /*sync=*/false);
+  return WriteRows(store, writer, [&](BatchRows& rows) {
+    rows.Put(Cf::kMeta, row_key, header);
+    for (size_t i = 0; i < excess; ++i) rows.Delete(Cf::kMeta, existing[i]);
+    rows.DeleteRange(Cf::kMeta, kChunkPrefix, ChunkKey(oldest_kept, 0));
+  });
 }
 
 Result<std::optional<LedgerState>> LoadProjectionCheckpoint(const EventStore& store,

@@ -11,16 +11,19 @@
 //   bytes 48..55  number of chunks, big-endian
 //   bytes 56..63  size of LedgerState::Serialize(), big-endian
 // and the serialized state in chunks "projection_chunk/" ‖ ts ‖ seq ‖ 8-byte BE chunk number
-// (256 KiB each when written; a reader takes any size), each written on its own before the header
+// (64 KiB each when written; a reader takes any size), each written on its own before the header
 // (a million keys serialize to ~150 MB: one write that size would hold RocksDB's write queue, and
-// every verify behind it, for a long time). ts never decreases along the log, so header order is
+// every verify behind it, for a long time; a live ledger puts each chunk in one of its appender's
+// batches). ts never decreases along the log, so header order is
 // seq order. The newest kKeptProjectionCheckpoints are kept; when a new one is written, older
 // headers are deleted, and so is every chunk row older than the oldest header kept (one range
 // deletion, which also takes chunks whose header a crash prevented).
 
+#include <functional>
 #include <optional>
 
 #include "core/status.h"
+#include "events/appender.h"
 #include "events/store.h"
 #include "projections/ledger_state.h"
 
@@ -38,7 +41,16 @@ struct CheckpointSnapshot {
 };
 CheckpointSnapshot TakeCheckpointSnapshot(const LedgerState& state, const Digest& head_hash);
 
-Status SaveProjectionCheckpoint(EventStore& store, const CheckpointSnapshot& snapshot);
+// Writes the rows that `fill` puts, atomically. The default, an empty RowsWriter, is a store write
+// of their own; a live ledger passes one that hands them to its appender, so that checkpoint rows
+// go in the single writer's batches instead of waiting in (and holding) RocksDB's write queue beside
+// it: the writer would otherwise wait for a background thread at idle priority.
+using RowsWriter = std::function<Status(const std::function<void(BatchRows&)>& fill)>;
+Status WriteRows(EventStore& store, const RowsWriter& writer, const std::function<void(BatchRows&)>& fill);
+
+// Reads the old checkpoints' headers from `store`; writes through `writer`.
+Status SaveProjectionCheckpoint(EventStore& store, const CheckpointSnapshot& snapshot,
+                                const RowsWriter& writer = {});
 inline Status SaveProjectionCheckpoint(EventStore& store, const LedgerState& state, const Digest& head_hash) {
   return SaveProjectionCheckpoint(store, TakeCheckpointSnapshot(state, head_hash));
 }

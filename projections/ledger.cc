@@ -40,7 +40,9 @@ Status Ledger::Open() {
   Status recovered = Recover();
   if (!recovered.ok()) return recovered;
   checkpoint_writer_ = std::make_unique<CheckpointWriter>(
-      [this](const CheckpointSnapshot& snapshot) { return StoreCheckpoint(snapshot); },
+      [this](const CheckpointSnapshot& snapshot) {
+        return StoreCheckpoint(snapshot, /*through_appender=*/true);
+      },
       options_.checkpoint_priority);
   appender_ = std::make_unique<Appender>(store_, static_cast<EventSink&>(*this), clock_);
   Status started = appender_->Start();
@@ -118,6 +120,11 @@ void Ledger::Close() {
   ready_.store(false, std::memory_order_release);
   if (sweeper_) sweeper_->Stop();
   if (appender_) {
+    // A background checkpoint writes through the appender: let it finish first. One the writer
+    // started meanwhile fails once the appender stops (logged); the drain after Stop waits for
+    // it, so that nothing uses the appender once it is gone.
+    closing_.store(true, std::memory_order_release);
+    checkpoint_writer_->Drain();
     appender_->Stop();
     checkpoint_writer_->Drain();
     if (store_.sticky_error().ok() && state_.applied_seq() != checkpoint_seq_) {
@@ -169,33 +176,53 @@ void Ledger::BeforeBatch(uint64_t head_seq) {
 // exactly the written log, and needs no lock to read. Takes the snapshot here; writes it on the
 // checkpoint writer's thread when `background` (and returns at once), else before returning.
 Status Ledger::WriteCheckpoint(bool background) {
-  if (background && checkpoint_writer_->busy()) return Status::Ok();  // the next trigger retries
+  if (background && (checkpoint_writer_->busy() || closing_.load(std::memory_order_acquire))) {
+    return Status::Ok();  // the next trigger retries; Close writes the last one itself
+  }
   CheckpointSnapshot snapshot = TakeCheckpointSnapshot(state_, appender_->head_hash());
   const uint64_t seq = snapshot.seq;
   if (background) {
     if (!checkpoint_writer_->TrySubmit(std::move(snapshot))) return Status::Ok();
   } else {
     checkpoint_writer_->Drain();
-    if (Status s = StoreCheckpoint(snapshot); !s.ok()) return s;
+    if (Status s = StoreCheckpoint(snapshot, /*through_appender=*/false); !s.ok()) return s;
   }
   checkpoint_seq_ = seq;
   checkpoint_written_at_ = clock_.Now();
   return Status::Ok();
 }
 
-// Any thread: the projection checkpoint, then the signed chain head carrying its digest.
-Status Ledger::StoreCheckpoint(const CheckpointSnapshot& snapshot) {
-  if (Status s = SaveProjectionCheckpoint(store_, snapshot); !s.ok()) return s;
+Status Ledger::WriteRowsThroughAppender(const std::function<void(BatchRows&)>& fill) {
+  std::promise<Status> written;
+  AppendRequest request;
+  request.durability = Durability::kWal;  // StoreCheckpoint fsyncs once at the end
+  request.prepare = [&fill](AppendContext& c) -> Result<std::vector<PendingEvent>> {
+    fill(c.rows);
+    return std::vector<PendingEvent>();
+  };
+  request.done = [&written](const Status& s, uint64_t, uint64_t) { written.set_value(s); };
+  appender_->Submit(std::move(request));
+  return written.get_future().get();
+}
+
+// The projection checkpoint, then the signed chain head carrying its digest, then one fsync.
+Status Ledger::StoreCheckpoint(const CheckpointSnapshot& snapshot, bool through_appender) {
+  RowsWriter writer;
+  if (through_appender) {
+    writer = [this](const std::function<void(BatchRows&)>& fill) { return WriteRowsThroughAppender(fill); };
+  }
+  if (Status s = SaveProjectionCheckpoint(store_, snapshot, writer); !s.ok()) return s;
   if (options_.signing_key && snapshot.seq > 0) {
     const ChainCheckpoint signed_head = SignChainCheckpoint(*options_.signing_key, snapshot.seq,
                                                             snapshot.head_hash, snapshot.ts,
                                                             Sha256(snapshot.state));
-    rocksdb::WriteBatch batch;
-    BatchRowsForStore(batch, store_).Put(Cf::kMeta, ChainCheckpointRow(signed_head.seq), signed_head.ToJson());
+    const std::string row = ChainCheckpointRow(signed_head.seq);
+    const std::string json = signed_head.ToJson();
+    Status written = WriteRows(store_, writer, [&](BatchRows& rows) { rows.Put(Cf::kMeta, row, json); });
+    if (!written.ok()) return written;
     // Written, then fsynced apart: a synced write would hold RocksDB's write queue, and with it
     // every verify the I/O threads write meanwhile, for the whole fsync (~20-30 ms measured, the
     // projection checkpoint just written being in the same WAL). SyncWal blocks no writer.
-    if (Status s = store_.Write(batch, /*sync=*/false); !s.ok()) return s;
     if (Status s = store_.SyncWal(); !s.ok()) return s;
   }
   return Status::Ok();

@@ -223,7 +223,12 @@ class Ledger : private EventSink {
   void BeforeBatch(uint64_t head_seq) override;
   Status Recover();
   Status WriteCheckpoint(bool background);
-  Status StoreCheckpoint(const CheckpointSnapshot& snapshot);
+  // `through_appender`: rows go in the appender's batches (the checkpoint thread, while the
+  // appender runs); otherwise they are written to the store directly (the appender's own thread,
+  // or while nothing appends).
+  Status StoreCheckpoint(const CheckpointSnapshot& snapshot, bool through_appender);
+  // Submits `fill`'s rows to the appender as a request with no event, and waits until written.
+  Status WriteRowsThroughAppender(const std::function<void(BatchRows&)>& fill);
   Status Bootstrap();
   Result<KeyState> FindApiKey(std::string_view ws, std::string_view key_id) const;
   static Result<KeyState> FindApiKeyIn(const LedgerState& state, std::string_view ws,
@@ -251,6 +256,7 @@ class Ledger : private EventSink {
   std::unique_ptr<ExpirySweeper> sweeper_;
   std::atomic<bool> ready_{false};
   std::atomic<bool> closed_{false};
+  std::atomic<bool> closing_{false};  // no new background checkpoint once set
   uint64_t checkpoint_seq_ = 0;     // appender thread only
   TimeMs checkpoint_written_at_ = 0;  // appender thread only
   mutable LedgerStats stats_;
