@@ -15,12 +15,5 @@ request = function()
   return wrk.format("POST", "/v1/keys/verify", headers, bodies[i])
 end
 
--- With $KL_PACE_MS, every connection pauses that long after each response: a paced load below
--- the server's capacity, for latency. Without it each connection sends again at once, so the
--- load is as fast as the server answers (its latency then is 64 connections / its rate).
-local pace = tonumber(os.getenv("KL_PACE_MS") or "")
-if pace then
-  delay = function()
-    return pace
-  end
-end
+-- $KL_PACE_MS: a paced load (pace.lua, beside this script).
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "pace.lua")
