@@ -204,7 +204,7 @@ class RandomLog {
       e.key_id = key;
       e.workspace = ws;
       if (roll < 24) {
-        e.data = KeyRotated{keys_.back().first, ts_ + (rng_() % 100) * kSecondMs};
+        e.data = KeyRotated{keys_.back().first, ts_ + static_cast<TimeMs>(rng_() % 100) * kSecondMs};
       } else if (roll < 27) {
         e.data = KeyRevoked{"reason " + std::to_string(rng_() % 5)};
       } else if (roll < 30) {
