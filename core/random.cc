@@ -20,14 +20,8 @@ void RandomBytes(void* out, size_t size) {
 }
 
 std::string NewTimeOrderedId(std::string_view prefix, int64_t now) {
-  uint64_t t = now > 0 ? static_cast<uint64_t>(now) : 0;
-  char time_digits[8];
-  for (int i = 7; i >= 0; --i) {
-    time_digits[i] = kBase62Digits[t % 62];
-    t /= 62;
-  }
   std::string id(prefix);
-  id.append(time_digits, sizeof time_digits).append(RandomBase62(12));
+  id.append(Base62Fixed(now > 0 ? static_cast<uint64_t>(now) : 0, 8)).append(RandomBase62(12));
   return id;
 }
 
