@@ -283,9 +283,9 @@ void Ledger::RotateKey(const Principal& p, std::string ws, std::string key_id, R
       },
       [this, key, old_id]() -> Result<CreatedKey> {
         const std::string& new_id = key->replayed ? key->replay_id : key->id;
-        std::optional<KeyState> created = state_.FindKey(new_id);
-        std::optional<KeyState> replaced = state_.FindKey(created->rotated_from.empty() ? *old_id
-                                                                                : created->rotated_from);
+        std::optional<KeyState> created = state_.FindKey(new_id, LedgerState::Usage::kOmit);
+        std::optional<KeyState> replaced = state_.FindKey(
+            created->rotated_from.empty() ? *old_id : created->rotated_from, LedgerState::Usage::kOmit);
         CreatedKey out{ViewKey(*created), key->replayed ? "" : key->token, key->replayed,
                        ViewKey(*replaced)};
         return out;
@@ -312,7 +312,7 @@ void Ledger::Revoke(const Principal& p, Action action, KeyKind kind, std::string
   Submit<KeyState>(
       *appender_, Durability::kSync,
       [this, p, kind, ws, key_id, reason](AppendContext& c) -> Result<std::vector<PendingEvent>> {
-        const std::optional<KeyState> key = state_.FindKey(key_id);
+        const std::optional<KeyState> key = state_.FindKey(key_id, LedgerState::Usage::kOmit);
         if (!key || key->kind != kind || key->workspace != ws) return Status::NotFound("Key not found.");
         if (key->EffectiveStatus(c.now) != KeyStatus::kActive) {
           return Status::Conflict("Only an active key can be revoked.");
