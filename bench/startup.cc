@@ -6,14 +6,11 @@
 // replay the log after it (nothing after a clean Close), start the appender — with the real
 // clock and the sweeper off, exactly as `keyledger serve` does before it reports ready. VmRSS is
 // read just before the Ledger is constructed and just after Open() returns; the difference, over
-// the active keys the generator reported, is the memory figure. It includes whatever the
-// checkpoint load left allocated (as a server's RSS would); a second figure after malloc_trim(0)
-// shows how much of that is freed heap the allocator has kept.
+// the active keys the generator reported, is the memory figure: what a server's RSS holds once
+// it is ready, allocator included (Open hands the checkpoint load's freed pages back itself).
 //
 // Prints RESULT lines: startup_seconds, rss_before_bytes, rss_after_bytes, bytes_per_active_key,
-// bytes_per_active_key_trimmed, head_seq.
-
-#include <malloc.h>
+// head_seq.
 
 #include "bench/bench_common.h"
 #include "core/clock.h"
@@ -42,17 +39,13 @@ int main(int argc, char** argv) {
   if (Status s = ledger.Open(); !s.ok()) Die(s.message());
   const double seconds = watch.Seconds();
   const uint64_t rss_after = ResidentBytes();
-  malloc_trim(0);
-  const uint64_t rss_trimmed = ResidentBytes();
 
   std::cerr << "bench_startup: opened at seq " << ledger.head_seq() << " in " << seconds << " s, RSS "
-            << rss_before / 1048576 << " -> " << rss_after / 1048576 << " MiB (" << rss_trimmed / 1048576
-            << " MiB after malloc_trim)\n";
+            << rss_before / 1048576 << " -> " << rss_after / 1048576 << " MiB\n";
   Report("startup_seconds", seconds);
   Report("rss_before_bytes", static_cast<double>(rss_before));
   Report("rss_after_bytes", static_cast<double>(rss_after));
   Report("bytes_per_active_key", (static_cast<double>(rss_after) - rss_before) / active);
-  Report("bytes_per_active_key_trimmed", (static_cast<double>(rss_trimmed) - rss_before) / active);
   Report("head_seq", static_cast<double>(ledger.head_seq()));
   ledger.Close();
   return 0;

@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "core/log.h"
+#include "core/memory.h"
 #include "core/random.h"
 #include "core/token.h"
 #include "projections/checkpoint.h"
@@ -82,8 +83,13 @@ Status Ledger::Recover() {
   if (!replayed.ok()) return replayed;
   log::Info("projections loaded: checkpoint at seq " + std::to_string(from) + ", replayed to seq " +
             std::to_string(state.applied_seq()) + ", " + std::to_string(state.key_count()) + " keys");
-  std::unique_lock lock(state_mutex_);
-  state_ = std::move(state);
+  {
+    std::unique_lock lock(state_mutex_);
+    state_ = std::move(state);
+  }
+  // The checkpoint's read buffers and the replay's temporaries are free now; without this the
+  // allocator keeps them resident (see core/memory.h).
+  ReleaseFreeMemory();
   return Status::Ok();
 }
 

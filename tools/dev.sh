@@ -16,6 +16,7 @@ PACKAGES=(
   g++ cmake ninja-build pkg-config
   libboost1.81-dev libboost-test1.81-dev libboost-json1.81-dev
   librocksdb-dev libsimdjson-dev libssl-dev openssl libcli11-dev
+  libgoogle-perftools-dev  # tcmalloc, the heap allocator (core/memory.h)
   curl ca-certificates jq
   libbenchmark-dev wrk nginx  # bench/ (its smoke run is a test)
 )

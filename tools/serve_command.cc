@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "core/log.h"
+#include "core/memory.h"
 #include "core/signing.h"
 #include "core/token.h"
 #include "events/store.h"
@@ -168,7 +169,8 @@ int Serve(const ServeFlags& flags) {
   // hand-off to the appender thread (which only fsyncs lifecycle batches).
   ledger.RunWritesOn([&io](std::function<void()> work) { boost::asio::post(io, std::move(work)); });
   log::Info("listening on " + base_url +
-            " with " + std::to_string(threads) + " threads, data in " + flags.data_dir);
+            " with " + std::to_string(threads) + " threads, data in " + flags.data_dir + ", allocator " +
+            std::string(MallocName()));
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {

@@ -1,0 +1,22 @@
+#pragma once
+// The process's heap allocator, and handing its free memory back to the system.
+//
+// keyledger is linked with tcmalloc (gperftools' tcmalloc_minimal; CMake option KEYLEDGER_MALLOC):
+// measured on the verify and key-creation paths, it takes 15-20% less server CPU per request than
+// glibc's malloc, whose _int_malloc/_int_free/malloc_consolidate were 12% of a creation. tcmalloc
+// keeps freed pages for reuse rather than returning them at once, so after a phase that frees a
+// lot (loading a projection checkpoint frees its read buffers) the pages stay resident until
+// released: at 1 M keys, 467 B of RSS per active key instead of 293 B. ReleaseFreeMemory hands
+// them back; with the system allocator it is malloc_trim(0).
+
+#include <string_view>
+
+namespace keyledger {
+
+// Returns the heap's free pages to the operating system (they stay reserved, not resident).
+void ReleaseFreeMemory();
+
+// "tcmalloc" or "glibc": which allocator this build uses, for start-up logs and benchmarks.
+std::string_view MallocName();
+
+}  // namespace keyledger

@@ -1,0 +1,57 @@
+// ReleaseFreeMemory really returns freed heap pages to the system, whichever allocator is built in
+// (tcmalloc keeps them resident until told; glibc keeps those below a live chunk until trimmed).
+
+#include <boost/test/unit_test.hpp>
+
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "core/memory.h"
+
+namespace keyledger {
+namespace {
+
+uint64_t ResidentBytes() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::strtoull(line.c_str() + 6, nullptr, 10) * 1024;
+  }
+  return 0;
+}
+
+BOOST_AUTO_TEST_SUITE(memory)
+
+BOOST_AUTO_TEST_CASE(freed_small_blocks_leave_the_resident_set_once_released) {
+  constexpr size_t kBlock = 2048, kBlocks = 32 * 1024;  // 64 MiB in blocks no allocator mmaps alone
+  std::vector<char*> blocks;
+  blocks.reserve(kBlocks);
+  for (size_t i = 0; i < kBlocks; ++i) {
+    char* block = static_cast<char*>(std::malloc(kBlock));
+    BOOST_REQUIRE(block != nullptr);
+    std::memset(block, static_cast<int>(i), kBlock);  // resident, not only reserved
+    blocks.push_back(block);
+  }
+  // A live block allocated last, so the freed ones are not simply the top of the heap.
+  char* live = static_cast<char*>(std::malloc(kBlock));
+  std::memset(live, 1, kBlock);
+  const uint64_t peak = ResidentBytes();
+  BOOST_REQUIRE(peak > kBlock * kBlocks);
+  for (char* block : blocks) std::free(block);
+
+  ReleaseFreeMemory();
+  const uint64_t released = ResidentBytes();
+  BOOST_TEST_MESSAGE("RSS " << peak / 1048576 << " MiB at the peak, " << released / 1048576
+                            << " MiB after release (" << MallocName() << ")");
+  BOOST_TEST(released + kBlock * kBlocks / 2 < peak);
+  BOOST_TEST(live[kBlock - 1] == 1);  // the live block is untouched
+  std::free(live);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace
+}  // namespace keyledger
