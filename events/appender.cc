@@ -76,6 +76,14 @@ void Appender::UseExecutor(AppendExecutor executor) {
   if (post) post();
 }
 
+void Appender::UseOwnThread() {
+  {
+    std::lock_guard lock(mutex_);
+    executor_ = nullptr;
+  }
+  wake_.notify_one();
+}
+
 void Appender::Stop() {
   {
     std::lock_guard lock(mutex_);

@@ -118,6 +118,10 @@ class Appender {
   // wait until the appender thread has fsynced the WAL; they then run in the writer role.
   // REQUIRES: after Start(), at most once.
   void UseExecutor(AppendExecutor executor);
+  // Ends inline mode: the appender thread writes again, including what was handed to the
+  // executor and never run. For when the executor stops running work (its io_context stopped)
+  // while the appender must still write. A turn the executor runs later finds nothing to do.
+  void UseOwnThread();
 
   uint64_t head_seq() const;
   Digest head_hash() const;

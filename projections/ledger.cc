@@ -130,6 +130,9 @@ void Ledger::Close() {
     // started meanwhile fails once the appender stops (logged); the drain after Stop waits for
     // it, so that nothing uses the appender once it is gone.
     closing_.store(true, std::memory_order_release);
+    // The executor may have stopped (serve closes after its io_context has): work handed to it
+    // now would never run, and a background checkpoint waiting on its rows would hang Close.
+    appender_->UseOwnThread();
     checkpoint_writer_->Drain();
     appender_->Stop();
     checkpoint_writer_->Drain();

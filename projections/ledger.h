@@ -150,7 +150,8 @@ class Ledger : private EventSink {
   // Loads the latest checkpoint, replays the log after it, starts the appender and the expiry
   // sweeper, and installs the operator key on an empty log.
   Status Open();
-  // Finishes pending commands, writes a checkpoint and flushes. Idempotent.
+  // Finishes pending commands, writes a checkpoint and flushes. Idempotent. Never relies on the
+  // executor given to RunWritesOn, which may have stopped running work (a stopped io_context).
   void Close();
   // After Open: commands are then sequenced and written by work handed to `executor` (the
   // server's I/O threads) rather than by the appender thread; see Appender::UseExecutor.

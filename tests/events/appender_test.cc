@@ -24,6 +24,7 @@
 #include "events/codec.h"
 #include "events/event.h"
 #include "events/store.h"
+#include "tests/events/manual_executor.h"
 #include "tests/events/temp_dir.h"
 
 namespace keyledger {
@@ -243,55 +244,6 @@ struct AppenderFixture {
   ManualClock clock{kStart};
   RecordingSink sink;
   std::unique_ptr<Appender> appender;
-};
-
-// An AppendExecutor whose work runs only when the test runs it, on the test's thread.
-class ManualExecutor {
- public:
-  AppendExecutor executor() {
-    return [this](std::function<void()> work) {
-      {
-        std::lock_guard lock(mutex_);
-        work_.push_back(std::move(work));
-      }
-      cv_.notify_all();
-    };
-  }
-  // Runs queued work (waiting for more when there is none) until `until()` holds.
-  void RunUntil(const std::function<bool()>& until) {
-    while (!until()) {
-      std::function<void()> work;
-      {
-        std::unique_lock lock(mutex_);
-        cv_.wait(lock, [&] { return !work_.empty(); });
-        work = std::move(work_.front());
-        work_.erase(work_.begin());
-      }
-      work();
-    }
-  }
-  // Runs whatever is queued now, without waiting.
-  void RunPending() {
-    for (;;) {
-      std::function<void()> work;
-      {
-        std::lock_guard lock(mutex_);
-        if (work_.empty()) return;
-        work = std::move(work_.front());
-        work_.erase(work_.begin());
-      }
-      work();
-    }
-  }
-  size_t pending() const {
-    std::lock_guard lock(mutex_);
-    return work_.size();
-  }
-
- private:
-  mutable std::mutex mutex_;
-  std::condition_variable cv_;
-  std::vector<std::function<void()>> work_;
 };
 
 bool Ready(const std::future<Outcome>& f) {
@@ -940,6 +892,34 @@ BOOST_AUTO_TEST_CASE(StopInInlineModeFinishesWhatTheExecutorNeverRan) {
   // The turn handed out before Stop finds nothing to do when it finally runs.
   executor.RunPending();
   BOOST_TEST(IsUnavailable(Submit(*appender, Returning(Uses("late", 1))).get().status));
+}
+
+BOOST_AUTO_TEST_CASE(UseOwnThreadWritesWhatTheStoppedExecutorNeverRanAndAllThatFollows) {
+  ManualExecutor executor;  // stops running work after its first turn, like an io_context
+  appender->UseExecutor(executor.executor());
+  auto first = Submit(*appender, Returning(Uses("first", 1)), Durability::kWal);
+  executor.RunUntil([&] { return Ready(first); });
+  std::vector<std::future<Outcome>> futures;
+  for (int i = 0; i < 6; ++i) {
+    futures.push_back(Submit(*appender, Returning(Uses("s", 1)),
+                             i % 2 ? Durability::kSync : Durability::kWal));
+  }
+  BOOST_TEST(executor.pending() == 1u);  // handed out, never to run
+  appender->UseOwnThread();
+  for (auto& f : futures) {
+    BOOST_TEST_REQUIRE((f.wait_for(std::chrono::seconds(30)) == std::future_status::ready));
+    const Outcome o = f.get();
+    BOOST_TEST(o.status.ok());
+    BOOST_TEST((o.thread != std::this_thread::get_id()));  // the appender thread's work
+  }
+  // Later requests too, and nothing more is handed to the executor.
+  auto later = Submit(*appender, Returning(Uses("later", 1)));
+  BOOST_TEST_REQUIRE((later.wait_for(std::chrono::seconds(30)) == std::future_status::ready));
+  BOOST_TEST(later.get().status.ok());
+  BOOST_TEST(executor.pending() == 1u);
+  executor.RunPending();  // the stale turn finds nothing to do
+  BOOST_TEST(LogSeqs(*store) == Range(1, 8));
+  BOOST_TEST(CheckChain(*store).size() == 8u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -8,11 +8,15 @@
 
 #include <rocksdb/write_batch.h>
 
+#include <cstdlib>
 #include <cstring>
+#include <future>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "events/codec.h"
+#include "tests/events/manual_executor.h"
 #include "tests/projections/ledger_fixture.h"
 
 namespace keyledger {
@@ -346,6 +350,40 @@ BOOST_AUTO_TEST_CASE(background_checkpoints_reflect_exactly_their_seq) {
   BOOST_TEST(NewestCheckpointState(*env.store) == RebuildFromLog(*env.store).Serialize());
   env.OpenLedger();
   BOOST_TEST((env.ledger->Fingerprint() == fingerprint));
+}
+
+// As `serve` stops: its io_context, the appender's executor, has stopped running work when Close
+// comes, and a background checkpoint may be waiting for the rows it handed to the appender.
+// Close must finish it anyway (it hung forever on SIGTERM when the executor was left in charge).
+BOOST_AUTO_TEST_CASE(close_finishes_a_background_checkpoint_after_the_executor_has_stopped) {
+  LedgerOptions options = testing::TestOptions();
+  options.checkpoint_every_events = 1;  // every batch triggers one
+  options.background_checkpoints = true;
+  LedgerEnv env(options);
+  auto acme = env.MustSetUpWorkspace("acme");
+  auto key = env.MustCreateKey(acme.admin, "acme", KeyInput("k"));
+  env.ReopenAll();  // no checkpoint in flight: the next batch's trigger starts one for certain
+
+  ManualExecutor executor;
+  env.ledger->RunWritesOn(executor.executor());
+  auto verified = std::make_shared<std::promise<Result<VerifyResult>>>();
+  auto verify = verified->get_future();
+  env.ledger->Verify(VerifyInput{key.token, "", ""},
+                     [verified](Result<VerifyResult> r) { verified->set_value(std::move(r)); });
+  executor.RunUntil([&] { return verify.wait_for(std::chrono::seconds(0)) == std::future_status::ready; });
+  BOOST_REQUIRE(verify.get().ok());
+  const uint64_t head = env.ledger->head_seq();
+
+  // The executor runs nothing more. Close on a thread of its own, so that a hang fails the test.
+  auto closed = std::async(std::launch::async, [&] { env.ledger->Close(); });
+  if (closed.wait_for(testing::kCallbackTimeout) != std::future_status::ready) {
+    BOOST_ERROR("Close hung waiting for the background checkpoint");
+    std::abort();  // the ledger's threads are stuck: no clean way on
+  }
+  auto row = CheckpointRow(*env.store);
+  BOOST_REQUIRE(row.has_value());
+  BOOST_TEST(DecodeSeq(*row) == head);
+  BOOST_TEST(NewestCheckpointState(*env.store) == RebuildFromLog(*env.store).Serialize());
 }
 
 // With many keys a checkpoint is costly, so they are spaced by checkpoint_events_per_key × keys.
