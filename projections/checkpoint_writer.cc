@@ -3,6 +3,7 @@
 #include <pthread.h>
 
 #include "core/log.h"
+#include "core/memory.h"
 
 namespace keyledger {
 
@@ -50,6 +51,11 @@ void CheckpointWriter::Run() {
     lock.lock();
     pending_.reset();
     changed_.notify_all();
+    lock.unlock();
+    // The snapshot was the whole serialized state (hundreds of MB at a million keys): hand its pages
+    // back now rather than keep them resident until the next checkpoint (core/memory.h).
+    ReleaseFreeMemory();
+    lock.lock();
   }
 }
 
