@@ -52,7 +52,7 @@ void CheckpointWriter::Run() {
     pending_.reset();
     changed_.notify_all();
     lock.unlock();
-    // The snapshot was the whole serialized state (hundreds of MB at a million keys): hand its pages
+    // The snapshot was the whole serialized state (~150 MB at a million keys): hand its pages
     // back now rather than keep them resident until the next checkpoint (core/memory.h).
     ReleaseFreeMemory();
     lock.lock();
