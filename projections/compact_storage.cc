@@ -92,7 +92,7 @@ uint32_t StringPool::Intern(std::string_view s) {
 }
 
 void RecordIndex::Allocate(size_t capacity) {
-  slots_.assign(capacity, kNone);
+  slots_.assign(capacity, kEmpty);
   mask_ = capacity - 1;
 }
 
@@ -104,9 +104,11 @@ void RecordIndex::Reserve(size_t records) {
 }
 
 void RecordIndex::Replace(uint64_t hash, uint32_t from, uint32_t to) {
-  for (size_t i = hash & mask_; slots_[i] != kNone; i = (i + 1) & mask_) {
-    if (slots_[i] == from) {
-      slots_[i] = to;
+  if (slots_.empty()) return;
+  const uint32_t tag = TagOf(hash);
+  for (size_t i = hash & mask_; slots_[i] != kEmpty; i = (i + 1) & mask_) {
+    if (slots_[i] == (tag | from)) {
+      slots_[i] = tag | to;
       return;
     }
   }

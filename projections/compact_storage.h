@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -52,32 +53,42 @@ class StringPool {
 
 // A hash index from some key (a digest, an id) to record numbers. Only the numbers are stored;
 // the caller supplies each record's hash and an equality test, so the keys are not duplicated.
-// Linear probing, at most 3/4 full.
+// Linear probing, at most 3/4 full. Each 4-byte slot holds a record number (26 bits) and 6 bits of
+// its key's hash, so a probe that meets another key is rejected without reading that record and
+// its strings (two cache misses apiece at a million keys): a lookup's equality test runs ~once.
 class RecordIndex {
  public:
   static constexpr uint32_t kNone = UINT32_MAX;
+  // Records numbered from 0 up to, not including, this: 67 M, beyond the 4 GiB of TextArena
+  // strings that as many keys would need anyway.
+  static constexpr uint32_t kMaxRecords = (1u << 26) - 1;
 
   // `hash_of(n)` is the hash of record n's key; used when the table grows.
+  // REQUIRES: record < kMaxRecords (else throws std::length_error, the index unchanged).
   template <typename HashOf>
   void Insert(uint64_t hash, uint32_t record, HashOf&& hash_of) {
+    if (record >= kMaxRecords) throw std::length_error("record index is full");
     if ((count_ + 1) * 4 > slots_.size() * 3) Grow(hash_of);
-    size_t i = hash & mask_;
-    while (slots_[i] != kNone) i = (i + 1) & mask_;
-    slots_[i] = record;
+    Place(hash, record);
     ++count_;
   }
   // The record whose key `matches`, or kNone.
   template <typename Matches>
   uint32_t Find(uint64_t hash, Matches&& matches) const {
     if (slots_.empty()) return kNone;
-    for (size_t i = hash & mask_; slots_[i] != kNone; i = (i + 1) & mask_) {
-      if (matches(slots_[i])) return slots_[i];
+    const uint32_t tag = TagOf(hash);
+    for (size_t i = hash & mask_; slots_[i] != kEmpty; i = (i + 1) & mask_) {
+      if ((slots_[i] & kTagMask) == tag && matches(slots_[i] & kRecordMask)) return slots_[i] & kRecordMask;
     }
     return kNone;
   }
-  // The record in the first slot `hash` probes (kNone when empty or no table): a hint for
+  // The record in the first slot `hash` probes if its tag matches (else kNone): a hint for
   // prefetching, not a lookup.
-  uint32_t FirstProbe(uint64_t hash) const { return slots_.empty() ? kNone : slots_[hash & mask_]; }
+  uint32_t FirstProbe(uint64_t hash) const {
+    if (slots_.empty()) return kNone;
+    const uint32_t slot = slots_[hash & mask_];
+    return slot != kEmpty && (slot & kTagMask) == TagOf(hash) ? slot & kRecordMask : kNone;
+  }
   const void* SlotAddress(uint64_t hash) const { return slots_.empty() ? nullptr : &slots_[hash & mask_]; }
   // Points the slot holding `from` (found through `hash`) at `to` instead.
   void Replace(uint64_t hash, uint32_t from, uint32_t to);
@@ -85,15 +96,27 @@ class RecordIndex {
   size_t size() const { return count_; }
 
  private:
+  static constexpr int kRecordBits = 26;
+  static constexpr uint32_t kRecordMask = (1u << kRecordBits) - 1;
+  static constexpr uint32_t kTagMask = ~kRecordMask;
+  // No record has all 26 bits set (kMaxRecords), so no occupied slot equals this.
+  static constexpr uint32_t kEmpty = UINT32_MAX;
+  // The hash's top bits: the slot position uses its low bits.
+  static uint32_t TagOf(uint64_t hash) { return static_cast<uint32_t>(hash >> (64 - (32 - kRecordBits))) << kRecordBits; }
+
+  void Place(uint64_t hash, uint32_t record) {
+    size_t i = hash & mask_;
+    while (slots_[i] != kEmpty) i = (i + 1) & mask_;
+    slots_[i] = TagOf(hash) | record;
+  }
   template <typename HashOf>
   void Grow(HashOf&& hash_of) {
     std::vector<uint32_t> old = std::move(slots_);
     Allocate(old.empty() ? 16 : old.size() * 2);
-    for (uint32_t record : old) {
-      if (record == kNone) continue;
-      size_t i = hash_of(record) & mask_;
-      while (slots_[i] != kNone) i = (i + 1) & mask_;
-      slots_[i] = record;
+    for (uint32_t slot : old) {
+      if (slot == kEmpty) continue;
+      const uint32_t record = slot & kRecordMask;
+      Place(hash_of(record), record);
     }
   }
   void Allocate(size_t capacity);

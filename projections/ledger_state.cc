@@ -1,6 +1,7 @@
 #include "projections/ledger_state.h"
 
 #include <algorithm>
+#include <stdexcept>
 #include <cstring>
 #include <thread>
 
@@ -170,6 +171,8 @@ KeyIndex LedgerState::Insert(KeyRecord record) {
     if (keys_[index].status == KeyStatus::kActive) --active_keys_;
     keys_[index] = std::move(record);
   } else {
+    // Refused before anything changes, as TextArena refuses past its 4 GiB.
+    if (keys_.size() >= RecordIndex::kMaxRecords) throw std::length_error("the ledger holds the most keys it can");
     index = static_cast<KeyIndex>(keys_.size());
     keys_.push_back(std::move(record));
     by_id_.Insert(id_hash, index, [&](uint32_t n) { return IdHash(IdOf(keys_[n])); });

@@ -72,6 +72,30 @@ BOOST_AUTO_TEST_CASE(record_index_finds_every_record_through_growth) {
   BOOST_TEST(index.Find(hash(7), [&](uint32_t m) { return m == 9; }) == 9u);
 }
 
+// The slot's hash tag only filters: keys whose hashes share their low bits and their tag (here:
+// identical hashes) are still told apart by the equality test; keys in the same probe run with
+// another tag (the hash's top bits) never reach it.
+BOOST_AUTO_TEST_CASE(record_index_tells_apart_keys_with_colliding_hashes) {
+  RecordIndex index;
+  const std::vector<uint64_t> hashes = {42, 42, 42, 42 | (uint64_t{1} << 63), 42 | (uint64_t{1} << 62)};
+  auto hash_of = [&](uint32_t n) { return hashes[n]; };
+  for (uint32_t n = 0; n < hashes.size(); ++n) index.Insert(hashes[n], n, hash_of);
+  for (uint32_t n = 0; n < hashes.size(); ++n) {
+    size_t tests = 0;
+    const uint32_t found = index.Find(hashes[n], [&](uint32_t m) {
+      ++tests;
+      BOOST_TEST(hashes[m] == hashes[n]);  // only same-tag candidates are ever compared
+      return m == n;
+    });
+    BOOST_TEST(found == n);
+    BOOST_TEST(tests == (hashes[n] == 42 ? n + 1 : 1u));
+  }
+  BOOST_TEST(index.FirstProbe(42) == 0u);
+  BOOST_TEST(index.FirstProbe(42 | (uint64_t{1} << 63)) == RecordIndex::kNone);  // same slot, other tag
+  BOOST_CHECK_THROW(index.Insert(7, RecordIndex::kMaxRecords, hash_of), std::length_error);
+  BOOST_TEST(index.size() == hashes.size());
+}
+
 BOOST_AUTO_TEST_CASE(deadline_queue_returns_current_entries_earliest_first) {
   std::mt19937 rng(42);
   DeadlineQueue queue;
