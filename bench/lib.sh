@@ -180,7 +180,7 @@ check_complete() {
   local bench label key ref ref_label goals run broken=0
   while IFS=$'\t' read -r bench label key ref ref_label goals; do
     for run in $(seq "$RUNS"); do
-      if ! awk -F'\t' -v r="$run" -v k="$key" '$1 == r && $2 == k && $3 ~ /^-?[0-9.e+]+$/ { found = 1 } END { exit !found }' "$RESULTS"; then
+      if ! awk -F'\t' -v r="$run" -v k="$key" '$1 == r && $2 == k && $3 ~ /^-?[0-9.]+([eE][-+]?[0-9]+)?$/ { found = 1 } END { exit !found }' "$RESULTS"; then
         echo "bench/run: BROKEN: run $run has no figure $key ($bench: $label)" >&2
         broken=1
       fi

@@ -6,6 +6,8 @@
 #include <rocksdb/utilities/checkpoint.h>
 
 #include <array>
+#include <chrono>
+#include <thread>
 
 #include "core/log.h"
 
@@ -247,6 +249,23 @@ Status EventStore::Flush() {
     if (!s.ok()) return s;
   }
   return FromRocks(db_->SyncWAL(), "syncing the WAL");
+}
+
+Status EventStore::WaitForCompactions(uint64_t timeout_ms) const {
+  if (read_only_) return Status::Ok();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    uint64_t busy = 0, value = 0;
+    if (db_->GetIntProperty(rocksdb::DB::Properties::kNumRunningCompactions, &value)) busy += value;
+    for (auto* h : handles_) {
+      if (db_->GetIntProperty(h, rocksdb::DB::Properties::kCompactionPending, &value)) busy += value;
+    }
+    if (busy == 0) return Status::Ok();
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return Status::Unavailable("RocksDB compactions still running after " + std::to_string(timeout_ms) + " ms");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
 }
 
 }  // namespace keyledger

@@ -86,6 +86,9 @@ class EventStore {
   // Consistent copy for backups, via RocksDB's checkpoint (hard links where possible).
   Status CreateCheckpointCopy(const std::string& to_dir) const;
   Status Flush();
+  // Returns once RocksDB has no compaction pending or running (polls every 20 ms), or Unavailable
+  // after `timeout_ms`. For measurements that must not share the machine with one (bench/).
+  Status WaitForCompactions(uint64_t timeout_ms) const;
   const std::string& dir() const { return dir_; }
 
  private:

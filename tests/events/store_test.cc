@@ -190,6 +190,24 @@ BOOST_AUTO_TEST_CASE(WriteThenGetInEachColumnFamily) {
   BOOST_TEST(store->sticky_error().ok());
 }
 
+// Five flushed memtables are more level-0 files than RocksDB lets stand (4): a compaction follows.
+// WaitForCompactions returns once it is done, with every row still there.
+BOOST_AUTO_TEST_CASE(WaitForCompactionsReturnsOnceTheyAreDone) {
+  TempDir tmp;
+  auto store = OpenStore(tmp.Sub("db"));
+  for (uint64_t seq = 1; seq <= 5; ++seq) {
+    rocksdb::WriteBatch batch;
+    BOOST_TEST_REQUIRE(batch.Put(store->cf(Cf::kEvents), EncodeSeq(seq), ValueFor(seq)).ok());
+    BOOST_TEST_REQUIRE(store->Write(batch, false).ok());
+    BOOST_TEST_REQUIRE(store->Flush().ok());
+  }
+  const Status waited = store->WaitForCompactions(120000);
+  BOOST_TEST(waited.ok(), waited.message());
+  for (uint64_t seq = 1; seq <= 5; ++seq) BOOST_TEST(ValueAt(*store, Cf::kEvents, EncodeSeq(seq)) == ValueFor(seq));
+  store.reset();
+  BOOST_TEST(OpenStore(tmp.Sub("db"), /*read_only=*/true)->WaitForCompactions(0).ok());
+}
+
 BOOST_AUTO_TEST_CASE(LastEventOnEmptyAndNonEmptyLog) {
   TempDir tmp;
   auto store = OpenStore(tmp.Sub("db"));
