@@ -1,12 +1,11 @@
 #pragma once
-// Small helpers shared by the benchmark programs: a stopwatch, resident memory, and the one output
+// Small helpers shared by the benchmark programs: a stopwatch, flags, and the one output
 // format bench/run reads: a line "RESULT <figure> <value>" per measured figure on standard output.
 
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <string>
 #include <string_view>
@@ -23,16 +22,6 @@ class Stopwatch {
  private:
   std::chrono::steady_clock::time_point start_;
 };
-
-// VmRSS of this process in bytes (from /proc/self/status), or 0 when unreadable.
-inline uint64_t ResidentBytes() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::strtoull(line.c_str() + 6, nullptr, 10) * 1024;
-  }
-  return 0;
-}
 
 inline void Report(std::string_view figure, double value) {
   std::printf("RESULT %.*s %.10g\n", static_cast<int>(figure.size()), figure.data(), value);

@@ -14,6 +14,7 @@
 
 #include "bench/bench_common.h"
 #include "core/clock.h"
+#include "core/memory.h"
 #include "events/store.h"
 #include "projections/ledger.h"
 

@@ -6,6 +6,10 @@
 #include <malloc.h>
 #endif
 
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
 namespace keyledger {
 
 void ReleaseFreeMemory() {
@@ -14,6 +18,15 @@ void ReleaseFreeMemory() {
 #else
   malloc_trim(0);
 #endif
+}
+
+uint64_t ResidentBytes() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::strtoull(line.c_str() + 6, nullptr, 10) * 1024;
+  }
+  return 0;
 }
 
 std::string_view MallocName() {

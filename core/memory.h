@@ -9,12 +9,16 @@
 // released: at 1 M keys, 467 B of RSS per active key instead of 293 B. ReleaseFreeMemory hands
 // them back; with the system allocator it is malloc_trim(0).
 
+#include <cstdint>
 #include <string_view>
 
 namespace keyledger {
 
 // Returns the heap's free pages to the operating system (they stay reserved, not resident).
 void ReleaseFreeMemory();
+
+// This process's resident set (VmRSS of /proc/self/status) in bytes, or 0 when unreadable.
+uint64_t ResidentBytes();
 
 // "tcmalloc" or "glibc": which allocator this build uses, for start-up logs and benchmarks.
 std::string_view MallocName();

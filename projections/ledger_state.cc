@@ -1,8 +1,8 @@
 #include "projections/ledger_state.h"
 
 #include <algorithm>
-#include <stdexcept>
 #include <cstring>
+#include <stdexcept>
 #include <thread>
 
 namespace keyledger {
