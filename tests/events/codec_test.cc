@@ -694,6 +694,30 @@ BOOST_AUTO_TEST_CASE(FastPathDeclinesWhatItDoesNotFullyUnderstand) {
   CheckRejected(body + " x", "trailing content");
 }
 
+// The fast path scans strings many bytes at a time: every length must be taken whole, and an
+// unplain byte (control, DEL, non-ASCII, quote, backslash) declined at every position.
+BOOST_AUTO_TEST_CASE(FastPathChecksEveryByteOfEveryStringLength) {
+  const std::string plain = "abcdefghijklmnopqrstuvwxyz0123456789 !#$%&'()*+,-./:;<=>?@[]^_`{|}~";
+  for (size_t length = 0; length <= plain.size(); ++length) {
+    const std::string ip = plain.substr(0, length);
+    const Event e = MakeEvent(KeyUsed{UseOutcome::kValid, "a:read", ip});
+    const std::string body = EncodeBody(e);
+    Event out;
+    BOOST_TEST_REQUIRE(DecodeCanonicalKeyUsed(body, out), body);
+    BOOST_TEST(std::get<KeyUsed>(out.data).source_ip == ip);
+    for (size_t at = 0; at < length; ++at) {
+      for (const char bad : {'\x00', '\x1f', '\x7f', '\x80', '\xff', '"', '\\'}) {
+        std::string raw_ip = ip;
+        raw_ip[at] = bad;
+        const std::string tampered = Replaced(body, "\"source_ip\":\"" + ip + "\"", "\"source_ip\":\"" + raw_ip + "\"");
+        Event slot;
+        BOOST_TEST(!DecodeCanonicalKeyUsed(tampered, slot), "length " << length << " at " << at << " byte "
+                                                                    << static_cast<int>(static_cast<unsigned char>(bad)));
+      }
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(ApiJsonIsTheBodyWithTheHashAppended) {
   const Event e = MakeEvent(FullKeyCreated());
   const std::string body = EncodeBody(e);
