@@ -13,7 +13,6 @@
 //
 // Not thread-safe.
 
-#include <deque>
 #include <map>
 #include <optional>
 #include <set>
@@ -27,6 +26,7 @@
 #include "projections/deadline_queue.h"
 #include "projections/key_record.h"
 #include "projections/key_state.h"
+#include "projections/stable_vector.h"
 
 namespace keyledger {
 
@@ -103,7 +103,7 @@ class LedgerState {
   void TidyDeadlines();
   uint32_t InternAbilities(const Abilities& abilities);
 
-  std::deque<KeyRecord> keys_;  // by KeyIndex; a deque never moves them
+  StableVector<KeyRecord> keys_;  // by KeyIndex; records never move
   TextArena text_;
   StringPool strings_;  // workspace ids and creators
   std::vector<Abilities> ability_sets_;

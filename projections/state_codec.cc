@@ -112,7 +112,8 @@ std::string LedgerState::Serialize() const {
   }
 
   w.Varint(keys_.size());
-  for (const KeyRecord& k : keys_) {
+  for (size_t i = 0; i < keys_.size(); ++i) {
+    const KeyRecord& k = keys_[i];
     w.Bytes(AsBytes(k.digest));
     for (size_t part = 0; part <= static_cast<size_t>(KeyText::kDescription); ++part) {
       w.Str(TextOf(k, static_cast<KeyText>(part)));

@@ -5,6 +5,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
+#include <memory>
 #include <random>
 #include <set>
 #include <string>
@@ -14,6 +15,7 @@
 #include "projections/compact_storage.h"
 #include "projections/deadline_queue.h"
 #include "projections/ledger_state.h"
+#include "projections/stable_vector.h"
 #include "projections/usage_history.h"
 #include "tests/projections/ledger_fixture.h"
 
@@ -50,6 +52,39 @@ BOOST_AUTO_TEST_CASE(text_arena_returns_every_part_of_every_record) {
     BOOST_REQUIRE(TextArena::Part(arena.Resolve(refs[i]), 0) == "ref-" + std::to_string(i));
     BOOST_REQUIRE(TextArena::Part(arena.Resolve(refs[i]), 1).size() == (i == 15000 ? huge.size() : size_t(i % 100)));
   }
+}
+
+// Elements keep their addresses across growth (LedgerState holds references to records while it
+// appends), every element is destroyed exactly once, and a move leaves the source empty.
+BOOST_AUTO_TEST_CASE(stable_vector_never_moves_its_elements) {
+  StableVector<std::string, 3> strings;  // chunks of 8: growth crosses many chunk boundaries
+  std::vector<const std::string*> addresses;
+  for (int i = 0; i < 100; ++i) {
+    strings.push_back("element " + std::to_string(i) + std::string(20, 'x'));  // heap-allocated
+    addresses.push_back(&strings[static_cast<size_t>(i)]);
+  }
+  BOOST_TEST(strings.size() == 100u);
+  for (size_t i = 0; i < strings.size(); ++i) {
+    BOOST_REQUIRE(&strings[i] == addresses[i]);
+    BOOST_REQUIRE(strings[i] == "element " + std::to_string(i) + std::string(20, 'x'));
+  }
+  StableVector<std::string, 3> moved(std::move(strings));
+  BOOST_TEST(strings.empty());
+  BOOST_TEST(moved.size() == 100u);
+  BOOST_TEST(&moved[99] == addresses[99]);
+  strings.push_back("reused after the move");
+  BOOST_TEST(strings[0] == "reused after the move");
+  moved = std::move(strings);
+  BOOST_TEST(moved.size() == 1u);
+  BOOST_TEST(moved[0] == "reused after the move");
+
+  auto counter = std::make_shared<int>(0);
+  {
+    StableVector<std::shared_ptr<int>, 2> shared;
+    for (int i = 0; i < 10; ++i) shared.push_back(counter);
+    BOOST_TEST(counter.use_count() == 11);
+  }
+  BOOST_TEST(counter.use_count() == 1);  // each copy destroyed once (ASan/valgrind: no leak)
 }
 
 BOOST_AUTO_TEST_CASE(record_index_finds_every_record_through_growth) {
