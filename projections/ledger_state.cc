@@ -119,7 +119,7 @@ void LedgerState::ApplyBatch(const Event* events, size_t count) {
     if (const size_t j = i + kTextAhead; j < count && batch_records_[j] != RecordIndex::kNone) {
       const KeyRecord& key = keys_[batch_records_[j]];
       __builtin_prefetch(text_.Resolve(key.text));
-      __builtin_prefetch(key.usage.bytes().data());
+      __builtin_prefetch(key.usage.address());
     }
     Apply(events[i]);
   }

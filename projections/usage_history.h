@@ -27,6 +27,8 @@ class UsageHistory {
   void Count(TimeMs ts, bool valid);
   std::vector<UsageBucket> Buckets() const;  // ascending
   bool empty() const { return !block_; }
+  // Where the history lives (null when empty), for prefetching it without reading it.
+  const void* address() const { return block_.get(); }
 
   // The encoded buckets, for checkpoints; FromBytes is its inverse (false when malformed).
   std::string_view bytes() const;
