@@ -43,6 +43,16 @@ class IndexKeyPrefix final : public rocksdb::SliceTransform {
   bool InDomain(const rocksdb::Slice& key) const override { return key.size() > 8; }
 };
 
+// The events column family's keys are seqs, appended in increasing order: one prefix for all of
+// them, so that the memtable inserts each event right after the previous one (a remembered
+// splice) instead of searching the skiplist from its top level.
+class WholeLog final : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "keyledger.WholeLog"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override { return rocksdb::Slice(key.data(), 0); }
+  bool InDomain(const rocksdb::Slice&) const override { return true; }
+};
+
 }  // namespace
 
 std::string EncodeSeq(uint64_t seq) {
@@ -93,14 +103,17 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const std::string& dir,
   descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, cf_options);
   rocksdb::ColumnFamilyOptions by_workspace_options = cf_options;
   by_workspace_options.memtable_insert_with_hint_prefix_extractor = std::make_shared<IndexKeyPrefix>();
+  rocksdb::ColumnFamilyOptions events_options = cf_options;
+  events_options.memtable_insert_with_hint_prefix_extractor = std::make_shared<WholeLog>();
   // meta holds the projection checkpoints, read whole at every start: no decompression on the way.
   rocksdb::ColumnFamilyOptions meta_options = cf_options;
   meta_options.compression = rocksdb::kNoCompression;
   for (size_t i = 0; i < kCfNames.size(); ++i) {
     const Cf cf = static_cast<Cf>(i);
-    descriptors.emplace_back(kCfNames[i], cf == Cf::kByWorkspace ? by_workspace_options
-                                          : cf == Cf::kMeta      ? meta_options
-                                                                 : cf_options);
+    descriptors.emplace_back(kCfNames[i], cf == Cf::kEvents        ? events_options
+                                          : cf == Cf::kByWorkspace ? by_workspace_options
+                                          : cf == Cf::kMeta        ? meta_options
+                                                                   : cf_options);
   }
 
   std::unique_ptr<EventStore> store(new EventStore());
