@@ -1,24 +1,11 @@
 #include "core/json_writer.h"
 
-#include <array>
 #include <charconv>
 
+#include "core/ascii.h"
 #include "core/utf8.h"
 
 namespace keyledger {
-
-namespace {
-
-// The bytes that end a run copied as it is: controls, DEL, '"', '\\', and every non-ASCII byte
-// (checked apart as UTF-8). One table load per byte instead of four comparisons: the scan was the
-// largest single user-space cost of a verify (2.7%) and of a key creation (2.6%).
-constexpr std::array<bool, 256> kEndsRun = [] {
-  std::array<bool, 256> table{};
-  for (int c = 0; c < 256; ++c) table[c] = c < 0x20 || c >= 0x7F || c == '"' || c == '\\';
-  return table;
-}();
-
-}  // namespace
 
 void JsonWriter::AppendEscaped(std::string& out, std::string_view value) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -26,8 +13,7 @@ void JsonWriter::AppendEscaped(std::string& out, std::string_view value) {
   size_t i = 0;
   while (i < value.size()) {
     // Runs of printable ASCII that need no escape are copied at once.
-    size_t run = i;
-    while (run < value.size() && !kEndsRun[static_cast<unsigned char>(value[run])]) ++run;
+    const size_t run = i + PlainAsciiPrefix(value.substr(i));
     if (run > i) {
       out.append(value.data() + i, run - i);
       i = run;

@@ -2,36 +2,12 @@
 
 #include <cstring>
 
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
-
+#include "core/ascii.h"
 #include "core/hex.h"
 #include "core/time_format.h"
 
 namespace keyledger {
 namespace {
-
-bool IsPlain(unsigned char c) { return c >= 0x20 && c <= 0x7e && c != '"' && c != '\\'; }
-
-// The length of the run of plain bytes (printable ASCII, neither quote nor backslash) at `p`.
-// Sixteen bytes per step where SSE2 is available (every x86-64): a body is mostly such strings.
-size_t PlainRun(const char* p, size_t n) {
-  size_t i = 0;
-#ifdef __SSE2__
-  const __m128i space = _mm_set1_epi8(0x20), del = _mm_set1_epi8(0x7f);
-  const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
-  for (; i + 16 <= n; i += 16) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-    // Signed bytes: below 0x20 covers the controls and every byte with the high bit set.
-    const __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmplt_epi8(v, space), _mm_cmpeq_epi8(v, del)),
-                                         _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)));
-    if (const int mask = _mm_movemask_epi8(special); mask != 0) return i + static_cast<size_t>(__builtin_ctz(mask));
-  }
-#endif
-  while (i < n && IsPlain(static_cast<unsigned char>(p[i]))) ++i;
-  return i;
-}
 
 // Reads a canonical body left to right; every step fails on anything unexpected.
 class Cursor {
@@ -65,7 +41,7 @@ class Cursor {
   bool PlainString(std::string_view& out) {
     if (in_.empty() || in_[0] != '"') return false;
     // Up to the closing quote, every byte printable ASCII and no backslash.
-    const size_t end = 1 + PlainRun(in_.data() + 1, in_.size() - 1);
+    const size_t end = 1 + PlainAsciiPrefix(in_.substr(1));
     if (end == in_.size() || in_[end] != '"') return false;
     out = in_.substr(1, end - 1);
     in_.remove_prefix(end + 1);

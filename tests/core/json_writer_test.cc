@@ -349,6 +349,23 @@ BOOST_AUTO_TEST_CASE(hostile_strings_round_trip_as_keys) {
   }
 }
 
+// Plain runs are found sixteen bytes at a time: a byte that needs escaping (or UTF-8 checking)
+// must be caught in every lane and in the tail, whatever the string's length.
+BOOST_AUTO_TEST_CASE(every_special_byte_is_handled_at_every_position) {
+  const std::string plain = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  for (const std::string special : {std::string(1, '\0'), std::string("\x1f"), std::string("\x7f"),
+                                    std::string("\""), std::string("\\"), std::string("\xC3\xA9")}) {
+    for (size_t length : {15u, 16u, 17u, 33u, 40u}) {
+      for (size_t at = 0; at < length; ++at) {
+        const std::string s = plain.substr(0, at) + special + plain.substr(at, length - at);
+        const std::optional<std::string> back = RoundTripValue(s);
+        BOOST_TEST_REQUIRE(back.has_value(), Printable(s));
+        BOOST_TEST(Printable(*back) == Printable(s));
+      }
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(script_close_tag_survives_in_a_document) {
   JsonWriter w;
   w.BeginObject().Field("html", "</script><script>x()</script>").EndObject();
