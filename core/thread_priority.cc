@@ -2,6 +2,8 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 namespace keyledger {
 
@@ -10,6 +12,22 @@ bool SetThisThreadPriority(BackgroundPriority priority) {
   param.sched_priority = 0;
   const int policy = priority == BackgroundPriority::kIdle ? SCHED_IDLE : SCHED_OTHER;
   return pthread_setschedparam(pthread_self(), policy, &param) == 0;
+}
+
+bool SetThreadPriority(int tid, BackgroundPriority priority) {
+  sched_param param{};
+  param.sched_priority = 0;
+  const int policy = priority == BackgroundPriority::kIdle ? SCHED_IDLE : SCHED_OTHER;
+  // Linux applies sched_setscheduler to the one thread `tid` names, not to its whole process.
+  return sched_setscheduler(tid, policy, &param) == 0;
+}
+
+int CurrentThreadId() { return static_cast<int>(syscall(SYS_gettid)); }
+
+std::optional<BackgroundPriority> ThreadPriority(int tid) {
+  const int policy = sched_getscheduler(tid);
+  if (policy < 0) return std::nullopt;
+  return policy == SCHED_IDLE ? BackgroundPriority::kIdle : BackgroundPriority::kNormal;
 }
 
 }  // namespace keyledger

@@ -2,10 +2,13 @@
 // CPU priority of background threads (flushes, compactions, checkpoint writing).
 //
 // On a core shared with an I/O thread, a background thread at normal priority takes whole
-// scheduler slices (a 4 ms tick here) from the requests in flight: measured, it put verify p99 at
-// 15-20 ms. At idle priority (Linux SCHED_IDLE) it runs when a core has nothing else to do and
-// yields the moment a request thread wakes. It still always progresses: should it fall behind
-// (RocksDB's memtables full), the writers wait for it, which frees the core for it.
+// scheduler slices (a 4 ms tick here) from the requests in flight. At idle priority (Linux
+// SCHED_IDLE) it runs when a core has nothing else to do and yields the moment a request thread
+// wakes. On a core that requests keep busy, though, an idle-priority thread may not run for
+// seconds: work that writers end up waiting for (RocksDB's flushes and compactions) is raised to
+// normal priority while it falls behind (events/background_priority.h).
+
+#include <optional>
 
 namespace keyledger {
 
@@ -16,5 +19,12 @@ enum class BackgroundPriority {
 
 // Puts the calling thread at `priority`. False (and the thread unchanged) where the system refuses.
 bool SetThisThreadPriority(BackgroundPriority priority);
+
+// The same for thread `tid` of this process (a Linux thread id, see CurrentThreadId), from any
+// thread. False when the thread is gone or the system refuses.
+bool SetThreadPriority(int tid, BackgroundPriority priority);
+int CurrentThreadId();
+// The priority `tid` runs at now (kNormal for any policy but SCHED_IDLE), or nullopt when gone.
+std::optional<BackgroundPriority> ThreadPriority(int tid);
 
 }  // namespace keyledger

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "core/log.h"
+#include "events/background_priority.h"
 
 namespace keyledger {
 namespace {
@@ -85,11 +86,13 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const std::string& dir,
   // perf sched). Without it, blocks are allocated at writeback, off the request path.
   db_options.allow_fallocate = false;
   if (!options.read_only && options.background_priority == BackgroundPriority::kIdle) {
-    // Flushes and compactions yield the CPU to request threads: see core/thread_priority.h.
+    // Flushes and compactions yield the CPU to request threads while they keep up
+    // (events/background_priority.h).
     for (auto pool : {rocksdb::Env::Priority::HIGH, rocksdb::Env::Priority::LOW}) {
       rocksdb::Status lowered = db_options.env->LowerThreadPoolCPUPriority(pool, rocksdb::CpuPriority::kIdle);
       if (!lowered.ok()) log::Warn("lowering RocksDB's background priority: " + lowered.ToString());
     }
+    db_options.listeners.push_back(std::make_shared<BackgroundPriorityListener>());
   }
 
   rocksdb::BlockBasedTableOptions table;

@@ -41,10 +41,11 @@ struct StoreOptions {
   bool create_if_missing = true;
   size_t block_cache_bytes = 64 << 20;
   // Of RocksDB's flush and compaction threads (process-wide: Env::Default()'s pools). A server
-  // sets kIdle (core/thread_priority.h); tests and tools keep kNormal.
+  // sets kIdle, which raises them to normal while they fall behind (events/background_priority.h);
+  // tests and tools keep kNormal.
   BackgroundPriority background_priority = BackgroundPriority::kNormal;
-  // Memtables per column family before writes wait for a flush: room for a flush that runs
-  // only when a core is idle to catch up with a burst.
+  // Memtables per column family before writes wait for a flush: room for bursts, and for a flush
+  // that shares its core with saturating requests (or waits on a slow disk) to catch up.
   int max_write_buffers = 2;
 };
 

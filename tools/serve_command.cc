@@ -100,7 +100,8 @@ int Serve(const ServeFlags& flags) {
                                             : BackgroundPriority::kIdle;
   StoreOptions store_options;
   store_options.background_priority = background;
-  // At idle priority a flush may wait for a quiet moment: room for two more memtables meanwhile.
+  // An idle-priority flush waits for a quiet moment, and once a memtable behind shares the core
+  // with the requests (events/background_priority.h): room for two more memtables meanwhile.
   if (background == BackgroundPriority::kIdle) store_options.max_write_buffers = 4;
   auto store = EventStore::Open(flags.data_dir, store_options);
   if (!store.ok()) {

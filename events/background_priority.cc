@@ -1,0 +1,68 @@
+#include "events/background_priority.h"
+
+namespace keyledger {
+
+BackgroundPriority BackgroundPriorityListener::PriorityLocked() const {
+  if (!stalled_.empty()) return BackgroundPriority::kNormal;
+  for (const auto& [cf, memtables] : unflushed_) {
+    if (memtables.size() >= 2) return BackgroundPriority::kNormal;
+  }
+  return BackgroundPriority::kIdle;
+}
+
+void BackgroundPriorityListener::EnlistThisThread() {
+  const int tid = CurrentThreadId();
+  std::lock_guard lock(mutex_);
+  threads_.insert(tid);
+  SetThreadPriority(tid, PriorityLocked());
+}
+
+void BackgroundPriorityListener::ApplyLocked(BackgroundPriority before) {
+  const BackgroundPriority now = PriorityLocked();
+  if (now == before) return;
+  for (auto it = threads_.begin(); it != threads_.end();) {
+    // A thread that is gone is forgotten (RocksDB's pools keep theirs for the process's life).
+    it = SetThreadPriority(*it, now) || ThreadPriority(*it).has_value() ? std::next(it) : threads_.erase(it);
+  }
+}
+
+void BackgroundPriorityListener::OnFlushBegin(rocksdb::DB*, const rocksdb::FlushJobInfo&) { EnlistThisThread(); }
+
+void BackgroundPriorityListener::OnCompactionBegin(rocksdb::DB*, const rocksdb::CompactionJobInfo&) {
+  EnlistThisThread();
+}
+
+void BackgroundPriorityListener::OnMemTableSealed(const rocksdb::MemTableInfo& info) {
+  std::lock_guard lock(mutex_);
+  const BackgroundPriority before = PriorityLocked();
+  unflushed_[info.cf_name].insert(info.first_seqno);
+  ApplyLocked(before);
+}
+
+void BackgroundPriorityListener::OnFlushCompleted(rocksdb::DB*, const rocksdb::FlushJobInfo& info) {
+  std::lock_guard lock(mutex_);
+  const BackgroundPriority before = PriorityLocked();
+  // A column family's memtables hold consecutive ranges of seqs, and a flush writes the oldest:
+  // every sealed memtable that began at or before the file's largest seq is in it.
+  std::set<uint64_t>& memtables = unflushed_[info.cf_name];
+  memtables.erase(memtables.begin(), memtables.upper_bound(info.largest_seqno));
+  ApplyLocked(before);
+}
+
+void BackgroundPriorityListener::OnStallConditionsChanged(const rocksdb::WriteStallInfo& info) {
+  std::lock_guard lock(mutex_);
+  const BackgroundPriority before = PriorityLocked();
+  if (info.condition.cur == rocksdb::WriteStallCondition::kNormal) {
+    stalled_.erase(info.cf_name);
+  } else {
+    stalled_.insert(info.cf_name);
+  }
+  ApplyLocked(before);
+}
+
+BackgroundPriority BackgroundPriorityListener::priority() const {
+  std::lock_guard lock(mutex_);
+  return PriorityLocked();
+}
+
+}  // namespace keyledger

@@ -1,0 +1,130 @@
+// BackgroundPriorityListener on real threads: a background thread is idle while flushes keep up;
+// normal while a column family has two sealed memtables waiting for a flush, or stalls writes;
+// and idle again once none does.
+
+#include <boost/test/unit_test.hpp>
+
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "core/thread_priority.h"
+#include "events/background_priority.h"
+
+namespace keyledger {
+namespace {
+
+using rocksdb::WriteStallCondition;
+
+rocksdb::WriteStallInfo Stall(const std::string& cf, WriteStallCondition cur, WriteStallCondition prev) {
+  rocksdb::WriteStallInfo info;
+  info.cf_name = cf;
+  info.condition.cur = cur;
+  info.condition.prev = prev;
+  return info;
+}
+
+rocksdb::MemTableInfo Sealed(const std::string& cf, uint64_t first_seqno) {
+  rocksdb::MemTableInfo info;
+  info.cf_name = cf;
+  info.first_seqno = first_seqno;
+  return info;
+}
+
+rocksdb::FlushJobInfo Flushed(const std::string& cf, uint64_t largest_seqno) {
+  rocksdb::FlushJobInfo info;
+  info.cf_name = cf;
+  info.largest_seqno = largest_seqno;
+  return info;
+}
+
+enum class Job { kFlush, kCompaction };
+
+// A thread that announces itself to the listener as RocksDB's background threads do (the
+// callback runs on it), then waits until the test ends it.
+class BackgroundThread {
+ public:
+  BackgroundThread(BackgroundPriorityListener& listener, Job job) {
+    thread_ = std::thread([this, &listener, job] {
+      if (job == Job::kFlush) {
+        listener.OnFlushBegin(nullptr, rocksdb::FlushJobInfo());
+      } else {
+        listener.OnCompactionBegin(nullptr, rocksdb::CompactionJobInfo());
+      }
+      std::unique_lock lock(mutex_);
+      tid_ = CurrentThreadId();
+      changed_.notify_all();
+      changed_.wait(lock, [&] { return done_; });
+    });
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return tid_ != 0; });
+  }
+  ~BackgroundThread() {
+    {
+      std::lock_guard lock(mutex_);
+      done_ = true;
+    }
+    changed_.notify_all();
+    thread_.join();
+  }
+  std::optional<BackgroundPriority> priority() const { return ThreadPriority(tid_); }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  int tid_ = 0;
+  bool done_ = false;
+  std::thread thread_;
+};
+
+constexpr auto kIdle = BackgroundPriority::kIdle;
+constexpr auto kNormal = BackgroundPriority::kNormal;
+
+BOOST_AUTO_TEST_SUITE(background_priority)
+
+BOOST_AUTO_TEST_CASE(background_threads_run_at_normal_priority_while_a_flush_is_a_memtable_behind) {
+  BackgroundPriorityListener listener;
+  BackgroundThread flush(listener, Job::kFlush);
+  BackgroundThread compaction(listener, Job::kCompaction);
+  BOOST_TEST((flush.priority() == kIdle));
+  BOOST_TEST((compaction.priority() == kIdle));
+
+  listener.OnMemTableSealed(Sealed("events", 1));  // one waiting: the flush keeps up
+  listener.OnMemTableSealed(Sealed("by_key", 2));   // one in another column family: still
+  BOOST_TEST((flush.priority() == kIdle));
+  listener.OnMemTableSealed(Sealed("events", 100));  // two waiting in one: behind
+  BOOST_TEST((flush.priority() == kNormal));
+  BOOST_TEST((compaction.priority() == kNormal));
+  BackgroundThread late(listener, Job::kFlush);  // a thread starting now starts at normal
+  BOOST_TEST((late.priority() == kNormal));
+
+  listener.OnFlushCompleted(nullptr, Flushed("events", 99));  // the older one written
+  BOOST_TEST((flush.priority() == kIdle));
+  BOOST_TEST((late.priority() == kIdle));
+  BOOST_TEST((listener.priority() == kIdle));
+  listener.OnMemTableSealed(Sealed("events", 200));
+  BOOST_TEST((flush.priority() == kNormal));
+  listener.OnFlushCompleted(nullptr, Flushed("events", 250));  // both written in one flush
+  listener.OnMemTableSealed(Sealed("events", 300));
+  BOOST_TEST((flush.priority() == kIdle));
+}
+
+BOOST_AUTO_TEST_CASE(background_threads_run_at_normal_priority_while_any_column_family_stalls_writes) {
+  BackgroundPriorityListener listener;
+  BackgroundThread compaction(listener, Job::kCompaction);
+  BOOST_TEST((compaction.priority() == kIdle));
+
+  listener.OnStallConditionsChanged(Stall("events", WriteStallCondition::kDelayed, WriteStallCondition::kNormal));
+  BOOST_TEST((compaction.priority() == kNormal));
+  listener.OnStallConditionsChanged(Stall("by_key", WriteStallCondition::kStopped, WriteStallCondition::kNormal));
+  listener.OnStallConditionsChanged(Stall("events", WriteStallCondition::kNormal, WriteStallCondition::kDelayed));
+  BOOST_TEST((compaction.priority() == kNormal));  // by_key still stalls
+  listener.OnStallConditionsChanged(Stall("by_key", WriteStallCondition::kNormal, WriteStallCondition::kStopped));
+  BOOST_TEST((compaction.priority() == kIdle));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace
+}  // namespace keyledger
