@@ -235,7 +235,7 @@ void Appender::Drain() {
   RunCompletions(ready);
   std::vector<Completion> completions;
   if (!batch.empty()) completions = ProcessBatch(batch, /*sync_now=*/false);
-  bool release_now = false;
+  bool release_now = false, held = false;
   {
     std::lock_guard lock(mutex_);
     const bool needs_sync = std::any_of(completions.begin(), completions.end(),
@@ -244,9 +244,12 @@ void Appender::Drain() {
       release_now = true;
     } else if (!completions.empty()) {
       for (Completion& c : completions) held_.push_back(std::move(c));
-      wake_.notify_one();
+      held = true;
     }
   }
+  // Woken after the unlock: on a shared core the syncer would otherwise run at once, find the
+  // mutex still held, and sleep on it again (a futex round trip and two context switches).
+  if (held) wake_.notify_one();
   if (release_now) RunCompletions(completions);
   std::function<void()> post;
   {
