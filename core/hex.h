@@ -13,7 +13,8 @@ void BytesToHexInto(std::string_view bytes, char* out);
 // nullopt unless `hex` is an even number of hex digits (either case).
 std::optional<std::string> HexToBytes(std::string_view hex);
 // Decodes `hex` into out[0 .. hex.size()/2); false (out partly written) unless `hex` is an even
-// number of hex digits. Table-driven: replay decodes a 64-digit hash per event.
+// number of hex digits. Sixteen digits per step where SSE2 is available: replay decodes a
+// 64-digit hash per event.
 bool HexToBytesInto(std::string_view hex, unsigned char* out);
 
 }  // namespace keyledger
