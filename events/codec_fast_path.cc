@@ -14,7 +14,8 @@ class Cursor {
  public:
   explicit Cursor(std::string_view in) : in_(in) {}
 
-  // The length is a constant, so the comparison compiles to a few loads, not a memcmp call.
+  // Short literals compile to a few loads; GCC calls memcmp for the longer ones, which measured
+  // no slower (BM_DecodeUsed) than comparing them in inlined 8-byte words.
   template <size_t N>
   bool Literal(const char (&text)[N]) {
     constexpr size_t n = N - 1;
