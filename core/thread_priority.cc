@@ -1,18 +1,12 @@
 #include "core/thread_priority.h"
 
-#include <pthread.h>
 #include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 namespace keyledger {
 
-bool SetThisThreadPriority(BackgroundPriority priority) {
-  sched_param param{};
-  param.sched_priority = 0;
-  const int policy = priority == BackgroundPriority::kIdle ? SCHED_IDLE : SCHED_OTHER;
-  return pthread_setschedparam(pthread_self(), policy, &param) == 0;
-}
+bool SetThisThreadPriority(BackgroundPriority priority) { return SetThreadPriority(CurrentThreadId(), priority); }
 
 bool SetThreadPriority(int tid, BackgroundPriority priority) {
   sched_param param{};
