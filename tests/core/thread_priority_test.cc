@@ -5,11 +5,10 @@
 
 #include <sched.h>
 
-#include <condition_variable>
-#include <mutex>
 #include <thread>
 
 #include "core/thread_priority.h"
+#include "tests/support/parked_thread.h"
 
 namespace keyledger {
 namespace {
@@ -36,34 +35,18 @@ BOOST_AUTO_TEST_CASE(idle_and_back_to_normal_change_the_threads_policy) {
 
 // Another thread's priority, set by its id: what re-prioritises RocksDB's compaction threads.
 BOOST_AUTO_TEST_CASE(another_threads_priority_changes_by_its_id) {
-  std::mutex mutex;
-  std::condition_variable changed;
-  int tid = 0;
-  bool done = false;
-  std::thread other([&] {
-    std::unique_lock lock(mutex);
-    tid = CurrentThreadId();
-    changed.notify_all();
-    changed.wait(lock, [&] { return done; });
-  });
   {
-    std::unique_lock lock(mutex);
-    changed.wait(lock, [&] { return tid != 0; });
+    const testing::ParkedThread other;
+    const int tid = other.tid();
+    BOOST_TEST(tid != CurrentThreadId());
+    BOOST_TEST((ThreadPriority(tid) == BackgroundPriority::kNormal));
+    BOOST_TEST(SetThreadPriority(tid, BackgroundPriority::kIdle));
+    BOOST_TEST(sched_getscheduler(tid) == SCHED_IDLE);
+    BOOST_TEST((ThreadPriority(tid) == BackgroundPriority::kIdle));
+    BOOST_TEST(sched_getscheduler(0) == SCHED_OTHER);  // only that thread
+    BOOST_TEST(SetThreadPriority(tid, BackgroundPriority::kNormal));
+    BOOST_TEST(sched_getscheduler(tid) == SCHED_OTHER);
   }
-  BOOST_TEST(tid != CurrentThreadId());
-  BOOST_TEST((ThreadPriority(tid) == BackgroundPriority::kNormal));
-  BOOST_TEST(SetThreadPriority(tid, BackgroundPriority::kIdle));
-  BOOST_TEST(sched_getscheduler(tid) == SCHED_IDLE);
-  BOOST_TEST((ThreadPriority(tid) == BackgroundPriority::kIdle));
-  BOOST_TEST(sched_getscheduler(0) == SCHED_OTHER);  // only that thread
-  BOOST_TEST(SetThreadPriority(tid, BackgroundPriority::kNormal));
-  BOOST_TEST(sched_getscheduler(tid) == SCHED_OTHER);
-  {
-    std::lock_guard lock(mutex);
-    done = true;
-  }
-  changed.notify_all();
-  other.join();
   // An id above any pid_max (2^22) names no thread. (A joined thread's own id is no test: the
   // kernel may still be tearing it down when join returns.)
   constexpr int kNoSuchThread = 1 << 30;

@@ -4,13 +4,11 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include <condition_variable>
-#include <mutex>
 #include <optional>
-#include <thread>
 
 #include "core/thread_priority.h"
 #include "events/background_priority.h"
+#include "tests/support/parked_thread.h"
 
 namespace keyledger {
 namespace {
@@ -42,40 +40,21 @@ rocksdb::FlushJobInfo Flushed(const std::string& cf, uint64_t largest_seqno) {
 enum class Job { kFlush, kCompaction };
 
 // A thread that announces itself to the listener as RocksDB's background threads do (the
-// callback runs on it), then waits until the test ends it.
+// callback runs on it), then stays alive until the test ends it.
 class BackgroundThread {
  public:
-  BackgroundThread(BackgroundPriorityListener& listener, Job job) {
-    thread_ = std::thread([this, &listener, job] {
-      if (job == Job::kFlush) {
-        listener.OnFlushBegin(nullptr, rocksdb::FlushJobInfo());
-      } else {
-        listener.OnCompactionBegin(nullptr, rocksdb::CompactionJobInfo());
-      }
-      std::unique_lock lock(mutex_);
-      tid_ = CurrentThreadId();
-      changed_.notify_all();
-      changed_.wait(lock, [&] { return done_; });
-    });
-    std::unique_lock lock(mutex_);
-    changed_.wait(lock, [&] { return tid_ != 0; });
-  }
-  ~BackgroundThread() {
-    {
-      std::lock_guard lock(mutex_);
-      done_ = true;
-    }
-    changed_.notify_all();
-    thread_.join();
-  }
-  std::optional<BackgroundPriority> priority() const { return ThreadPriority(tid_); }
+  BackgroundThread(BackgroundPriorityListener& listener, Job job)
+      : thread_([&listener, job] {
+          if (job == Job::kFlush) {
+            listener.OnFlushBegin(nullptr, rocksdb::FlushJobInfo());
+          } else {
+            listener.OnCompactionBegin(nullptr, rocksdb::CompactionJobInfo());
+          }
+        }) {}
+  std::optional<BackgroundPriority> priority() const { return ThreadPriority(thread_.tid()); }
 
  private:
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  int tid_ = 0;
-  bool done_ = false;
-  std::thread thread_;
+  testing::ParkedThread thread_;
 };
 
 constexpr auto kIdle = BackgroundPriority::kIdle;
