@@ -46,8 +46,9 @@ bool IsPeerSideFailure(const error_code& ec) {
 }  // namespace
 
 Listener::Listener(asio::io_context& io_context, const tcp::endpoint& endpoint,
-                   AcceptHandler on_accept)
+                   unsigned io_threads, AcceptHandler on_accept)
     : io_context_(io_context),
+      strand_per_connection_(io_threads != 1),
       strand_(asio::make_strand(io_context)),
       acceptor_(strand_),
       on_accept_(std::move(on_accept)) {
@@ -88,8 +89,10 @@ asio::awaitable<void> Listener::AcceptLoop() {
     bool back_off = false;
     try {
       // A named executor, not a temporary: GCC 12 mishandles temporaries across a co_await.
-      const asio::any_io_executor session_strand = asio::make_strand(io_context_);
-      auto [ec, socket] = co_await acceptor_.async_accept(session_strand, kNoThrow);
+      const asio::any_io_executor session_executor =
+          strand_per_connection_ ? asio::any_io_executor(asio::make_strand(io_context_))
+                                 : asio::any_io_executor(io_context_.get_executor());
+      auto [ec, socket] = co_await acceptor_.async_accept(session_executor, kNoThrow);
       if (!ec) {
         on_accept_(std::move(socket));
         continue;

@@ -1,5 +1,6 @@
 #pragma once
-// Accepts TCP connections on one endpoint and hands each to a callback, on a fresh strand. The
+// Accepts TCP connections on one endpoint and hands each to a callback, on a fresh strand (or, when
+// one thread runs the io_context, on the io_context's own executor). The
 // accept loop survives every error: it logs, backs off briefly when the process is out of file
 // descriptors or memory, and ends only when Close() is called.
 
@@ -18,14 +19,15 @@ namespace keyledger::http {
 
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
-  // Receives each accepted socket, bound to a new strand of the io_context. Called on the
-  // listener's strand; must not block.
+  // Receives each accepted socket, bound to a new strand of the io_context, or to the io_context's
+  // executor when `io_threads` is 1. Called on the listener's strand; must not block.
   using AcceptHandler = std::function<void(boost::asio::ip::tcp::socket)>;
 
   // Opens, binds and listens right away (SO_REUSEADDR on). Throws std::system_error naming the
   // endpoint when that fails (e.g. the port is taken).
+  // `io_threads`: as ServerOptions::io_threads.
   Listener(boost::asio::io_context& io_context, const boost::asio::ip::tcp::endpoint& endpoint,
-           AcceptHandler on_accept);
+           unsigned io_threads, AcceptHandler on_accept);
   Listener(const Listener&) = delete;
   Listener& operator=(const Listener&) = delete;
 
@@ -50,6 +52,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
   boost::asio::awaitable<void> AcceptLoop();
 
   boost::asio::io_context& io_context_;
+  const bool strand_per_connection_;
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
   boost::asio::ip::tcp::acceptor acceptor_;  // only touched on strand_ once started
   boost::asio::ip::tcp::endpoint local_endpoint_;

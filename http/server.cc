@@ -157,7 +157,8 @@ HttpServer::~HttpServer() {
 
 tcp::endpoint HttpServer::Listen(const tcp::endpoint& endpoint) {
   auto listener = std::make_shared<Listener>(
-      io_context_, endpoint, [state = std::weak_ptr<State>(state_)](tcp::socket socket) {
+      io_context_, endpoint, state_->env()->options.io_threads,
+      [state = std::weak_ptr<State>(state_)](tcp::socket socket) {
         if (auto locked = state.lock()) locked->OnAccept(std::move(socket));
       });
   listeners_.push_back(listener);

@@ -25,6 +25,10 @@ struct ServerOptions {
   std::size_t max_connections = 10000;
   // After Stop(): how long in-flight requests may take before their connections are cut.
   std::chrono::milliseconds shutdown_grace{std::chrono::seconds(10)};
+  // Threads that run the io_context. With exactly one, every handler already runs on that one
+  // thread, so connections go without a strand of their own: one queue hop less for every
+  // completion of every request. 0 means unknown, handled like several.
+  unsigned io_threads = 0;
   // PEM files. TLS is on when both are set; requests are then served over TLS only.
   std::string tls_cert_file;
   std::string tls_key_file;

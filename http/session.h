@@ -1,5 +1,6 @@
 #pragma once
-// One HTTP/1.1 connection, served by a C++20 coroutine on its own strand: requests are read and
+// One HTTP/1.1 connection, served by a C++20 coroutine on its own strand (or on the one I/O thread,
+// see ServerOptions::io_threads): requests are read and
 // answered one after another (pipelined requests wait in the read buffer, so responses keep their
 // order). Plain TCP and TLS share the same code, a template over the stream type in session.cc.
 
@@ -24,7 +25,8 @@ struct SessionEnv {
 
 // Serves `socket` until the peer leaves, a deadline passes, or `connection` is told to stop, then
 // removes `connection` from env->registry. `socket`'s executor must be connection->executor(), a
-// strand. Returns at once; the work runs on that strand. An exception escaping the session is
+// strand unless a single thread runs the io_context. Returns at once; the work runs on that
+// executor. An exception escaping the session is
 // logged and ends only this connection.
 void SpawnSession(boost::asio::ip::tcp::socket socket, std::shared_ptr<Connection> connection,
                   std::shared_ptr<const SessionEnv> env);

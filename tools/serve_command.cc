@@ -138,6 +138,7 @@ int Serve(const ServeFlags& flags) {
   server_options.tls_cert_file = flags.tls_cert;
   server_options.tls_key_file = flags.tls_key;
   const unsigned threads = flags.threads ? flags.threads : std::max(1u, std::thread::hardware_concurrency());
+  server_options.io_threads = threads;
   boost::asio::io_context io(static_cast<int>(threads));
   std::unique_ptr<http::HttpServer> server_owner;
   boost::asio::ip::tcp::endpoint bound;

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <boost/test/unit_test.hpp>
+#include <boost/test/data/test_case.hpp>
 #include <string>
 
 #include "tests/http/transport/test_support.h"
@@ -126,9 +127,10 @@ BOOST_AUTO_TEST_CASE(connection_beyond_max_connections_gets_503) {
   }));
 }
 
-BOOST_AUTO_TEST_CASE(idle_connection_is_closed_after_keep_alive_timeout) {
+BOOST_DATA_TEST_CASE(idle_connection_is_closed_after_keep_alive_timeout, boost::unit_test::data::make(IoThreadCounts()), io_threads) {
   TestHandler handler;
   ServerOptions options;
+  options.io_threads = io_threads;
   options.keep_alive_timeout = std::chrono::milliseconds(200);
   TestServer server(handler, options);
   TestClient client;
@@ -147,9 +149,10 @@ BOOST_AUTO_TEST_CASE(idle_connection_is_closed_after_keep_alive_timeout) {
   BOOST_TEST(client.unexpected_bytes() == 0u);
 }
 
-BOOST_AUTO_TEST_CASE(request_sent_too_slowly_is_dropped_without_response) {
+BOOST_DATA_TEST_CASE(request_sent_too_slowly_is_dropped_without_response, boost::unit_test::data::make(IoThreadCounts()), io_threads) {
   TestHandler handler;
   ServerOptions options;
+  options.io_threads = io_threads;
   options.read_timeout = std::chrono::milliseconds(200);
   TestServer server(handler, options);
   TestClient client;

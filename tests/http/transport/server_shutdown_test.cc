@@ -1,4 +1,5 @@
 #include <boost/test/unit_test.hpp>
+#include <boost/test/data/test_case.hpp>
 #include <string>
 
 #include "tests/http/transport/test_support.h"
@@ -25,9 +26,10 @@ bool BecomesRefused(const asio::ip::tcp::endpoint& endpoint) {
 
 BOOST_AUTO_TEST_SUITE(server_shutdown)
 
-BOOST_AUTO_TEST_CASE(stop_lets_in_flight_request_finish_and_closes_idle_connections) {
+BOOST_DATA_TEST_CASE(stop_lets_in_flight_request_finish_and_closes_idle_connections, boost::unit_test::data::make(IoThreadCounts()), io_threads) {
   TestHandler handler;
   ServerOptions options;
+  options.io_threads = io_threads;
   options.shutdown_grace = std::chrono::seconds(30);  // far beyond every wait below
   TestServer server(handler, options);
 
@@ -59,9 +61,10 @@ BOOST_AUTO_TEST_CASE(stop_lets_in_flight_request_finish_and_closes_idle_connecti
   BOOST_TEST(IsReady(stopped, kIoTimeout));
 }
 
-BOOST_AUTO_TEST_CASE(stop_cuts_connections_still_busy_after_the_grace_period) {
+BOOST_DATA_TEST_CASE(stop_cuts_connections_still_busy_after_the_grace_period, boost::unit_test::data::make(IoThreadCounts()), io_threads) {
   TestHandler handler;
   ServerOptions options;
+  options.io_threads = io_threads;
   options.shutdown_grace = std::chrono::milliseconds(200);
   TestServer server(handler, options);
   TestClient client;

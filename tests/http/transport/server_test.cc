@@ -1,4 +1,5 @@
 #include <boost/test/unit_test.hpp>
+#include <boost/test/data/test_case.hpp>
 #include <sys/socket.h>
 #include <sys/time.h>
 
@@ -70,9 +71,11 @@ BOOST_AUTO_TEST_CASE(request_id_set_by_handler_is_kept) {
   BOOST_TEST(response["X-Request-Id"] == "handler-id");
 }
 
-BOOST_AUTO_TEST_CASE(keep_alive_serves_two_requests_on_one_connection) {
+BOOST_DATA_TEST_CASE(keep_alive_serves_two_requests_on_one_connection, boost::unit_test::data::make(IoThreadCounts()), io_threads) {
   TestHandler handler;
-  TestServer server(handler);
+  ServerOptions options;
+  options.io_threads = io_threads;
+  TestServer server(handler, options);
   TestClient client;
   ConnectOrFail(client, server.endpoint());
   for (const char* target : {"/first", "/second"}) {
@@ -85,9 +88,11 @@ BOOST_AUTO_TEST_CASE(keep_alive_serves_two_requests_on_one_connection) {
   BOOST_TEST(server.server().connection_count() == 1u);
 }
 
-BOOST_AUTO_TEST_CASE(pipelined_requests_are_answered_in_order) {
+BOOST_DATA_TEST_CASE(pipelined_requests_are_answered_in_order, boost::unit_test::data::make(IoThreadCounts()), io_threads) {
   TestHandler handler;
-  TestServer server(handler);
+  ServerOptions options;
+  options.io_threads = io_threads;
+  TestServer server(handler, options);
   TestClient client;
   ConnectOrFail(client, server.endpoint());
   // The first answer comes late from another thread, the second at once: order must still hold.
@@ -102,9 +107,11 @@ BOOST_AUTO_TEST_CASE(pipelined_requests_are_answered_in_order) {
   BOOST_TEST(third.body() == "POST /third\n3");
 }
 
-BOOST_AUTO_TEST_CASE(handler_may_answer_later_from_another_thread) {
+BOOST_DATA_TEST_CASE(handler_may_answer_later_from_another_thread, boost::unit_test::data::make(IoThreadCounts()), io_threads) {
   TestHandler handler;
-  TestServer server(handler);
+  ServerOptions options;
+  options.io_threads = io_threads;
+  TestServer server(handler, options);
   const Response response = RoundTrip(server, RawRequest("GET", "/async?ms=50"));
   BOOST_TEST(response.result_int() == 200u);
   BOOST_TEST(response.body() == "async /async?ms=50");

@@ -88,7 +88,8 @@ TestServer::TestServer(RequestHandler& handler, ServerOptions options)
   server_.emplace(io_, options, handler);
   endpoint_ = server_->Listen({boost::asio::ip::make_address("127.0.0.1"), 0});
   server_->Start();
-  for (int i = 0; i < 2; ++i) threads_.emplace_back([this] { io_.run(); });
+  const unsigned threads = options.io_threads == 0 ? 2 : options.io_threads;
+  for (unsigned i = 0; i < threads; ++i) threads_.emplace_back([this] { io_.run(); });
 }
 
 TestServer::~TestServer() {

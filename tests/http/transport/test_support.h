@@ -59,7 +59,11 @@ class TestHandler : public RequestHandler {
   std::size_t handled_ = 0;
 };
 
-// HttpServer on 127.0.0.1:<free port>, run by two io threads.
+// The I/O thread counts that the tests sensitive to threading run with: one (connections then go
+// without strands) and two.
+inline std::vector<unsigned> IoThreadCounts() { return {1, 2}; }
+
+// HttpServer on 127.0.0.1:<free port>, run by options.io_threads threads (two when it is 0).
 class TestServer {
  public:
   explicit TestServer(RequestHandler& handler, ServerOptions options = {});
