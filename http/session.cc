@@ -191,13 +191,44 @@ class Session {
   // stop closes the connection right away.
   asio::awaitable<Next> WaitForRequestBytes() {
     if (connection_.stopping()) co_return Next::kClose;
-    connection_.SetIdle(true);
-    Lowest().expires_after(env_.options.keep_alive_timeout);
-    auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(kIdleReadSize), kNoThrow);
+    if constexpr (std::is_same_v<Stream, PlainStream>) {
+      co_return co_await WaitForPlainRequestBytes();
+    } else {
+      connection_.SetIdle(true);
+      Lowest().expires_after(env_.options.keep_alive_timeout);
+      auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(kIdleReadSize), kNoThrow);
+      connection_.SetIdle(false);
+      if (ec) co_return Next::kDrop;  // peer closed, keep-alive timeout, or closed by Stop
+      buffer_.commit(n);
+      co_return Next::kKeepAlive;
+    }
+  }
+
+  // Plain TCP: a keep-alive client sends its next request only once it has read our response, so
+  // the read Asio attempts before it waits fails with EAGAIN nearly every time. Waiting for
+  // readability first, then reading what is there, trades that recv (0.61 us on the benchmark
+  // machine) for the epoll_ctl with which Asio re-arms the wait (0.39 us), and drops Beast's
+  // timed read: the keep-alive deadline is the connection's idle timer, armed once per timeout
+  // rather than once per request.
+  asio::awaitable<Next> WaitForPlainRequestBytes() {
+    auto& socket = Lowest().socket();
+    error_code ec;
+    if (!socket.non_blocking()) socket.non_blocking(true, ec);
+    if (ec) co_return Next::kDrop;
+    connection_.SetIdleUntil(std::chrono::steady_clock::now() + env_.options.keep_alive_timeout);
+    for (;;) {
+      auto [wait_ec] = co_await socket.async_wait(tcp::socket::wait_read, kNoThrow);
+      // Closed by the idle timer or by Stop, or the peer reset the connection.
+      if (wait_ec) break;
+      const std::size_t n = socket.read_some(buffer_.prepare(kIdleReadSize), ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) continue;
+      if (ec) break;  // end of stream included
+      connection_.SetIdle(false);
+      buffer_.commit(n);
+      co_return Next::kKeepAlive;
+    }
     connection_.SetIdle(false);
-    if (ec) co_return Next::kDrop;  // peer closed, keep-alive timeout, or closed by Stop
-    buffer_.commit(n);
-    co_return Next::kKeepAlive;
+    co_return Next::kDrop;
   }
 
   asio::awaitable<Next> ServeOneRequest() {
