@@ -11,7 +11,9 @@ bool SetThisThreadPriority(BackgroundPriority priority) { return SetThreadPriori
 bool SetThreadPriority(int tid, BackgroundPriority priority) {
   sched_param param{};
   param.sched_priority = 0;
-  const int policy = priority == BackgroundPriority::kIdle ? SCHED_IDLE : SCHED_OTHER;
+  const int policy = priority == BackgroundPriority::kIdle    ? SCHED_IDLE
+                     : priority == BackgroundPriority::kBatch ? SCHED_BATCH
+                                                              : SCHED_OTHER;
   // Linux applies sched_setscheduler to the one thread `tid` names, not to its whole process.
   return sched_setscheduler(tid, policy, &param) == 0;
 }
@@ -21,7 +23,9 @@ int CurrentThreadId() { return static_cast<int>(syscall(SYS_gettid)); }
 std::optional<BackgroundPriority> ThreadPriority(int tid) {
   const int policy = sched_getscheduler(tid);
   if (policy < 0) return std::nullopt;
-  return policy == SCHED_IDLE ? BackgroundPriority::kIdle : BackgroundPriority::kNormal;
+  if (policy == SCHED_IDLE) return BackgroundPriority::kIdle;
+  if (policy == SCHED_BATCH) return BackgroundPriority::kBatch;
+  return BackgroundPriority::kNormal;
 }
 
 }  // namespace keyledger

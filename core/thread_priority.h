@@ -15,6 +15,10 @@ namespace keyledger {
 enum class BackgroundPriority {
   kNormal,  // as the request threads
   kIdle,    // only when a core is otherwise idle
+  // A full share of the CPU, but waking up never preempts the thread that is running (Linux
+  // SCHED_BATCH): it runs once that thread waits or at the next scheduler tick. For a thread that
+  // wakes often for short steps the requests need not wait for, such as the appender's fsyncs.
+  kBatch,
 };
 
 // Puts the calling thread at `priority`. False (and the thread unchanged) where the system refuses.
@@ -24,7 +28,8 @@ bool SetThisThreadPriority(BackgroundPriority priority);
 // thread. False when the thread is gone or the system refuses.
 bool SetThreadPriority(int tid, BackgroundPriority priority);
 int CurrentThreadId();
-// The priority `tid` runs at now (kNormal for any policy but SCHED_IDLE), or nullopt when gone.
+// The priority `tid` runs at now (kNormal for any policy but SCHED_IDLE and SCHED_BATCH), or
+// nullopt when gone.
 std::optional<BackgroundPriority> ThreadPriority(int tid);
 
 }  // namespace keyledger

@@ -126,6 +126,7 @@ void Appender::RunCompletions(std::vector<Completion>& completions) {
 }
 
 void Appender::Run() {
+  thread_id_.store(CurrentThreadId(), std::memory_order_release);
   std::unique_lock lock(mutex_);
   for (;;) {
     if (executor_) {
@@ -176,9 +177,13 @@ void Appender::Run() {
 }
 
 void Appender::RunSyncer(std::unique_lock<std::mutex>& lock) {
+  const bool own_priority = options_.syncer_priority != BackgroundPriority::kNormal;
+  if (own_priority && !SetThisThreadPriority(options_.syncer_priority)) {
+    log::Debug("appender: the syncer's priority is unchanged");
+  }
   while (executor_) {
     wake_.wait(lock, [&] { return !executor_ || !held_.empty(); });
-    if (!executor_) return;
+    if (!executor_) break;
     // Completions at the front that need no fsync were only waiting for one in flight before
     // them, which has finished.
     size_t leading = 0;
@@ -205,6 +210,8 @@ void Appender::RunSyncer(std::unique_lock<std::mutex>& lock) {
       lock.lock();
     }
   }
+  // Writing again (thread mode): at the priority of the requests it writes for.
+  if (own_priority) SetThisThreadPriority(BackgroundPriority::kNormal);
 }
 
 std::deque<AppendRequest> Appender::TakeBatchLocked() {

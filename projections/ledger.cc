@@ -45,7 +45,9 @@ Status Ledger::Open() {
         return StoreCheckpoint(snapshot, /*through_appender=*/true);
       },
       options_.checkpoint_priority);
-  appender_ = std::make_unique<Appender>(store_, static_cast<EventSink&>(*this), clock_);
+  AppenderOptions appender_options;
+  appender_options.syncer_priority = options_.syncer_priority;
+  appender_ = std::make_unique<Appender>(store_, static_cast<EventSink&>(*this), clock_, appender_options);
   Status started = appender_->Start();
   if (!started.ok()) return started;
   if (appender_->head_seq() != state_.applied_seq()) {

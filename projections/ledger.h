@@ -53,6 +53,9 @@ struct LedgerOptions {
   bool background_checkpoints = true;
   // Of that thread (core/thread_priority.h); a server sets kIdle.
   BackgroundPriority checkpoint_priority = BackgroundPriority::kNormal;
+  // Of the appender thread while the writes run on RunWritesOn's executor and it only fsyncs
+  // (AppenderOptions::syncer_priority); a server sets kBatch.
+  BackgroundPriority syncer_priority = BackgroundPriority::kNormal;
   // A checkpoint is also written when this much time has passed and the log has grown.
   TimeMs checkpoint_every_ms = 60 * kSecondMs;
   // Signs the chain head into every checkpoint (events/chain_checkpoint.h). Without it, only

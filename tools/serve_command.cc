@@ -124,6 +124,9 @@ int Serve(const ServeFlags& flags) {
   options.on_operator_token = [&](const std::string& token) { PrintOperatorToken(token, base_url); };
   options.use_durability = flags.fsync_uses ? Durability::kSync : Durability::kWal;
   options.checkpoint_priority = background;
+  // The fsyncing appender thread's wake-ups then never preempt the I/O thread (core/thread_priority.h).
+  options.syncer_priority =
+      background == BackgroundPriority::kIdle ? BackgroundPriority::kBatch : BackgroundPriority::kNormal;
   auto signing_key = LoadSigningKey(flags);
   if (!signing_key.ok()) {
     std::cerr << "keyledger serve: " << signing_key.status().message() << "\n";
@@ -206,7 +209,8 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
                 "Also fsync batches holding only key.used events (default: WAL write only)");
   cmd->add_option("--background-priority", flags->background_priority,
                   "CPU priority of flushes, compactions and checkpoint writing: idle (only when a "
-                  "core is otherwise idle, so they never delay a request) or normal")
+                  "core is otherwise idle, so they never delay a request; the fsyncing thread then "
+                  "also never preempts a request thread) or normal")
       ->check(CLI::IsMember({"idle", "normal"}))
       ->capture_default_str();
   cmd->add_flag("-v,--verbose", flags->verbose, "Debug logging");

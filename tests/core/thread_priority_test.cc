@@ -44,8 +44,12 @@ BOOST_AUTO_TEST_CASE(another_threads_priority_changes_by_its_id) {
     BOOST_TEST(sched_getscheduler(tid) == SCHED_IDLE);
     BOOST_TEST((ThreadPriority(tid) == BackgroundPriority::kIdle));
     BOOST_TEST(sched_getscheduler(0) == SCHED_OTHER);  // only that thread
+    BOOST_TEST(SetThreadPriority(tid, BackgroundPriority::kBatch));
+    BOOST_TEST(sched_getscheduler(tid) == SCHED_BATCH);
+    BOOST_TEST((ThreadPriority(tid) == BackgroundPriority::kBatch));
     BOOST_TEST(SetThreadPriority(tid, BackgroundPriority::kNormal));
     BOOST_TEST(sched_getscheduler(tid) == SCHED_OTHER);
+    BOOST_TEST((ThreadPriority(tid) == BackgroundPriority::kNormal));
   }
   // An id above any pid_max (2^22) names no thread. (A joined thread's own id is no test: the
   // kernel may still be tearing it down when join returns.)

@@ -894,6 +894,32 @@ BOOST_AUTO_TEST_CASE(StopInInlineModeFinishesWhatTheExecutorNeverRan) {
   BOOST_TEST(IsUnavailable(Submit(*appender, Returning(Uses("late", 1))).get().status));
 }
 
+// The appender thread takes syncer_priority only while it is the syncer: it writes for the
+// requests at their priority, before inline mode and after it.
+BOOST_AUTO_TEST_CASE(SyncerPriorityHoldsOnlyWhileTheAppenderThreadOnlyFsyncs) {
+  AppenderOptions options;
+  options.syncer_priority = BackgroundPriority::kBatch;
+  StartAppender(options);
+  BOOST_TEST_REQUIRE(Append(Uses("first", 1)).status.ok());  // written by the appender thread
+  const int tid = appender->thread_id();
+  BOOST_TEST_REQUIRE(tid != 0);
+  BOOST_TEST((ThreadPriority(tid) == BackgroundPriority::kNormal));
+
+  ManualExecutor executor;
+  appender->UseExecutor(executor.executor());
+  // Acknowledged only after the syncer's fsync, which it runs once it has taken its priority.
+  auto synced = Submit(*appender, Returning(Uses("synced", 1)), Durability::kSync);
+  executor.RunUntil([&] { return Ready(synced); });
+  BOOST_TEST(synced.get().status.ok());
+  BOOST_TEST((ThreadPriority(tid) == BackgroundPriority::kBatch));
+
+  appender->UseOwnThread();  // the appender thread writes again, and first resets its priority
+  auto later = Submit(*appender, Returning(Uses("later", 1)));
+  BOOST_TEST_REQUIRE((later.wait_for(std::chrono::seconds(30)) == std::future_status::ready));
+  BOOST_TEST(later.get().status.ok());
+  BOOST_TEST((ThreadPriority(tid) == BackgroundPriority::kNormal));
+}
+
 BOOST_AUTO_TEST_CASE(UseOwnThreadWritesWhatTheStoppedExecutorNeverRanAndAllThatFollows) {
   ManualExecutor executor;  // stops running work after its first turn, like an io_context
   appender->UseExecutor(executor.executor());
