@@ -18,8 +18,8 @@ namespace keyledger::http {
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   // `executor` is the strand (or single-threaded executor) every operation of this connection
-  // runs on. `admitted` is false when
-  // the connection was accepted beyond max_connections and only gets a 503.
+  // runs on. `admitted` is false when the connection was accepted beyond max_connections and only
+  // gets a 503.
   Connection(boost::asio::any_io_executor executor, bool admitted);
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;

@@ -176,6 +176,15 @@ class Session {
  private:
   beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
 
+  // The socket's own calls (the plain-TCP fast paths' read_some and write_some) then return
+  // would_block instead of blocking the I/O thread. Set once; later calls only check the flag.
+  error_code MakeNonBlocking() {
+    error_code ec;
+    auto& socket = Lowest().socket();
+    if (!socket.non_blocking()) socket.non_blocking(true, ec);
+    return ec;
+  }
+
   asio::awaitable<bool> Handshake() {
     // No request has started yet, so a graceful stop may cut the handshake short.
     if (connection_.stopping()) co_return false;
@@ -212,8 +221,7 @@ class Session {
   // rather than once per request.
   asio::awaitable<Next> WaitForPlainRequestBytes() {
     auto& socket = Lowest().socket();
-    error_code ec;
-    if (!socket.non_blocking()) socket.non_blocking(true, ec);
+    error_code ec = MakeNonBlocking();
     if (ec) co_return Next::kDrop;
     connection_.SetIdleUntil(std::chrono::steady_clock::now() + env_.options.keep_alive_timeout);
     for (;;) {
@@ -390,8 +398,7 @@ class Session {
         // non-blocking send with no asynchronous operation, timer or completion behind it.
         SerializeResponse(response, header_only, write_buffer_);
         auto& socket = Lowest().socket();
-        error_code ec;
-        if (!socket.non_blocking()) socket.non_blocking(true, ec);
+        error_code ec = MakeNonBlocking();
         std::size_t sent = 0;
         if (!ec) sent = socket.write_some(asio::buffer(write_buffer_), ec);
         if (ec == asio::error::would_block || ec == asio::error::try_again) ec = {};
