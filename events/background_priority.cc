@@ -17,7 +17,11 @@ void BackgroundPriorityListener::EnlistThisThread() {
   SetThreadPriority(tid, PriorityLocked());
 }
 
-void BackgroundPriorityListener::ApplyLocked(BackgroundPriority before) {
+template <class Change>
+void BackgroundPriorityListener::Update(Change&& change) {
+  std::lock_guard lock(mutex_);
+  const BackgroundPriority before = PriorityLocked();
+  change();
   const BackgroundPriority now = PriorityLocked();
   if (now == before) return;
   for (auto it = threads_.begin(); it != threads_.end();) {
@@ -33,31 +37,26 @@ void BackgroundPriorityListener::OnCompactionBegin(rocksdb::DB*, const rocksdb::
 }
 
 void BackgroundPriorityListener::OnMemTableSealed(const rocksdb::MemTableInfo& info) {
-  std::lock_guard lock(mutex_);
-  const BackgroundPriority before = PriorityLocked();
-  unflushed_[info.cf_name].insert(info.first_seqno);
-  ApplyLocked(before);
+  Update([&] { unflushed_[info.cf_name].insert(info.first_seqno); });
 }
 
 void BackgroundPriorityListener::OnFlushCompleted(rocksdb::DB*, const rocksdb::FlushJobInfo& info) {
-  std::lock_guard lock(mutex_);
-  const BackgroundPriority before = PriorityLocked();
-  // A column family's memtables hold consecutive ranges of seqs, and a flush writes the oldest:
-  // every sealed memtable that began at or before the file's largest seq is in it.
-  std::set<uint64_t>& memtables = unflushed_[info.cf_name];
-  memtables.erase(memtables.begin(), memtables.upper_bound(info.largest_seqno));
-  ApplyLocked(before);
+  Update([&] {
+    // A column family's memtables hold consecutive ranges of seqs, and a flush writes the oldest:
+    // every sealed memtable that began at or before the file's largest seq is in it.
+    std::set<uint64_t>& memtables = unflushed_[info.cf_name];
+    memtables.erase(memtables.begin(), memtables.upper_bound(info.largest_seqno));
+  });
 }
 
 void BackgroundPriorityListener::OnStallConditionsChanged(const rocksdb::WriteStallInfo& info) {
-  std::lock_guard lock(mutex_);
-  const BackgroundPriority before = PriorityLocked();
-  if (info.condition.cur == rocksdb::WriteStallCondition::kNormal) {
-    stalled_.erase(info.cf_name);
-  } else {
-    stalled_.insert(info.cf_name);
-  }
-  ApplyLocked(before);
+  Update([&] {
+    if (info.condition.cur == rocksdb::WriteStallCondition::kNormal) {
+      stalled_.erase(info.cf_name);
+    } else {
+      stalled_.insert(info.cf_name);
+    }
+  });
 }
 
 BackgroundPriority BackgroundPriorityListener::priority() const {

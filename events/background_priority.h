@@ -44,8 +44,10 @@ class BackgroundPriorityListener final : public rocksdb::EventListener {
  private:
   BackgroundPriority PriorityLocked() const;
   void EnlistThisThread();
-  // Re-prioritises every known thread if the verdict is no longer `before`.
-  void ApplyLocked(BackgroundPriority before);
+  // Runs `change` on the state under the lock, then re-prioritises every known thread if that
+  // changed the verdict.
+  template <class Change>
+  void Update(Change&& change);
 
   mutable std::mutex mutex_;
   std::set<int> threads_;                               // GUARDED_BY(mutex_): Linux thread ids
