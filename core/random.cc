@@ -19,12 +19,6 @@ void RandomBytes(void* out, size_t size) {
   }
 }
 
-std::string NewTimeOrderedId(std::string_view prefix, int64_t now) {
-  std::string id(prefix);
-  id.append(Base62Fixed(now > 0 ? static_cast<uint64_t>(now) : 0, 8)).append(RandomBase62(12));
-  return id;
-}
-
 namespace {
 
 // Bumped in a forked child: pools filled before the fork are stale there.
@@ -64,10 +58,44 @@ class RandomPool {
   uint64_t generation_ = 0;
 };
 
+RandomPool& ThisThreadsPool() {
+  thread_local RandomPool pool;
+  return pool;
+}
+
+constexpr size_t kIdTimeDigits = 8;
+constexpr size_t kIdRandomDigits = 12;
+
+constexpr unsigned __int128 Power(unsigned __int128 base, size_t exponent) {
+  unsigned __int128 result = 1;
+  while (exponent-- > 0) result *= base;
+  return result;
+}
+constexpr unsigned __int128 kIdRandomRange = Power(62, kIdRandomDigits);  // 62^12 < 2^72
+
+// Uniform in [0, 62^12): 72 random bits, drawn again when at or above the range (a third of the
+// draws), so that no value is likelier than another.
+unsigned __int128 RandomIdBits(RandomPool& pool) {
+  for (;;) {
+    unsigned __int128 value = 0;
+    for (int i = 0; i < 9; ++i) value = value << 8 | pool.Next();
+    if (value < kIdRandomRange) return value;
+  }
+}
+
+void AppendBase62(std::string& out, unsigned __int128 value, size_t width) {
+  const size_t start = out.size();
+  out.resize(start + width, '0');
+  for (size_t i = start + width; i > start && value > 0; --i) {
+    out[i - 1] = kBase62Digits[static_cast<size_t>(value % 62)];
+    value /= 62;
+  }
+}
+
 }  // namespace
 
 std::string RandomBase62(size_t count) {
-  thread_local RandomPool pool;
+  RandomPool& pool = ThisThreadsPool();
   std::string out(count, '\0');
   for (size_t i = 0; i < count;) {
     const unsigned char b = pool.Next();
@@ -75,6 +103,37 @@ std::string RandomBase62(size_t count) {
     if (b < 248) out[i++] = kBase62Digits[b % 62];
   }
   return out;
+}
+
+std::string TimeOrderedIds::Next(int64_t now) {
+  RandomPool& pool = ThisThreadsPool();
+  uint64_t ms = now > 0 ? static_cast<uint64_t>(now) : 0;
+  unsigned __int128 random = 0;
+  {
+    std::lock_guard lock(mutex_);
+    bool fresh = !started_ || ms > last_ms_;
+    if (!fresh) {
+      uint32_t step = 0;
+      for (int i = 0; i < 4; ++i) step = step << 8 | pool.Next();
+      random = last_random_ + step + 1;
+      if (random >= kIdRandomRange) {  // the millisecond's range is used up: borrow the next one
+        ms = last_ms_ + 1;
+        fresh = true;
+      } else {
+        ms = last_ms_;
+      }
+    }
+    if (fresh) random = RandomIdBits(pool);
+    started_ = true;
+    last_ms_ = ms;
+    last_random_ = random;
+  }
+  std::string id;
+  id.reserve(prefix_.size() + kIdTimeDigits + kIdRandomDigits);
+  id.append(prefix_);
+  AppendBase62(id, ms, kIdTimeDigits);
+  AppendBase62(id, random, kIdRandomDigits);
+  return id;
 }
 
 }  // namespace keyledger

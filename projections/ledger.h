@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/random.h"
 #include "core/signing.h"
 #include "core/status.h"
 #include "events/appender.h"
@@ -251,6 +252,7 @@ class Ledger : private EventSink {
   EventStore& store_;
   const Clock& clock_;
   const LedgerOptions options_;
+  TimeOrderedIds key_ids_{"key_"};  // new keys' ids, each after the one before
 
   mutable std::shared_mutex state_mutex_;
   LedgerState state_;  // written only on the appender thread, under state_mutex_

@@ -40,7 +40,7 @@ std::vector<PendingEvent> One(PendingEvent e) {
 }
 
 struct NewKey {
-  explicit NewKey(TimeMs now) : id(NewTimeOrderedId("key_", now)) {}
+  explicit NewKey(std::string id) : id(std::move(id)) {}
   std::string id;
   std::string token;
   bool replayed = false;
@@ -98,7 +98,7 @@ void Ledger::CreateAdminKey(const Principal& p, std::string ws, std::string name
   if (role != "admin" && role != "auditor") {
     return done(Status::Invalid("Role must be admin or auditor.", "role"));
   }
-  auto key = std::make_shared<NewKey>(clock_.Now());
+  auto key = std::make_shared<NewKey>(key_ids_.Next(clock_.Now()));
   key->token = GenerateToken(kAdminTokenPrefix);
   Submit<CreatedKey>(
       *appender_, Durability::kSync,
@@ -206,7 +206,7 @@ void Ledger::CreateApiKey(const Principal& p, std::string ws, CreateKeyInput in,
   if (!in.idempotency_key.empty()) {
     if (Status s = CheckIdempotencyKey(in.idempotency_key); !s.ok()) return done(s);
   }
-  auto key = std::make_shared<NewKey>(clock_.Now());
+  auto key = std::make_shared<NewKey>(key_ids_.Next(clock_.Now()));
   key->token = GenerateToken(options_.api_token_prefix);
   Submit<CreatedKey>(
       *appender_, Durability::kSync,
@@ -236,7 +236,7 @@ void Ledger::RotateKey(const Principal& p, std::string ws, std::string key_id, R
   if (!in.idempotency_key.empty()) {
     if (Status s = CheckIdempotencyKey(in.idempotency_key); !s.ok()) return done(s);
   }
-  auto key = std::make_shared<NewKey>(clock_.Now());
+  auto key = std::make_shared<NewKey>(key_ids_.Next(clock_.Now()));
   key->token = GenerateToken(options_.api_token_prefix);
   auto old_id = std::make_shared<std::string>(key_id);
   Submit<CreatedKey>(

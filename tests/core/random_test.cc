@@ -5,11 +5,14 @@
 
 #include "core/random.h"
 
+#include <algorithm>
 #include <array>
 #include <map>
 #include <set>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <vector>
 
 namespace keyledger {
 namespace {
@@ -100,26 +103,81 @@ BOOST_AUTO_TEST_CASE(a_forked_child_never_repeats_its_parents_random_characters)
 }
 
 BOOST_AUTO_TEST_CASE(time_ordered_ids_sort_as_their_times_do) {
-  const std::string id = NewTimeOrderedId("key_", 1'764'000'000'000);
+  TimeOrderedIds ids("key_");
+  const std::string id = ids.Next(1'764'000'000'000);
   BOOST_TEST(id.size() == 4u + 20u, id);
   BOOST_TEST(id.substr(0, 4) == "key_", id);
   BOOST_TEST(AllBase62(id.substr(4)), id);
-  // Later times sort later, across digit carries and whatever the random tails are.
+  // Later times sort later, across digit carries, whatever the random tails are; each source
+  // starts afresh, as after a restart.
   const int64_t times[] = {0, 1, 61, 62, 63, 3843, 3844, 1'764'000'000'000, 1'764'000'000'001,
                            1'764'000'003'844, 4'102'444'800'000 /* 2100-01-01 */};
   for (size_t i = 1; i < std::size(times); ++i) {
     for (int draw = 0; draw < 20; ++draw) {
-      const std::string earlier = NewTimeOrderedId("key_", times[i - 1]);
-      const std::string later = NewTimeOrderedId("key_", times[i]);
+      const std::string earlier = TimeOrderedIds("key_").Next(times[i - 1]);
+      const std::string later = TimeOrderedIds("key_").Next(times[i]);
       BOOST_TEST(earlier < later, earlier << " !< " << later);
+      BOOST_TEST(earlier.substr(4, 8) < later.substr(4, 8), earlier << " " << later);
     }
   }
-  // The same millisecond: still distinct (71 random bits), same time digits.
-  const std::string a = NewTimeOrderedId("key_", 1'764'000'000'000);
-  const std::string b = NewTimeOrderedId("key_", 1'764'000'000'000);
-  BOOST_TEST(a != b);
-  BOOST_TEST(a.substr(0, 12) == b.substr(0, 12));
-  BOOST_TEST(NewTimeOrderedId("", -5).substr(0, 8) == "00000000");  // before the epoch: as 0
+  BOOST_TEST(TimeOrderedIds("").Next(-5).substr(0, 8) == "00000000");  // before the epoch: as 0
+}
+
+BOOST_AUTO_TEST_CASE(time_ordered_ids_of_one_source_increase_within_a_millisecond) {
+  TimeOrderedIds ids("key_");
+  std::string previous = ids.Next(1'764'000'000'000);
+  for (int i = 0; i < 10'000; ++i) {
+    const std::string next = ids.Next(1'764'000'000'000);
+    BOOST_TEST_REQUIRE(previous < next, previous << " !< " << next);
+    BOOST_TEST_REQUIRE(next.substr(0, 12) == previous.substr(0, 12));  // the same time digits
+    BOOST_TEST_REQUIRE(AllBase62(next.substr(4)), next);
+    previous = next;
+  }
+  // The clock steps back: the ids keep increasing, under the latest time seen.
+  const std::string after_step_back = ids.Next(1'763'000'000'000);
+  BOOST_TEST(previous < after_step_back);
+  BOOST_TEST(after_step_back.substr(0, 12) == previous.substr(0, 12));
+  // A new millisecond draws afresh.
+  BOOST_TEST(previous < ids.Next(1'764'000'000'001));
+}
+
+BOOST_AUTO_TEST_CASE(time_ordered_ids_are_not_a_counter) {
+  // Within a millisecond each id adds a random step to the one before: the differences between
+  // consecutive ids vary (a counter would give 1 every time).
+  TimeOrderedIds ids("");
+  auto value = [](const std::string& id) {
+    unsigned __int128 v = 0;
+    for (char c : id.substr(8)) v = v * 62 + static_cast<unsigned>(kAlphabet.find(c));
+    return v;
+  };
+  unsigned __int128 previous = value(ids.Next(5));
+  std::set<uint64_t> steps;
+  for (int i = 0; i < 100; ++i) {
+    const unsigned __int128 next = value(ids.Next(5));
+    BOOST_TEST_REQUIRE((next > previous));
+    steps.insert(static_cast<uint64_t>(next - previous));
+    previous = next;
+  }
+  BOOST_TEST(steps.size() > 90u);
+}
+
+BOOST_AUTO_TEST_CASE(time_ordered_ids_are_safe_to_draw_from_many_threads) {
+  TimeOrderedIds ids("key_");
+  std::vector<std::vector<std::string>> drawn(4);
+  std::vector<std::thread> threads;
+  for (auto& mine : drawn) {
+    threads.emplace_back([&ids, &mine] {
+      for (int i = 0; i < 2'000; ++i) mine.push_back(ids.Next(1'764'000'000'000));
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::set<std::string> all;
+  for (const auto& mine : drawn) {
+    // Each thread's ids increase, and no id repeats across threads.
+    BOOST_TEST(std::is_sorted(mine.begin(), mine.end()));
+    all.insert(mine.begin(), mine.end());
+  }
+  BOOST_TEST(all.size() == 4u * 2'000u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
