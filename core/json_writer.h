@@ -32,16 +32,15 @@ class JsonWriter {
   // Inserts already-encoded JSON verbatim. REQUIRES: `json` is one valid JSON value.
   JsonWriter& Raw(std::string_view json);
 
-  JsonWriter& Field(std::string_view key, std::string_view value) { return Key(key).String(value); }
-  JsonWriter& Field(std::string_view key, const char* value) { return Key(key).String(value); }
+  JsonWriter& Field(std::string_view key, std::string_view value);
+  JsonWriter& Field(std::string_view key, const char* value) { return Field(key, std::string_view(value)); }
   JsonWriter& Field(std::string_view key, int64_t value) { return Key(key).Int(value); }
   JsonWriter& Field(std::string_view key, int value) { return Key(key).Int(value); }
   JsonWriter& Field(std::string_view key, uint64_t value) { return Key(key).Uint(value); }
   JsonWriter& Field(std::string_view key, bool value) { return Key(key).Bool(value); }
   // String, or null when empty.
   JsonWriter& NullableField(std::string_view key, std::string_view value) {
-    Key(key);
-    return value.empty() ? Null() : String(value);
+    return value.empty() ? Key(key).Null() : Field(key, value);
   }
   JsonWriter& StringArray(std::string_view key, const std::vector<std::string>& values);
 
@@ -51,7 +50,11 @@ class JsonWriter {
   static void AppendEscaped(std::string& out, std::string_view value);
 
  private:
-  void BeforeValue();
+  // Whether the value (or key) about to be written needs a comma before it; records that the
+  // current scope is no longer empty.
+  bool BeforeValue();
+  void Punctuate(bool comma, char c);
+  JsonWriter& AppendNumber(bool negative, uint64_t magnitude);
 
   std::string out_;
   // One flag per open object/array (bytes, not bits: faster); inline up to 16 deep, so that a

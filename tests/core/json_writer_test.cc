@@ -319,6 +319,34 @@ BOOST_AUTO_TEST_CASE(raw_values_are_inserted_verbatim_with_commas) {
   BOOST_TEST(w.str() == R"({"x":{"y":[1]},"z":2,"arr":[1,{"r":true},2]})");
 }
 
+// Plain keys and values take a one-append path, others the escaping one: every mix of them, at
+// the start of a scope and after a sibling, must give the same punctuation.
+BOOST_AUTO_TEST_CASE(plain_and_escaped_paths_punctuate_alike) {
+  JsonWriter w;
+  w.BeginObject()
+      .Field("a", "x")
+      .Field("b\n", "y")
+      .Field("c", "z\"")
+      .Field("d\t", "\x01")
+      .Key("e")
+      .BeginArray()
+      .String("p")
+      .String("q\\")
+      .Int(-7)
+      .Raw("{}")
+      .Null()
+      .EndArray()
+      .Key("f\"")
+      .String("")
+      .NullableField("g", "")
+      .NullableField("h", "v")
+      .Field("i", std::string_view())
+      .EndObject();
+  BOOST_TEST(w.str() ==
+             R"({"a":"x","b\n":"y","c":"z\"","d\t":"\u0001","e":["p","q\\",-7,{},null],"f\"":"",)"
+             R"("g":null,"h":"v","i":""})");
+}
+
 BOOST_AUTO_TEST_CASE(take_returns_the_document) {
   JsonWriter w;
   w.BeginArray().Int(7).EndArray();
@@ -353,7 +381,7 @@ BOOST_AUTO_TEST_CASE(hostile_strings_round_trip_as_keys) {
 // must be caught in every lane and in the tail, whatever the string's length.
 BOOST_AUTO_TEST_CASE(every_special_byte_is_handled_at_every_position) {
   const std::string plain = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-  for (const std::string special : {std::string(1, '\0'), std::string("\x1f"), std::string("\x7f"),
+  for (const std::string& special : {std::string(1, '\0'), std::string("\x1f"), std::string("\x7f"),
                                     std::string("\""), std::string("\\"), std::string("\xC3\xA9")}) {
     // Every length through the short-string loads (4-15 bytes), the 16-byte steps and their
     // overlapping tails.
