@@ -3,6 +3,7 @@
 #include "events/store.h"
 
 #include <rocksdb/db.h>
+#include <rocksdb/table_properties.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
@@ -206,6 +207,41 @@ BOOST_AUTO_TEST_CASE(WaitForCompactionsReturnsOnceTheyAreDone) {
   for (uint64_t seq = 1; seq <= 5; ++seq) BOOST_TEST(ValueAt(*store, Cf::kEvents, EncodeSeq(seq)) == ValueFor(seq));
   store.reset();
   BOOST_TEST(OpenStore(tmp.Sub("db"), /*read_only=*/true)->WaitForCompactions(0).ok());
+}
+
+// A flush writes the memtable uncompressed (levels 0 and 1 are; compression starts at level 2),
+// so that it costs the request core no compression.
+BOOST_AUTO_TEST_CASE(FlushedTablesAreUncompressed) {
+  TempDir tmp;
+  const std::string dir = tmp.Sub("db");
+  {
+    auto store = OpenStore(dir);
+    BOOST_TEST_REQUIRE(WriteEvents(*store, Range(1, 1000)).ok());
+    rocksdb::WriteBatch batch;
+    BOOST_TEST_REQUIRE(batch.Put(store->cf(Cf::kByKey), "key_x\0"s + EncodeSeq(1), "u").ok());
+    BOOST_TEST_REQUIRE(store->Write(batch, false).ok());
+    BOOST_TEST_REQUIRE(store->Flush().ok());
+  }
+  std::vector<std::string> names;
+  BOOST_TEST_REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &names).ok());
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const auto& name : names) descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  BOOST_TEST_REQUIRE(rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), dir, descriptors, &handles, &raw).ok());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  size_t tables = 0;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i] != "events" && names[i] != "by_key") continue;
+    rocksdb::TablePropertiesCollection properties;
+    BOOST_TEST_REQUIRE(db->GetPropertiesOfAllTables(handles[i], &properties).ok());
+    for (const auto& [file, table] : properties) {
+      ++tables;
+      BOOST_TEST(table->compression_name == "NoCompression", names[i] << " " << file);
+    }
+  }
+  BOOST_TEST(tables == 2u);
+  for (auto* h : handles) BOOST_TEST(db->DestroyColumnFamilyHandle(h).ok());
 }
 
 BOOST_AUTO_TEST_CASE(LastEventOnEmptyAndNonEmptyLog) {
