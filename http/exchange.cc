@@ -54,7 +54,9 @@ Exchange::Exchange(Request&& request, RequestContext context, Responder respond)
     }
   }
   response_.version(request_.version());
-  response_.keep_alive(request_.keep_alive());
+  // Beast's setter rewrites the Connection field's token list even when nothing changes; a fresh
+  // HTTP/1.1 response already wants keep-alive.
+  if (response_.keep_alive() != request_.keep_alive()) response_.keep_alive(request_.keep_alive());
 }
 
 std::optional<std::string> Exchange::Query(std::string_view name) const {
@@ -101,15 +103,13 @@ void Exchange::Reply(unsigned status, std::string json_body) {
   response_.set(boost::beast::http::field::content_type, kJsonContentType);
   response_.set(boost::beast::http::field::cache_control, "no-store");
   response_.body() = std::move(json_body);
-  response_.prepare_payload();
-  respond_(std::move(response_));
+  respond_(std::move(response_));  // the transport sets Content-Length (Finalize in session.cc)
 }
 
 void Exchange::ReplyNoContent() {
   if (replied_) return;
   replied_ = true;
   response_.result(boost::beast::http::status::no_content);
-  response_.prepare_payload();
   respond_(std::move(response_));
 }
 

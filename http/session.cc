@@ -107,8 +107,10 @@ void Finalize(Response& response, unsigned version, bool keep_alive,
   // unless it says "Connection: close", whatever version the request had.
   const bool handler_keep_alive = response.keep_alive();
   response.version(version);
-  if (response.find(kRequestIdField) == response.end()) response.set(kRequestIdField, request_id);
-  response.set(bhttp::field::server, kServerName);
+  // insert, not set: set() first searches the fields for a value to replace. Handlers never set
+  // Server; a request id they set is kept.
+  if (response.find(kRequestIdField) == response.end()) response.insert(kRequestIdField, request_id);
+  response.insert(bhttp::field::server, kServerName);
   const unsigned status = response.result_int();
   if (status / 100 == 1 || status == 204 || status == 304) {
     // These never have a body, and 1xx/204 must not declare one.
@@ -118,7 +120,9 @@ void Finalize(Response& response, unsigned version, bool keep_alive,
   } else {
     response.prepare_payload();
   }
-  response.keep_alive(keep_alive && handler_keep_alive);
+  // The setter rewrites the Connection field even when the answer is already right.
+  const bool keep = keep_alive && handler_keep_alive;
+  if (response.keep_alive() != keep) response.keep_alive(keep);
 }
 
 // The bytes Beast's serializer writes for a Content-Length (not chunked) response: status line,
