@@ -412,6 +412,34 @@ BOOST_AUTO_TEST_CASE(checkpoints_are_spaced_by_the_number_of_keys) {
   BOOST_TEST(newest() > before);
 }
 
+// Each snapshot stops the writer, so under a steady load checkpoints are also spaced in time:
+// the event count alone does not trigger one before checkpoint_min_interval_ms has passed.
+BOOST_AUTO_TEST_CASE(checkpoints_are_spaced_in_time) {
+  LedgerOptions options = testing::TestOptions();
+  options.checkpoint_every_events = 5;
+  options.checkpoint_min_interval_ms = 10 * kSecondMs;
+  LedgerEnv env(options);
+  auto acme = env.MustSetUpWorkspace("acme");
+  auto key = env.MustCreateKey(acme.admin, "acme", KeyInput("k"));
+  auto newest = [&] {
+    auto row = CheckpointRow(*env.store);
+    return row ? DecodeSeq(*row) : 0;
+  };
+  const uint64_t before = newest();
+  const uint64_t first = env.ledger->head_seq();
+  while (env.ledger->head_seq() < first + 50) {
+    BOOST_REQUIRE((env.VerifyCodeOf(key.token) == VerifyCode::kValid));
+  }
+  BOOST_TEST(newest() == before);  // ten times the event count, but no time has passed
+  env.clock.Set(env.clock.Now() + 10 * kSecondMs - 1);
+  BOOST_REQUIRE((env.VerifyCodeOf(key.token) == VerifyCode::kValid));
+  BOOST_TEST(newest() == before);
+  env.clock.Set(env.clock.Now() + 1);
+  BOOST_REQUIRE((env.VerifyCodeOf(key.token) == VerifyCode::kValid));
+  BOOST_TEST(newest() == env.ledger->head_seq());
+  BOOST_TEST(NewestCheckpointState(*env.store) == RebuildFromLog(*env.store).Serialize());
+}
+
 BOOST_AUTO_TEST_CASE(deadlines_and_indexes_survive_a_restart_from_a_checkpoint) {
   LedgerEnv env;
   auto acme = env.MustSetUpWorkspace("acme");

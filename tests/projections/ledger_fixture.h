@@ -105,6 +105,7 @@ inline LedgerOptions TestOptions() {
   options.bootstrap_token = KnownOperatorToken();
   options.start_sweeper = false;  // tests drive SweepExpired() themselves
   options.checkpoint_events_per_key = 0;  // tests set checkpoint_every_events exactly
+  options.checkpoint_min_interval_ms = 0;   // and need no time to pass
   options.background_checkpoints = false;  // tests read the rows right after the trigger
   return options;
 }
