@@ -65,6 +65,14 @@ char* Copy(char* at, std::string_view text) {
   return at + text.size();
 }
 
+// Writes [,]"key": over bytes from Extend (its quotes are in place) and returns what follows.
+char* PutKey(char* at, bool comma, std::string_view key) {
+  if (comma) *at++ = ',';
+  at = Copy(at + 1, key) + 1;
+  *at++ = ':';
+  return at;
+}
+
 }  // namespace
 
 // Nearly every key and value is plain ASCII (names, ids, enum names, timestamps, hex): a separator
@@ -119,10 +127,7 @@ JsonWriter& JsonWriter::EndArray() {
 JsonWriter& JsonWriter::Key(std::string_view key) {
   const bool comma = BeforeValue();
   if (IsPlain(key)) {
-    char* p = Extend(out_, comma + key.size() + 3);  // [,]"key":
-    if (comma) *p++ = ',';
-    p = Copy(p + 1, key) + 1;
-    *p = ':';
+    PutKey(Extend(out_, comma + key.size() + 3), comma, key);
   } else {
     if (comma) out_.push_back(',');
     AppendEscapedSlow(out_, key);
@@ -141,11 +146,9 @@ JsonWriter& JsonWriter::String(std::string_view value) {
 JsonWriter& JsonWriter::Field(std::string_view key, std::string_view value) {
   if (!IsPlain(key) || !IsPlain(value)) return Key(key).String(value);
   const bool comma = BeforeValue();
-  char* p = Extend(out_, comma + key.size() + value.size() + 5);  // [,]"key":"value"
-  if (comma) *p++ = ',';
-  p = Copy(p + 1, key) + 1;
-  *p = ':';
-  Copy(p + 2, value);
+  // [,]"key":"value"
+  char* p = PutKey(Extend(out_, comma + key.size() + value.size() + 5), comma, key);
+  Copy(p + 1, value);
   return *this;
 }
 

@@ -83,15 +83,6 @@ unsigned __int128 RandomIdBits(RandomPool& pool) {
   }
 }
 
-void AppendBase62(std::string& out, unsigned __int128 value, size_t width) {
-  const size_t start = out.size();
-  out.resize(start + width, '0');
-  for (size_t i = start + width; i > start && value > 0; --i) {
-    out[i - 1] = kBase62Digits[static_cast<size_t>(value % 62)];
-    value /= 62;
-  }
-}
-
 }  // namespace
 
 std::string RandomBase62(size_t count) {
@@ -131,8 +122,8 @@ std::string TimeOrderedIds::Next(int64_t now) {
   std::string id;
   id.reserve(prefix_.size() + kIdTimeDigits + kIdRandomDigits);
   id.append(prefix_);
-  AppendBase62(id, ms, kIdTimeDigits);
-  AppendBase62(id, random, kIdRandomDigits);
+  AppendBase62Fixed(id, ms, kIdTimeDigits);
+  AppendBase62Fixed(id, random, kIdRandomDigits);
   return id;
 }
 

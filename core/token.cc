@@ -33,11 +33,8 @@ uint32_t Crc32(std::string_view data) {
 }
 
 std::string Base62Fixed(uint64_t value, size_t width) {
-  std::string out(width, '0');
-  for (size_t i = width; i > 0 && value > 0; --i) {
-    out[i - 1] = kBase62Digits[value % 62];
-    value /= 62;
-  }
+  std::string out;
+  AppendBase62Fixed(out, value, width);
   return out;
 }
 

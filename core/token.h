@@ -23,7 +23,18 @@ inline constexpr std::string_view kOperatorTokenPrefix = "klo";
 inline constexpr std::string_view kDefaultApiTokenPrefix = "kl";
 
 uint32_t Crc32(std::string_view data);
-// Big-endian base62 of `value`, left-padded with '0' to `width` characters.
+// Appends the big-endian base62 of `value`, left-padded with '0' to `width` characters (any
+// unsigned integer type: ids use 128-bit values).
+template <class Unsigned>
+void AppendBase62Fixed(std::string& out, Unsigned value, size_t width) {
+  const size_t start = out.size();
+  out.resize(start + width, '0');
+  for (size_t i = start + width; i > start && value > 0; --i) {
+    out[i - 1] = kBase62Digits[static_cast<size_t>(value % 62)];
+    value /= 62;
+  }
+}
+// The same as a string of its own.
 std::string Base62Fixed(uint64_t value, size_t width);
 
 // [a-z][a-z0-9]{1,9}
