@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -28,6 +29,24 @@ class ByteWriter {
     }
     buf[n++] = static_cast<char>(v);
     out_.append(buf, n);
+  }
+  // Ascending numbers, each as the varint of its difference from the one before (the first from
+  // 0). Written through a pointer into room made once: a workspace lists up to a million keys.
+  void VarintDeltas(std::span<const uint32_t> ascending) {
+    const size_t at = out_.size();
+    out_.resize(at + ascending.size() * 5);  // a 32-bit varint takes at most 5 bytes
+    char* p = out_.data() + at;
+    uint32_t previous = 0;
+    for (uint32_t n : ascending) {
+      uint32_t v = n - previous;
+      previous = n;
+      while (v >= 0x80) {
+        *p++ = static_cast<char>((v & 0x7f) | 0x80);
+        v >>= 7;
+      }
+      *p++ = static_cast<char>(v);
+    }
+    out_.resize(static_cast<size_t>(p - out_.data()));
   }
   void Bytes(std::string_view bytes) { out_.append(bytes); }
   void Str(std::string_view s) {

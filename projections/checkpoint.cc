@@ -106,7 +106,7 @@ std::optional<LedgerState> Validated(const EventStore& store, std::string_view r
 }  // namespace
 
 CheckpointSnapshot TakeCheckpointSnapshot(const LedgerState& state, const Digest& head_hash) {
-  return CheckpointSnapshot{state.applied_seq(), state.applied_ts(), head_hash, state.Serialize()};
+  return CheckpointSnapshot{state.applied_seq(), state.applied_ts(), head_hash, state.Freeze()};
 }
 
 Status WriteRows(EventStore& store, const RowsWriter& writer, const std::function<void(BatchRows&)>& fill) {
@@ -117,9 +117,9 @@ Status WriteRows(EventStore& store, const RowsWriter& writer, const std::functio
   return store.Write(batch, /*sync=*/false);
 }
 
-Status SaveProjectionCheckpoint(EventStore& store, const CheckpointSnapshot& snapshot,
-                                const RowsWriter& writer) {
-  const std::string_view serialized = snapshot.state;
+Result<Digest> SaveProjectionCheckpoint(EventStore& store, const CheckpointSnapshot& snapshot,
+                                        const RowsWriter& writer) {
+  const std::string serialized = snapshot.state.Serialize();
   const std::string row_key = RowKey(snapshot.ts, snapshot.seq);
   const uint64_t chunks = (serialized.size() + kChunkBytes - 1) / kChunkBytes;
   std::string header = EncodeSeq(snapshot.seq);
@@ -154,11 +154,13 @@ Status SaveProjectionCheckpoint(EventStore& store, const CheckpointSnapshot& sna
   // crash orphaned. Chunk keys sort by ts ‖ seq, as headers do.
   const std::string& oldest_kept =
       excess < existing.size() ? std::min(existing[excess], row_key) : row_key;
-  return WriteRows(store, writer, [&](BatchRows& rows) {
+  Status written = WriteRows(store, writer, [&](BatchRows& rows) {
     rows.Put(Cf::kMeta, row_key, header);
     for (size_t i = 0; i < excess; ++i) rows.Delete(Cf::kMeta, existing[i]);
     rows.DeleteRange(Cf::kMeta, kChunkPrefix, ChunkKey(oldest_kept, 0));
   });
+  if (!written.ok()) return written;
+  return Sha256(serialized);
 }
 
 Result<std::optional<LedgerState>> LoadProjectionCheckpoint(const EventStore& store,

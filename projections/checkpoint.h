@@ -31,13 +31,13 @@ namespace keyledger {
 
 inline constexpr size_t kKeptProjectionCheckpoints = 8;
 
-// What a checkpoint stores: the serialized state and the event it reflects. Taken on the thread
-// that owns the state; written from any thread.
+// What a checkpoint stores: the state frozen at an event, and that event. Taken on the thread
+// that owns the state (in a few ms: see FrozenLedgerState); serialized and written from any thread.
 struct CheckpointSnapshot {
   uint64_t seq = 0;
   TimeMs ts = 0;
-  Digest head_hash{};   // hash of event `seq`
-  std::string state;    // LedgerState::Serialize()
+  Digest head_hash{};       // hash of event `seq`
+  FrozenLedgerState state;  // as of event `seq`
 };
 CheckpointSnapshot TakeCheckpointSnapshot(const LedgerState& state, const Digest& head_hash);
 
@@ -48,10 +48,13 @@ CheckpointSnapshot TakeCheckpointSnapshot(const LedgerState& state, const Digest
 using RowsWriter = std::function<Status(const std::function<void(BatchRows&)>& fill)>;
 Status WriteRows(EventStore& store, const RowsWriter& writer, const std::function<void(BatchRows&)>& fill);
 
-// Reads the old checkpoints' headers from `store`; writes through `writer`.
-Status SaveProjectionCheckpoint(EventStore& store, const CheckpointSnapshot& snapshot,
-                                const RowsWriter& writer = {});
-inline Status SaveProjectionCheckpoint(EventStore& store, const LedgerState& state, const Digest& head_hash) {
+// Serializes the snapshot's state (on the calling thread) and writes the checkpoint; reads the old
+// checkpoints' headers from `store`, writes through `writer`. Returns the SHA-256 of the
+// serialized state: the projection digest a signed chain checkpoint carries.
+Result<Digest> SaveProjectionCheckpoint(EventStore& store, const CheckpointSnapshot& snapshot,
+                                        const RowsWriter& writer = {});
+inline Result<Digest> SaveProjectionCheckpoint(EventStore& store, const LedgerState& state,
+                                               const Digest& head_hash) {
   return SaveProjectionCheckpoint(store, TakeCheckpointSnapshot(state, head_hash));
 }
 

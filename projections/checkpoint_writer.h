@@ -1,8 +1,8 @@
 #pragma once
 // Writes checkpoints on a thread of its own, so that the appender thread only pays for taking the
-// snapshot (serializing the state: ~0.15 s for a million keys) and not for digesting, signing and
-// writing it (~0.5 s more), which would stall every verify behind it. One checkpoint at a time:
-// a new one is refused while the previous is still being written.
+// snapshot (freezing the state: ~5 ms for a million keys, projections/ledger_state.h) and not for
+// serializing, digesting, signing and writing it (~0.7 s), which would stall every verify behind
+// it. One checkpoint at a time: a new one is refused while the previous is still being written.
 //
 // Thread-safe.
 

@@ -42,13 +42,13 @@ char* TextArena::Allocate(size_t size) {
     // A block of its own, so that a reference to it still has offset 0; the next small record
     // starts a new block.
     if (blocks_.size() + 1 >= kMaxBlocks) throw std::length_error("text arena is full");
-    blocks_.push_back(std::make_unique<char[]>(size));
+    blocks_.push_back(std::make_shared<char[]>(size));
     used_ = kBlockSize;
     return blocks_.back().get();
   }
   if (used_ + size > kBlockSize) {
     if (blocks_.size() + 1 >= kMaxBlocks) throw std::length_error("text arena is full");
-    blocks_.push_back(std::make_unique_for_overwrite<char[]>(kBlockSize));
+    blocks_.push_back(std::make_shared_for_overwrite<char[]>(kBlockSize));
     used_ = 0;
   }
   char* out = blocks_.back().get() + used_;
@@ -67,6 +67,12 @@ const char* TextArena::Pack(std::initializer_list<std::string_view> parts) {
     out += p.size();
   }
   return record;
+}
+
+TextArena::Snapshot TextArena::TakeSnapshot() const {
+  Snapshot s;
+  s.blocks_.assign(blocks_.begin(), blocks_.end());
+  return s;
 }
 
 TextArena::Ref TextArena::PackRef(std::initializer_list<std::string_view> parts) {

@@ -29,13 +29,26 @@ class TextArena {
   // The i-th part of a record made by Pack().
   static std::string_view Part(const char* record, size_t i);
 
+  // The arena's records at the time it was taken, for another thread to read (and outlive the
+  // arena) while the arena goes on packing: records never change once packed, and the blocks are
+  // shared.
+  class Snapshot {
+   public:
+    const char* Resolve(Ref ref) const { return blocks_[ref >> kOffsetBits].get() + (ref & kOffsetMask); }
+
+   private:
+    friend class TextArena;
+    std::vector<std::shared_ptr<const char[]>> blocks_;
+  };
+  Snapshot TakeSnapshot() const;
+
  private:
   static constexpr size_t kOffsetBits = 20;
   static constexpr uint32_t kOffsetMask = (1u << kOffsetBits) - 1;
   static constexpr size_t kBlockSize = 1 << kOffsetBits;
   static constexpr size_t kMaxBlocks = size_t{1} << (32 - kOffsetBits);
   char* Allocate(size_t size);  // in the last block, or a new one (of its own when oversized)
-  std::vector<std::unique_ptr<char[]>> blocks_;
+  std::vector<std::shared_ptr<char[]>> blocks_;  // shared with snapshots
   size_t used_ = kBlockSize;  // in the last block
 };
 

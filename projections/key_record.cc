@@ -15,6 +15,27 @@ void KeyExtra::SetText(TextArena& arena, ExtraText part, std::string_view value)
   text = arena.Pack({parts[0], parts[1], parts[2], parts[3], parts[4], parts[5], parts[6]});
 }
 
+KeyRecord KeyRecord::Clone() const {
+  static_assert(sizeof(KeyRecord) == 104, "a field added to KeyRecord must be copied here");
+  KeyRecord copy;
+  copy.digest = digest;
+  if (extra) copy.extra = std::make_unique<KeyExtra>(*extra);
+  copy.usage = usage.Clone();
+  copy.created_at = created_at;
+  copy.expires_at = expires_at;
+  copy.last_used_at = last_used_at;
+  copy.usage_count = usage_count;
+  copy.text = text;
+  copy.workspace = workspace;
+  copy.created_by = created_by;
+  copy.owner = owner;
+  copy.abilities = abilities;
+  copy.kind = kind;
+  copy.preset = preset;
+  copy.status = status;
+  return copy;
+}
+
 std::string EncodeMetadata(const Metadata& metadata) {
   std::string out;
   ByteWriter w(out);

@@ -66,6 +66,10 @@ struct KeyRecord {
   Preset preset = Preset::kNone;
   KeyStatus status = KeyStatus::kActive;
 
+  // A deep copy: its own extra and usage history (the strings are shared: the arena's records
+  // never change).
+  KeyRecord Clone() const;
+
   TimeMs grace_until() const { return extra ? extra->grace_until : 0; }
   TimeMs ended_at() const { return extra ? extra->ended_at : 0; }
   KeyExtra& MutableExtra() {

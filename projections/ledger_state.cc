@@ -47,7 +47,7 @@ void LedgerState::Apply(const Event& e) {
   applied_ts_ = e.ts;
   std::optional<KeyIndex> index;
   if (!e.key_id.empty() && !std::holds_alternative<KeyCreated>(e.data)) index = IndexOfKey(e.key_id);
-  KeyRecord* key = index ? &keys_[*index] : nullptr;
+  KeyRecord* key = index ? &keys_.Mutable(*index) : nullptr;
 
   std::visit(
       Overloaded{
@@ -169,7 +169,7 @@ KeyIndex LedgerState::Insert(KeyRecord record) {
     // A second creation of the same id (never written by keyledger): the newer one wins.
     index = existing;
     if (keys_[index].status == KeyStatus::kActive) --active_keys_;
-    keys_[index] = std::move(record);
+    keys_.Mutable(index) = std::move(record);
   } else {
     // Refused before anything changes, as TextArena refuses past its 4 GiB.
     if (keys_.size() >= RecordIndex::kMaxRecords) throw std::length_error("the ledger holds the most keys it can");
@@ -182,7 +182,7 @@ KeyIndex LedgerState::Insert(KeyRecord record) {
       if (ws != workspaces_.end()) ws->second.keys.push_back(index);
     }
   }
-  KeyRecord& key = keys_[index];
+  const KeyRecord& key = keys_[index];
   const uint64_t digest_hash = DigestHash64(key.digest);
   const uint32_t same_digest =
       by_digest_.Find(digest_hash, [&](uint32_t n) { return keys_[n].digest == key.digest; });
@@ -221,7 +221,7 @@ void LedgerState::ApplyKeyUsed(KeyRecord& key, const Event& e, const KeyUsed& d)
 }
 
 void LedgerState::EndKey(KeyIndex index, KeyStatus status, TimeMs at) {
-  KeyRecord& key = keys_[index];
+  KeyRecord& key = keys_.Mutable(index);
   if (key.status != KeyStatus::kActive) return;
   key.status = status;
   key.MutableExtra().ended_at = at;

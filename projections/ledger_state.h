@@ -32,6 +32,31 @@ namespace keyledger {
 
 inline constexpr TimeMs kIdempotencyWindowMs = 24 * kHourMs;
 
+// A million key records are copied in chunks of 1024 (~100 KiB) when a snapshot shares them.
+inline constexpr size_t kKeyChunkBits = 10;
+using KeyRecords = StableVector<KeyRecord, kKeyChunkBits>;
+
+// A LedgerState as it was at one event, for serializing on another thread (a checkpoint) while
+// the live state goes on applying events. Freezing costs the pools and workspaces (a few ms at a
+// million keys); the key records and their strings are shared, and the live state copies a chunk
+// of records only when it first changes one of them afterwards (stable_vector.h). Read-only;
+// independent of the LedgerState's lifetime.
+class FrozenLedgerState {
+ public:
+  uint64_t applied_seq() const { return applied_seq_; }
+  TimeMs applied_ts() const { return applied_ts_; }
+  // What LedgerState::Serialize() returned when this was frozen.
+  std::string Serialize() const;
+
+ private:
+  friend class LedgerState;
+  std::string head_;  // the serialization up to the keys
+  KeyRecords::Snapshot keys_;
+  TextArena::Snapshot text_;
+  uint64_t applied_seq_ = 0;
+  TimeMs applied_ts_ = 0;
+};
+
 class LedgerState {
  public:
   LedgerState();
@@ -85,6 +110,7 @@ class LedgerState {
   // checkpoints store it. Two states built from the same events serialize identically.
   std::string Serialize() const;
   static Result<LedgerState> Deserialize(std::string_view bytes);
+  FrozenLedgerState Freeze() const;
   Digest Fingerprint() const;
 
  private:
@@ -103,7 +129,7 @@ class LedgerState {
   void TidyDeadlines();
   uint32_t InternAbilities(const Abilities& abilities);
 
-  StableVector<KeyRecord> keys_;  // by KeyIndex; records never move
+  KeyRecords keys_;  // by KeyIndex; records never move
   TextArena text_;
   StringPool strings_;  // workspace ids and creators
   std::vector<Abilities> ability_sets_;

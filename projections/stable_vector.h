@@ -6,8 +6,16 @@
 // and in cache. Chunk memory is allocated uninitialized: slots are constructed as elements are
 // appended, so a chunk's unused tail is not made resident.
 //
-// Move-only. Not thread-safe.
+// Snapshot() freezes the elements as they are, in O(chunks), for another thread to read while
+// this vector goes on changing: the chunks are shared, and the first change to a shared chunk
+// (Mutable, push_back) copies it first, so the snapshot's elements never change under it. Copies
+// use T::Clone() when T has one (a deep copy), else T's copy constructor; a move-only T without
+// Clone() cannot be snapshotted (Snapshot() does not compile).
+//
+// Move-only. Not thread-safe, except that a Snapshot is read-only and may be read on any thread
+// (and outlive the vector) while the vector changes on its own.
 
+#include <atomic>
 #include <cstddef>
 #include <memory>
 #include <utility>
@@ -17,48 +25,113 @@ namespace keyledger {
 
 template <typename T, size_t kChunkBits = 12>
 class StableVector {
+  struct Chunk;
+
  public:
   static constexpr size_t kChunkSize = size_t{1} << kChunkBits;
 
+  // The elements of a StableVector at the time it was taken. Copyable; read-only.
+  class Snapshot {
+   public:
+    size_t size() const { return size_; }
+    const T& operator[](size_t i) const { return chunks_[i >> kChunkBits]->slots[i & kMask]; }
+
+   private:
+    friend class StableVector;
+    std::vector<std::shared_ptr<const Chunk>> chunks_;
+    size_t size_ = 0;
+  };
+
   StableVector() = default;
   StableVector(StableVector&& other) noexcept
-      : chunks_(std::exchange(other.chunks_, {})), size_(std::exchange(other.size_, 0)) {}
+      : chunks_(std::exchange(other.chunks_, {})), slots_(std::exchange(other.slots_, {})),
+        size_(std::exchange(other.size_, 0)) {}
   StableVector& operator=(StableVector&& other) noexcept {
     if (this != &other) {
-      Clear();
       chunks_ = std::exchange(other.chunks_, {});
+      slots_ = std::exchange(other.slots_, {});
       size_ = std::exchange(other.size_, 0);
     }
     return *this;
   }
-  ~StableVector() { Clear(); }
 
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
-  T& operator[](size_t i) { return chunks_[i >> kChunkBits][i & kMask]; }
-  const T& operator[](size_t i) const { return chunks_[i >> kChunkBits][i & kMask]; }
+  const T& operator[](size_t i) const { return slots_[i >> kChunkBits][i & kMask]; }
+  // Element i for changing it: its chunk is copied first when a snapshot shares it.
+  T& Mutable(size_t i) {
+    Own(i >> kChunkBits);
+    return slots_[i >> kChunkBits][i & kMask];
+  }
 
-  // Strong guarantee: when the allocation or T's move throws, nothing changed.
+  // Strong guarantee: when an allocation or T's move (or copy) throws, nothing changed.
   void push_back(T value) {
-    if ((size_ >> kChunkBits) == chunks_.size()) {
+    const size_t chunk = size_ >> kChunkBits;
+    if (chunk == chunks_.size()) {
       chunks_.reserve(chunks_.size() + 1);
-      chunks_.push_back(std::allocator<T>().allocate(kChunkSize));
+      slots_.reserve(slots_.size() + 1);
+      auto fresh = std::make_shared<Chunk>();
+      slots_.push_back(fresh->slots);
+      chunks_.push_back(std::move(fresh));
+    } else {
+      Own(chunk);
     }
-    ::new (static_cast<void*>(&(*this)[size_])) T(std::move(value));
+    Chunk& c = *chunks_[chunk];
+    ::new (static_cast<void*>(&c.slots[c.constructed])) T(std::move(value));
+    ++c.constructed;
     ++size_;
+  }
+
+  Snapshot TakeSnapshot() const {
+    Snapshot s;
+    s.chunks_.assign(chunks_.begin(), chunks_.end());
+    s.size_ = size_;
+    return s;
   }
 
  private:
   static constexpr size_t kMask = kChunkSize - 1;
 
-  void Clear() {
-    for (size_t i = 0; i < size_; ++i) (*this)[i].~T();
-    for (T* chunk : chunks_) std::allocator<T>().deallocate(chunk, kChunkSize);
-    chunks_.clear();
-    size_ = 0;
+  struct Chunk {
+    T* const slots = std::allocator<T>().allocate(kChunkSize);
+    size_t constructed = 0;
+
+    Chunk() = default;
+    Chunk(const Chunk&) = delete;
+    Chunk& operator=(const Chunk&) = delete;
+    ~Chunk() {
+      for (size_t i = 0; i < constructed; ++i) slots[i].~T();
+      std::allocator<T>().deallocate(slots, kChunkSize);
+    }
+  };
+
+  static T CopyOf(const T& value) {
+    if constexpr (requires { value.Clone(); }) {
+      return value.Clone();
+    } else {
+      return value;
+    }
   }
 
-  std::vector<T*> chunks_;
+  // Makes chunk `c` this vector's alone, copying it when a snapshot holds it too.
+  void Own(size_t c) {
+    if (chunks_[c].use_count() == 1) {
+      // The count's load is relaxed; this fence orders it after a snapshot's release of the
+      // chunk (shared_ptr's decrement is acq_rel), so that its last reads happen before our writes.
+      std::atomic_thread_fence(std::memory_order_acquire);
+      return;
+    }
+    auto copy = std::make_shared<Chunk>();
+    const Chunk& shared = *chunks_[c];
+    for (; copy->constructed < shared.constructed; ++copy->constructed) {
+      ::new (static_cast<void*>(&copy->slots[copy->constructed])) T(CopyOf(shared.slots[copy->constructed]));
+    }
+    slots_[c] = copy->slots;
+    chunks_[c] = std::move(copy);
+  }
+
+  std::vector<std::shared_ptr<Chunk>> chunks_;
+  std::vector<T*> slots_;  // chunks_[i]->slots: the element lookup reads this map only
   size_t size_ = 0;
 };
 

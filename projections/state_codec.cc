@@ -76,10 +76,14 @@ Enum ReadEnum(ByteReader& r, Enum last) {
 
 }  // namespace
 
-std::string LedgerState::Serialize() const {
-  std::string out;
-  out.reserve(64 + keys_.size() * 160);
-  ByteWriter w(out);
+FrozenLedgerState LedgerState::Freeze() const {
+  FrozenLedgerState frozen;
+  frozen.applied_seq_ = applied_seq_;
+  frozen.applied_ts_ = applied_ts_;
+  frozen.keys_ = keys_.TakeSnapshot();
+  frozen.text_ = text_.TakeSnapshot();
+
+  ByteWriter w(frozen.head_);
   w.Bytes(kFormatTag);
   w.Varint(applied_seq_);
   w.I64(applied_ts_);
@@ -104,19 +108,23 @@ std::string LedgerState::Serialize() const {
     w.I64(ws->created_at);
     w.I64(ws->updated_at);
     w.Varint(ws->keys.size());
-    KeyIndex previous = 0;
-    for (KeyIndex k : ws->keys) {
-      w.Varint(k - previous);
-      previous = k;
-    }
+    w.VarintDeltas(ws->keys);
   }
+  return frozen;
+}
 
+std::string FrozenLedgerState::Serialize() const {
+  std::string out;
+  out.reserve(head_.size() + 16 + keys_.size() * 160);
+  out.append(head_);
+  ByteWriter w(out);
   w.Varint(keys_.size());
   for (size_t i = 0; i < keys_.size(); ++i) {
     const KeyRecord& k = keys_[i];
     w.Bytes(AsBytes(k.digest));
+    const char* text = text_.Resolve(k.text);
     for (size_t part = 0; part <= static_cast<size_t>(KeyText::kDescription); ++part) {
-      w.Str(TextOf(k, static_cast<KeyText>(part)));
+      w.Str(TextArena::Part(text, part));
     }
     w.U8(static_cast<uint8_t>(k.kind));
     w.U8(static_cast<uint8_t>(k.preset));
@@ -135,6 +143,8 @@ std::string LedgerState::Serialize() const {
   }
   return out;
 }
+
+std::string LedgerState::Serialize() const { return Freeze().Serialize(); }
 
 Result<LedgerState> LedgerState::Deserialize(std::string_view bytes) {
   auto malformed = [](const std::string& what) {

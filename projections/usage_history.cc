@@ -94,6 +94,16 @@ void UsageHistory::Reserve(size_t bytes, bool exact) {
   block_.reset(grown);
 }
 
+UsageHistory UsageHistory::Clone() const {
+  UsageHistory copy;
+  if (!block_) return copy;
+  auto* block = static_cast<Block*>(std::malloc(offsetof(Block, data) + kCapacities[block_->capacity_class]));
+  if (!block) throw std::bad_alloc();
+  std::memcpy(block, block_.get(), offsetof(Block, data) + block_->size);
+  copy.block_.reset(block);
+  return copy;
+}
+
 void UsageHistory::Count(TimeMs ts, bool valid) {
   const auto hour = static_cast<uint32_t>(ts / kHourMs);
   uint64_t delta, count = 0, rejected = 0;

@@ -23,6 +23,9 @@ class UsageHistory {
   UsageHistory(UsageHistory&&) noexcept = default;
   UsageHistory& operator=(UsageHistory&&) noexcept = default;
 
+  // A copy of its own (UsageHistory is move-only: a copy allocates).
+  UsageHistory Clone() const;
+
   // Counts one decision at `ts` (ms), valid or not. REQUIRES: ts not before the last counted.
   void Count(TimeMs ts, bool valid);
   std::vector<UsageBucket> Buckets() const;  // ascending

@@ -5,10 +5,12 @@
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <memory>
 #include <random>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/token.h"
@@ -85,6 +87,83 @@ BOOST_AUTO_TEST_CASE(stable_vector_never_moves_its_elements) {
     BOOST_TEST(counter.use_count() == 11);
   }
   BOOST_TEST(counter.use_count() == 1);  // each copy destroyed once (ASan/valgrind: no leak)
+}
+
+// A snapshot keeps the elements as they were: the first change to a chunk it shares copies that
+// chunk (with T::Clone() when T has one), and a chunk no snapshot holds any more changes in place.
+struct Cloned {
+  int value = 0;
+  int clones = 0;  // how many copies led to this one
+  Cloned() = default;
+  explicit Cloned(int v) : value(v) {}
+  Cloned(Cloned&&) = default;
+  Cloned Clone() const {
+    Cloned c(value);
+    c.clones = clones + 1;
+    return c;
+  }
+};
+
+BOOST_AUTO_TEST_CASE(stable_vector_snapshots_never_see_later_changes) {
+  StableVector<Cloned, 2> v;  // chunks of 4
+  for (int i = 0; i < 10; ++i) v.push_back(Cloned(i));
+  const Cloned* unshared = &v[5];
+  v.Mutable(5).value = 50;  // no snapshot: in place
+  BOOST_TEST(&v[5] == unshared);
+
+  auto snapshot = std::make_unique<StableVector<Cloned, 2>::Snapshot>(v.TakeSnapshot());
+  v.Mutable(5).value = 500;  // chunk 1 is copied, by Clone()
+  v.push_back(Cloned(10));   // into chunk 2, shared: copied too
+  v.push_back(Cloned(11));
+  v.push_back(Cloned(12));   // a new chunk
+  BOOST_TEST(&v[5] != unshared);
+  BOOST_TEST(v[5].value == 500);
+  BOOST_TEST(v[4].clones == 1);
+  BOOST_TEST(v[0].clones == 0);  // chunk 0 was never changed: still shared, not copied
+  BOOST_TEST(&v[0] == &(*snapshot)[0]);
+  BOOST_TEST(v[9].clones == 1);
+  BOOST_TEST(v[12].clones == 0);
+  BOOST_TEST(v.size() == 13u);
+
+  BOOST_TEST(snapshot->size() == 10u);
+  BOOST_TEST(&(*snapshot)[5] == unshared);
+  BOOST_TEST((*snapshot)[5].value == 50);
+  for (size_t i = 0; i < snapshot->size(); ++i) {
+    BOOST_TEST((*snapshot)[i].value == (i == 5 ? 50 : static_cast<int>(i)));
+  }
+
+  snapshot.reset();
+  const Cloned* owned = &v[1];
+  v.Mutable(1).value = 100;  // chunk 0 is this vector's alone again: in place
+  BOOST_TEST(&v[1] == owned);
+  BOOST_TEST(v[1].clones == 0);
+
+  // A snapshot outlives its vector; types without Clone() are copied with their copy constructor.
+  StableVector<std::string, 2>::Snapshot kept;
+  {
+    StableVector<std::string, 2> strings;
+    for (int i = 0; i < 6; ++i) strings.push_back("string " + std::to_string(i) + std::string(20, 'x'));
+    kept = strings.TakeSnapshot();
+    strings.Mutable(0) = "changed";
+    BOOST_TEST(strings[0] == "changed");
+  }
+  BOOST_TEST(kept.size() == 6u);
+  BOOST_TEST(kept[0] == "string 0" + std::string(20, 'x'));
+  BOOST_TEST(kept[5] == "string 5" + std::string(20, 'x'));
+}
+
+BOOST_AUTO_TEST_CASE(text_arena_snapshots_resolve_after_the_arena_is_gone) {
+  std::vector<TextArena::Ref> refs;
+  TextArena::Snapshot snapshot;
+  {
+    TextArena arena;
+    for (int i = 0; i < 30000; ++i) refs.push_back(arena.PackRef({"part-" + std::to_string(i), std::string(60, 'y')}));
+    snapshot = arena.TakeSnapshot();
+    for (int i = 0; i < 30000; ++i) arena.PackRef({"after", std::string(60, 'z')});
+  }
+  for (int i = 0; i < 30000; ++i) {
+    BOOST_REQUIRE(TextArena::Part(snapshot.Resolve(refs[i]), 0) == "part-" + std::to_string(i));
+  }
 }
 
 BOOST_AUTO_TEST_CASE(record_index_finds_every_record_through_growth) {
@@ -283,6 +362,46 @@ class RandomLog {
   std::vector<std::string> workspaces_;
   std::vector<std::pair<std::string, std::string>> keys_;
 };
+
+// A frozen state serializes as the state did when it was frozen, on another thread while the live
+// one applies creations, uses, rotations, revocations and expiries (every kind of record change);
+// and the live state, whose changed chunks were copied, ends exactly like one never frozen.
+BOOST_AUTO_TEST_CASE(a_frozen_state_keeps_its_moment_while_the_live_one_moves_on) {
+  for (uint32_t seed : {4u, 5u}) {
+    RandomLog log(seed);
+    std::vector<Event> events;
+    for (int i = 0; i < 20000; ++i) events.push_back(log.Next());
+    LedgerState live, never_frozen;
+    for (int i = 0; i < 10000; ++i) {
+      live.Apply(events[i]);
+      never_frozen.Apply(events[i]);
+    }
+    BOOST_REQUIRE_MESSAGE(live.key_count() > KeyRecords::kChunkSize, live.key_count() << " keys");  // two chunks, the last partly filled
+    const std::string at_freeze = live.Serialize();
+    const FrozenLedgerState frozen = live.Freeze();
+    BOOST_TEST(frozen.applied_seq() == 10000u);
+
+    std::atomic<bool> applying{true};
+    int serialized = 0, differed = 0;
+    std::thread reader([&] {
+      do {
+        ++serialized;
+        if (frozen.Serialize() != at_freeze) ++differed;
+      } while (applying.load());
+    });
+    for (int i = 10000; i < 20000; ++i) {
+      live.Apply(events[i]);
+      never_frozen.Apply(events[i]);
+    }
+    applying.store(false);
+    reader.join();
+    BOOST_TEST(serialized > 0);
+    BOOST_TEST(differed == 0, "seed " << seed);
+    BOOST_TEST(frozen.Serialize() == at_freeze);
+    BOOST_TEST(live.Serialize() == never_frozen.Serialize(), "seed " << seed);
+    BOOST_TEST(live.Serialize() != at_freeze);
+  }
+}
 
 BOOST_AUTO_TEST_CASE(a_restored_state_continues_exactly_like_the_live_one) {
   for (uint32_t seed : {1u, 2u, 3u}) {
