@@ -123,7 +123,7 @@ void Readyz(const ExchangePtr& ex, Ledger& ledger) {
   ex->Reply(200, "{\"status\":\"ready\",\"seq\":" + std::to_string(ledger.head_seq()) + "}");
 }
 
-void Metrics(const ExchangePtr& ex, Ledger& ledger) {
+void Metrics(const ExchangePtr& ex, Ledger& ledger, const LatencyHistogram* request_durations) {
   const LedgerStats& s = ledger.stats();
   std::string out;
   auto metric = [&](const char* name, const char* help, const char* type, uint64_t value) {
@@ -139,6 +139,11 @@ void Metrics(const ExchangePtr& ex, Ledger& ledger) {
          s.events_appended.load());
   metric("keyledger_batches_total", "Group-commit batches written.", "counter", s.batches.load());
   metric("keyledger_log_head_seq", "Sequence number of the last event.", "gauge", ledger.head_seq());
+  if (request_durations) {
+    request_durations->AppendPrometheus(
+        out, "keyledger_http_request_duration_seconds",
+        "HTTP requests answered, by the time from their first byte read to their response's last byte written.");
+  }
   ex->response().set(bh::field::content_type, "text/plain; version=0.0.4");
   ex->response().result(200);
   ex->response().body() = std::move(out);
@@ -156,10 +161,11 @@ void AddLedgerRoutes(Router& router, Ledger& ledger) {
   router.Add(bh::verb::get, "/admin/v1/workspaces/{ws}/review", Bind(ledger, Review));
 }
 
-void AddServiceRoutes(Router& router, Ledger& ledger) {
+void AddServiceRoutes(Router& router, Ledger& ledger, const LatencyHistogram* request_durations) {
   router.Add(bh::verb::get, "/healthz", BindAlways(ledger, Healthz));
   router.Add(bh::verb::get, "/readyz", BindAlways(ledger, Readyz));
-  router.Add(bh::verb::get, "/metrics", BindAlways(ledger, Metrics));
+  router.Add(bh::verb::get, "/metrics",
+             [&ledger, request_durations](const ExchangePtr& ex) { Metrics(ex, ledger, request_durations); });
 }
 
 }  // namespace keyledger::http

@@ -4,6 +4,7 @@
 
 #include <optional>
 
+#include "core/latency_histogram.h"
 #include "http/router.h"
 #include "projections/ledger.h"
 
@@ -13,14 +14,16 @@ void AddVerifyRoutes(Router& router, Ledger& ledger);     // /v1/keys/verify, /v
 void AddWorkspaceRoutes(Router& router, Ledger& ledger);  // workspaces and admin keys (operator)
 void AddKeyRoutes(Router& router, Ledger& ledger);        // API keys (admins, auditors)
 void AddLedgerRoutes(Router& router, Ledger& ledger);     // audit timeline, event stream
-void AddServiceRoutes(Router& router, Ledger& ledger);    // healthz, readyz, metrics
+// healthz, readyz, metrics; /metrics also shows `request_durations` when given (the server's
+// ServerOptions::request_durations: it must outlive the router).
+void AddServiceRoutes(Router& router, Ledger& ledger, const LatencyHistogram* request_durations = nullptr);
 
-inline void AddAllRoutes(Router& router, Ledger& ledger) {
+inline void AddAllRoutes(Router& router, Ledger& ledger, const LatencyHistogram* request_durations = nullptr) {
   AddVerifyRoutes(router, ledger);
   AddWorkspaceRoutes(router, ledger);
   AddKeyRoutes(router, ledger);
   AddLedgerRoutes(router, ledger);
-  AddServiceRoutes(router, ledger);
+  AddServiceRoutes(router, ledger, request_durations);
 }
 
 // The admin or operator behind `Authorization: Bearer`, or nullopt after answering 401 (or 400

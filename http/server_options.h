@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <string>
 
+#include "core/latency_histogram.h"
+
 namespace keyledger::http {
 
 struct ServerOptions {
@@ -32,6 +34,9 @@ struct ServerOptions {
   // PEM files. TLS is on when both are set; requests are then served over TLS only.
   std::string tls_cert_file;
   std::string tls_key_file;
+  // When set, every response written adds its request's time, from the first byte read to the
+  // last byte written, here. Not owned: must outlive the server.
+  LatencyHistogram* request_durations = nullptr;
 
   [[nodiscard]] bool tls_enabled() const { return !tls_cert_file.empty() && !tls_key_file.empty(); }
 };

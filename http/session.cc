@@ -367,6 +367,9 @@ class Session {
     }
     Finalize(*response, version, keep_alive && !connection_.stopping(), request_id);
     const bool written = co_await Write(*response, head);
+    if (written && env_.options.request_durations) {
+      env_.options.request_durations->Record(std::chrono::steady_clock::now() - started);
+    }
     if (log::Enabled(log::Level::kDebug)) {
       const std::chrono::duration<double, std::milli> took =
           std::chrono::steady_clock::now() - started;

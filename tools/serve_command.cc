@@ -135,9 +135,11 @@ int Serve(const ServeFlags& flags) {
   options.signing_key = *signing_key;
   Ledger ledger(**store, clock, options);
 
+  LatencyHistogram request_durations;  // filled by the server, shown by /metrics
   http::Router router;
-  http::AddAllRoutes(router, ledger);
+  http::AddAllRoutes(router, ledger, &request_durations);
   http::ServerOptions server_options;
+  server_options.request_durations = &request_durations;
   server_options.tls_cert_file = flags.tls_cert;
   server_options.tls_key_file = flags.tls_key;
   const unsigned threads = flags.threads ? flags.threads : std::max(1u, std::thread::hardware_concurrency());

@@ -2,9 +2,12 @@
 // checkpoint, and the service endpoints.
 
 #include <boost/test/unit_test.hpp>
+#include <cstdio>
 #include <set>
+#include <string>
 #include <thread>
 
+#include "core/latency_histogram.h"
 #include "core/time_format.h"
 #include "tests/support/ledger_api.h"
 
@@ -127,6 +130,37 @@ BOOST_AUTO_TEST_CASE(service_endpoints) {
   BOOST_TEST(metrics.status == 200u);
   BOOST_TEST(metrics.Header("Content-Type").value_or("").rfind("text/plain", 0) == 0u);
   BOOST_TEST(metrics.body.find("# TYPE ") != std::string::npos, metrics.body);
+}
+
+// Every response written is timed: three more requests, three more in the histogram's count and
+// its +Inf bucket, and its buckets never decrease.
+BOOST_AUTO_TEST_CASE(metrics_time_every_request) {
+  LedgerApi api;
+  auto count = [](const std::string& body, const std::string& series) -> int64_t {
+    const size_t at = body.find("\n" + series + " ");
+    if (at == std::string::npos) return -1;
+    return std::stoll(body.substr(at + series.size() + 2));
+  };
+  const std::string name = "keyledger_http_request_duration_seconds";
+  const HttpResponse before = api.client().Get("/metrics");
+  BOOST_TEST(before.body.find("# TYPE " + name + " histogram\n") != std::string::npos, before.body);
+  const int64_t count_before = count(before.body, name + "_count");
+  BOOST_TEST_REQUIRE(count_before >= 0, before.body);
+  api.client().Get("/healthz");
+  api.client().Get("/readyz");
+  api.client().Get("/no/such/route");
+  const HttpResponse after = api.client().Get("/metrics");
+  // The first /metrics was answered (and timed) after its body was made: it counts here too.
+  BOOST_TEST(count(after.body, name + "_count") == count_before + 4, after.body);
+  BOOST_TEST(count(after.body, name + "_bucket{le=\"+Inf\"}") == count_before + 4, after.body);
+  int64_t previous = 0;
+  for (uint32_t bound_us : LatencyHistogram::kBoundsUs) {
+    char le[32];
+    std::snprintf(le, sizeof le, "%g", bound_us / 1e6);
+    const int64_t n = count(after.body, name + "_bucket{le=\"" + le + "\"}");
+    BOOST_TEST(n >= previous, le << " in " << after.body);
+    previous = n;
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
