@@ -56,13 +56,36 @@ record_wrk() {
   ((errors == 0)) || log "warning: $2: $errors socket errors (see wrk output)"
 }
 
+# server_p99_ms BEFORE AFTER: the p99 of the requests the server timed between two /metrics
+# dumps (keyledger_http_request_duration_seconds): the upper bound, in ms, of the first bucket
+# that holds 99% of them. Time inside the server only, from a request's first byte read to its
+# response's last byte written; wrk's figure adds the kernel, the network stack and wrk itself.
+server_p99_ms() {
+  awk -v q=0.99 '
+    /^keyledger_http_request_duration_seconds_bucket/ {
+      le = $1; sub(/.*le="/, "", le); sub(/".*/, "", le)
+      if (FNR == NR) { before[le] = $2 } else { order[++n] = le; diff[le] = $2 - before[le] }
+    }
+    END {
+      total = diff["+Inf"]
+      if (total <= 0) exit 1
+      for (i = 1; i <= n; i++) if (diff[order[i]] >= q * total) { print (order[i] == "+Inf" ? "inf" : order[i] * 1000); exit 0 }
+      exit 1
+    }' "$1" "$2"
+}
+
 # measure_keyledger RUN NAME SCRIPT: one wrk load on the running server, with the events it wrote.
 measure_keyledger() {
-  local out="$TMP/wrk-$2-$1.txt" events_before ticks_before ticks events requests
+  local out="$TMP/wrk-$2-$1.txt" events_before ticks_before ticks events requests server_p99
   events_before="$(metric keyledger_events_appended_total)"
+  curl -sf "$SERVER_URL/metrics" >"$TMP/metrics-$2-$1.before" || die "GET /metrics failed"
   ticks_before="$(cpu_ticks "$SERVER_PID")"
   run_wrk "$out" "$SERVER_URL" "$3"
   ticks=$(($(cpu_ticks "$SERVER_PID") - ticks_before))
+  curl -sf "$SERVER_URL/metrics" >"$TMP/metrics-$2-$1.after" || die "GET /metrics failed"
+  server_p99="$(server_p99_ms "$TMP/metrics-$2-$1.before" "$TMP/metrics-$2-$1.after")" ||
+    die "$2: no request durations in /metrics"
+  record "$1" "$2.server_p99_ms" "$server_p99"
   events=$(($(metric keyledger_events_appended_total) - events_before))
   (($(wrk_figure "$out" non2xx) == 0)) || { cat "$out" >&2; die "$2: the server answered with errors"; }
   record_wrk "$1" "$2" "$out" "$ticks"
