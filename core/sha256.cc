@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <memory>
 #include <stdexcept>
+#include <utility>
 
 namespace keyledger {
 namespace {
@@ -43,6 +44,28 @@ Digest Compute(std::string_view a, std::string_view b) {
 }
 
 }  // namespace
+
+Sha256Stream::Sha256Stream() : ctx_(EVP_MD_CTX_new()) {
+  if (!ctx_ || EVP_DigestInit_ex2(ctx_, FetchedSha256(), nullptr) != 1) {
+    EVP_MD_CTX_free(ctx_);
+    throw std::runtime_error("SHA-256 initialisation failed");
+  }
+}
+Sha256Stream::~Sha256Stream() { EVP_MD_CTX_free(ctx_); }
+Sha256Stream::Sha256Stream(Sha256Stream&& other) noexcept : ctx_(std::exchange(other.ctx_, nullptr)) {}
+
+void Sha256Stream::Update(std::string_view piece) {
+  if (EVP_DigestUpdate(ctx_, piece.data(), piece.size()) != 1) throw std::runtime_error("SHA-256 computation failed");
+}
+
+Digest Sha256Stream::Finish() {
+  Digest out{};
+  unsigned int len = 0;
+  if (EVP_DigestFinal_ex(ctx_, out.data(), &len) != 1 || len != out.size()) {
+    throw std::runtime_error("SHA-256 computation failed");
+  }
+  return out;
+}
 
 Digest Sha256(std::string_view data) { return Compute(data, {}); }
 Digest Sha256(std::string_view a, std::string_view b) { return Compute(a, b); }

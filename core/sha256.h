@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+struct evp_md_ctx_st;  // OpenSSL's EVP_MD_CTX
+
 namespace keyledger {
 
 using Digest = std::array<uint8_t, 32>;
@@ -16,6 +18,22 @@ using Digest = std::array<uint8_t, 32>;
 Digest Sha256(std::string_view data);
 // SHA-256 over the concatenation a ‖ b without copying.
 Digest Sha256(std::string_view a, std::string_view b);
+
+// SHA-256 of data that arrives in pieces (a checkpoint streamed as it is serialized).
+// Not thread-safe; move-only.
+class Sha256Stream {
+ public:
+  Sha256Stream();
+  ~Sha256Stream();
+  Sha256Stream(Sha256Stream&& other) noexcept;
+  Sha256Stream& operator=(Sha256Stream&&) = delete;
+  void Update(std::string_view piece);
+  // The digest of every piece so far. REQUIRES: at most once, no Update after.
+  Digest Finish();
+
+ private:
+  ::evp_md_ctx_st* ctx_;
+};
 
 std::string ToHex(const Digest& digest);
 // nullopt unless exactly 64 hex digits.

@@ -117,16 +117,9 @@ Status WriteRows(EventStore& store, const RowsWriter& writer, const std::functio
   return store.Write(batch, /*sync=*/false);
 }
 
-Result<Digest> SaveProjectionCheckpoint(EventStore& store, const CheckpointSnapshot& snapshot,
+Result<Digest> SaveProjectionCheckpoint(EventStore& store, CheckpointSnapshot snapshot,
                                         const RowsWriter& writer) {
-  const std::string serialized = snapshot.state.Serialize();
   const std::string row_key = RowKey(snapshot.ts, snapshot.seq);
-  const uint64_t chunks = (serialized.size() + kChunkBytes - 1) / kChunkBytes;
-  std::string header = EncodeSeq(snapshot.seq);
-  header.append(AsBytes(snapshot.head_hash));
-  header.append(EncodeSeq(static_cast<uint64_t>(snapshot.ts)));
-  header.append(EncodeSeq(chunks));
-  header.append(EncodeSeq(serialized.size()));
 
   // Older checkpoints beyond the newest kKeptProjectionCheckpoints go, chunks and all.
   std::vector<std::string> existing;  // header row keys, oldest first
@@ -137,16 +130,29 @@ Result<Digest> SaveProjectionCheckpoint(EventStore& store, const CheckpointSnaps
   });
   if (!listed.ok()) return listed;
 
-  // One write per chunk: RocksDB has one write queue, and a write of the whole state (~150 MB at
-  // a million keys) would hold every verify written meanwhile behind it. The header goes last, in
-  // a write of its own: the log is written in order, so a header that survives a crash has all its
-  // chunks. Chunks a crash left without a header are removed with the old checkpoints below.
-  for (uint64_t i = 0; i < chunks; ++i) {
-    Status written = WriteRows(store, writer, [&](BatchRows& rows) {
-      rows.Put(Cf::kMeta, ChunkKey(row_key, i), serialized.substr(i * kChunkBytes, kChunkBytes));
-    });
-    if (!written.ok()) return written;
-  }
+  // One write per chunk, as the serialization makes them: RocksDB has one write queue, and a
+  // write of the whole state (~170 MB at a million keys) would hold every verify written
+  // meanwhile behind it. The header goes last, in a write of its own: the log is written in order,
+  // so a header that survives a crash has all its chunks. Chunks a crash left without a header
+  // are removed with the old checkpoints below.
+  Sha256Stream digest;
+  uint64_t chunks = 0;
+  uint64_t size = 0;
+  Status written;
+  const bool serialized = std::move(snapshot.state).SerializeInPieces(kChunkBytes, [&](std::string_view piece) {
+    digest.Update(piece);
+    size += piece.size();
+    written = WriteRows(store, writer, [&](BatchRows& rows) { rows.Put(Cf::kMeta, ChunkKey(row_key, chunks), piece); });
+    ++chunks;
+    return written.ok();
+  });
+  if (!serialized) return written;
+
+  std::string header = EncodeSeq(snapshot.seq);
+  header.append(AsBytes(snapshot.head_hash));
+  header.append(EncodeSeq(static_cast<uint64_t>(snapshot.ts)));
+  header.append(EncodeSeq(chunks));
+  header.append(EncodeSeq(size));
   const size_t excess = existing.size() + 1 > kKeptProjectionCheckpoints
                             ? existing.size() + 1 - kKeptProjectionCheckpoints
                             : 0;
@@ -154,13 +160,13 @@ Result<Digest> SaveProjectionCheckpoint(EventStore& store, const CheckpointSnaps
   // crash orphaned. Chunk keys sort by ts ‖ seq, as headers do.
   const std::string& oldest_kept =
       excess < existing.size() ? std::min(existing[excess], row_key) : row_key;
-  Status written = WriteRows(store, writer, [&](BatchRows& rows) {
+  written = WriteRows(store, writer, [&](BatchRows& rows) {
     rows.Put(Cf::kMeta, row_key, header);
     for (size_t i = 0; i < excess; ++i) rows.Delete(Cf::kMeta, existing[i]);
     rows.DeleteRange(Cf::kMeta, kChunkPrefix, ChunkKey(oldest_kept, 0));
   });
   if (!written.ok()) return written;
-  return Sha256(serialized);
+  return digest.Finish();
 }
 
 Result<std::optional<LedgerState>> LoadProjectionCheckpoint(const EventStore& store,

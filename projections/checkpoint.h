@@ -48,10 +48,11 @@ CheckpointSnapshot TakeCheckpointSnapshot(const LedgerState& state, const Digest
 using RowsWriter = std::function<Status(const std::function<void(BatchRows&)>& fill)>;
 Status WriteRows(EventStore& store, const RowsWriter& writer, const std::function<void(BatchRows&)>& fill);
 
-// Serializes the snapshot's state (on the calling thread) and writes the checkpoint; reads the old
-// checkpoints' headers from `store`, writes through `writer`. Returns the SHA-256 of the
-// serialized state: the projection digest a signed chain checkpoint carries.
-Result<Digest> SaveProjectionCheckpoint(EventStore& store, const CheckpointSnapshot& snapshot,
+// Serializes the snapshot's state on the calling thread, writing each 64 KiB as it is made (so
+// the whole serialization is never in memory), then the header; reads the old checkpoints'
+// headers from `store`, writes through `writer`. Returns the SHA-256 of the serialized state: the
+// projection digest a signed chain checkpoint carries.
+Result<Digest> SaveProjectionCheckpoint(EventStore& store, CheckpointSnapshot snapshot,
                                         const RowsWriter& writer = {});
 inline Result<Digest> SaveProjectionCheckpoint(EventStore& store, const LedgerState& state,
                                                const Digest& head_hash) {

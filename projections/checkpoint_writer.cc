@@ -7,7 +7,7 @@
 
 namespace keyledger {
 
-CheckpointWriter::CheckpointWriter(std::function<Status(const CheckpointSnapshot&)> write,
+CheckpointWriter::CheckpointWriter(std::function<Status(CheckpointSnapshot)> write,
                                    BackgroundPriority priority)
     : write_(std::move(write)), priority_(priority), thread_([this] { Run(); }) {}
 
@@ -46,15 +46,15 @@ void CheckpointWriter::Run() {
     changed_.wait(lock, [&] { return pending_ || stopping_; });
     if (!pending_) return;  // stopping, nothing left to write
     lock.unlock();
-    Status s = write_(*pending_);  // pending_ is not touched by others while set
-    if (!s.ok()) log::Error("writing the checkpoint at seq " + std::to_string(pending_->seq) + " failed: " + s.message());
+    const uint64_t seq = pending_->seq;
+    Status s = write_(std::move(*pending_));  // pending_ is not touched by others while set
+    if (!s.ok()) log::Error("writing the checkpoint at seq " + std::to_string(seq) + " failed: " + s.message());
     lock.lock();
     pending_.reset();
     changed_.notify_all();
     lock.unlock();
-    // The serialized state (~170 MB at a million keys) and the records the live state copied
-    // while the snapshot shared them are freed: hand their pages back now rather than keep them
-    // resident until the next checkpoint (core/memory.h).
+    // The records the live state copied while the snapshot shared them are freed: hand their
+    // pages back now rather than keep them resident until the next checkpoint (core/memory.h).
     ReleaseFreeMemory();
     lock.lock();
   }

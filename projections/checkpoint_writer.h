@@ -21,7 +21,7 @@ namespace keyledger {
 class CheckpointWriter {
  public:
   // `write` runs on the writer's thread, one snapshot at a time, at `priority`.
-  explicit CheckpointWriter(std::function<Status(const CheckpointSnapshot&)> write,
+  explicit CheckpointWriter(std::function<Status(CheckpointSnapshot)> write,
                             BackgroundPriority priority = BackgroundPriority::kNormal);
   ~CheckpointWriter();  // finishes the checkpoint in progress
   CheckpointWriter(const CheckpointWriter&) = delete;
@@ -36,7 +36,7 @@ class CheckpointWriter {
  private:
   void Run();
 
-  const std::function<Status(const CheckpointSnapshot&)> write_;
+  const std::function<Status(CheckpointSnapshot)> write_;
   const BackgroundPriority priority_;
   mutable std::mutex mutex_;
   std::condition_variable changed_;

@@ -41,8 +41,8 @@ Status Ledger::Open() {
   Status recovered = Recover();
   if (!recovered.ok()) return recovered;
   checkpoint_writer_ = std::make_unique<CheckpointWriter>(
-      [this](const CheckpointSnapshot& snapshot) {
-        return StoreCheckpoint(snapshot, /*through_appender=*/true);
+      [this](CheckpointSnapshot snapshot) {
+        return StoreCheckpoint(std::move(snapshot), /*through_appender=*/true);
       },
       options_.checkpoint_priority);
   AppenderOptions appender_options;
@@ -200,7 +200,7 @@ Status Ledger::WriteCheckpoint(bool background) {
     if (!checkpoint_writer_->TrySubmit(std::move(snapshot))) return Status::Ok();
   } else {
     checkpoint_writer_->Drain();
-    if (Status s = StoreCheckpoint(snapshot, /*through_appender=*/false); !s.ok()) return s;
+    if (Status s = StoreCheckpoint(std::move(snapshot), /*through_appender=*/false); !s.ok()) return s;
   }
   checkpoint_seq_ = seq;
   checkpoint_written_at_ = clock_.Now();
@@ -221,16 +221,18 @@ Status Ledger::WriteRowsThroughAppender(const std::function<void(BatchRows&)>& f
 }
 
 // The projection checkpoint, then the signed chain head carrying its digest, then one fsync.
-Status Ledger::StoreCheckpoint(const CheckpointSnapshot& snapshot, bool through_appender) {
+Status Ledger::StoreCheckpoint(CheckpointSnapshot snapshot, bool through_appender) {
   RowsWriter writer;
   if (through_appender) {
     writer = [this](const std::function<void(BatchRows&)>& fill) { return WriteRowsThroughAppender(fill); };
   }
-  const Result<Digest> projection_digest = SaveProjectionCheckpoint(store_, snapshot, writer);
+  const uint64_t seq = snapshot.seq;
+  const Digest head_hash = snapshot.head_hash;
+  const TimeMs ts = snapshot.ts;
+  const Result<Digest> projection_digest = SaveProjectionCheckpoint(store_, std::move(snapshot), writer);
   if (!projection_digest.ok()) return projection_digest.status();
-  if (options_.signing_key && snapshot.seq > 0) {
-    const ChainCheckpoint signed_head = SignChainCheckpoint(*options_.signing_key, snapshot.seq,
-                                                            snapshot.head_hash, snapshot.ts,
+  if (options_.signing_key && seq > 0) {
+    const ChainCheckpoint signed_head = SignChainCheckpoint(*options_.signing_key, seq, head_hash, ts,
                                                             *projection_digest);
     const std::string row = ChainCheckpointRow(signed_head.seq);
     const std::string json = signed_head.ToJson();

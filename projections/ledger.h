@@ -237,7 +237,7 @@ class Ledger : private EventSink {
   // `through_appender`: rows go in the appender's batches (the checkpoint thread, while the
   // appender runs); otherwise they are written to the store directly (the appender's own thread,
   // or while nothing appends).
-  Status StoreCheckpoint(const CheckpointSnapshot& snapshot, bool through_appender);
+  Status StoreCheckpoint(CheckpointSnapshot snapshot, bool through_appender);
   // Submits `fill`'s rows to the appender as a request with no event, and waits until written.
   Status WriteRowsThroughAppender(const std::function<void(BatchRows&)>& fill);
   Status Bootstrap();

@@ -13,6 +13,7 @@
 //
 // Not thread-safe.
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -47,6 +48,12 @@ class FrozenLedgerState {
   TimeMs applied_ts() const { return applied_ts_; }
   // What LedgerState::Serialize() returned when this was frozen.
   std::string Serialize() const;
+  // The same bytes, handed to `emit` in pieces of `piece_bytes` (the last one shorter) as they are
+  // made, so that they are never all in memory at once; and each chunk of key records is let go
+  // of once written, so that from then on the live state changes those records in place instead
+  // of copying them. Stops when `emit` returns false, and returns whether it finished. Leaves
+  // this frozen state unusable.
+  bool SerializeInPieces(size_t piece_bytes, const std::function<bool(std::string_view)>& emit) &&;
 
  private:
   friend class LedgerState;

@@ -35,6 +35,11 @@ class StableVector {
    public:
     size_t size() const { return size_; }
     const T& operator[](size_t i) const { return chunks_[i >> kChunkBits]->slots[i & kMask]; }
+    // Lets go of the chunks that hold only elements below `end`, so that the vector changes
+    // them in place again. REQUIRES: no element below `end` is read afterwards.
+    void ReleaseBelow(size_t end) {
+      for (size_t c = 0; c < chunks_.size() && (c + 1) * kChunkSize <= end; ++c) chunks_[c].reset();
+    }
 
    private:
     friend class StableVector;

@@ -67,6 +67,28 @@ std::unique_ptr<KeyExtra> ReadExtra(ByteReader& r, TextArena& arena) {
   return x;
 }
 
+void WriteKey(ByteWriter& w, const KeyRecord& k, const TextArena::Snapshot& text) {
+  w.Bytes(AsBytes(k.digest));
+  const char* parts = text.Resolve(k.text);
+  for (size_t part = 0; part <= static_cast<size_t>(KeyText::kDescription); ++part) {
+    w.Str(TextArena::Part(parts, part));
+  }
+  w.U8(static_cast<uint8_t>(k.kind));
+  w.U8(static_cast<uint8_t>(k.preset));
+  w.U8(static_cast<uint8_t>(k.status));
+  w.Varint(k.workspace);
+  w.Varint(k.created_by);
+  w.Varint(k.owner);
+  w.Varint(k.abilities);
+  w.I64(k.created_at);
+  w.I64(k.expires_at);
+  w.I64(k.last_used_at);
+  w.Varint(k.usage_count);
+  w.U8((k.extra ? kHasExtra : 0) | (k.usage.empty() ? 0 : kHasUsage));
+  if (k.extra) WriteExtra(w, *k.extra);
+  if (!k.usage.empty()) w.Str(k.usage.bytes());
+}
+
 template <typename Enum>
 Enum ReadEnum(ByteReader& r, Enum last) {
   const uint8_t v = r.U8();
@@ -119,29 +141,31 @@ std::string FrozenLedgerState::Serialize() const {
   out.append(head_);
   ByteWriter w(out);
   w.Varint(keys_.size());
-  for (size_t i = 0; i < keys_.size(); ++i) {
-    const KeyRecord& k = keys_[i];
-    w.Bytes(AsBytes(k.digest));
-    const char* text = text_.Resolve(k.text);
-    for (size_t part = 0; part <= static_cast<size_t>(KeyText::kDescription); ++part) {
-      w.Str(TextArena::Part(text, part));
-    }
-    w.U8(static_cast<uint8_t>(k.kind));
-    w.U8(static_cast<uint8_t>(k.preset));
-    w.U8(static_cast<uint8_t>(k.status));
-    w.Varint(k.workspace);
-    w.Varint(k.created_by);
-    w.Varint(k.owner);
-    w.Varint(k.abilities);
-    w.I64(k.created_at);
-    w.I64(k.expires_at);
-    w.I64(k.last_used_at);
-    w.Varint(k.usage_count);
-    w.U8((k.extra ? kHasExtra : 0) | (k.usage.empty() ? 0 : kHasUsage));
-    if (k.extra) WriteExtra(w, *k.extra);
-    if (!k.usage.empty()) w.Str(k.usage.bytes());
-  }
+  for (size_t i = 0; i < keys_.size(); ++i) WriteKey(w, keys_[i], text_);
   return out;
+}
+
+bool FrozenLedgerState::SerializeInPieces(size_t piece_bytes,
+                                          const std::function<bool(std::string_view)>& emit) && {
+  std::string out = std::move(head_);
+  ByteWriter w(out);
+  // Hands over every whole piece made so far (and with `last`, the rest).
+  auto hand_over = [&](bool last) {
+    size_t at = 0;
+    for (; at < out.size() && (last || out.size() - at >= piece_bytes); at += piece_bytes) {
+      if (!emit(std::string_view(out).substr(at, piece_bytes))) return false;
+    }
+    out.erase(0, at);
+    return true;
+  };
+  w.Varint(keys_.size());
+  for (size_t i = 0; i < keys_.size(); ++i) {
+    WriteKey(w, keys_[i], text_);
+    if ((i + 1) % KeyRecords::kChunkSize == 0) keys_.ReleaseBelow(i + 1);
+    if (out.size() >= piece_bytes && !hand_over(false)) return false;
+  }
+  keys_ = {};
+  return hand_over(true);
 }
 
 std::string LedgerState::Serialize() const { return Freeze().Serialize(); }

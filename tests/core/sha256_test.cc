@@ -57,6 +57,22 @@ BOOST_AUTO_TEST_CASE(two_part_equals_one_part_over_concatenation) {
   BOOST_TEST(ToHex(Sha256("a", "bc")) == kAbcHex);
 }
 
+BOOST_AUTO_TEST_CASE(a_stream_of_pieces_digests_their_concatenation) {
+  Sha256Stream empty;
+  BOOST_TEST(ToHex(empty.Finish()) == kEmptyHex);
+  for (size_t piece : {1u, 7u, 64u, 1000u}) {
+    Sha256Stream stream;
+    const std::string million(1000000, 'a');
+    for (size_t at = 0; at < million.size(); at += piece) stream.Update(std::string_view(million).substr(at, piece));
+    BOOST_TEST(ToHex(stream.Finish()) == kMillionAHex, "pieces of " << piece);
+  }
+  Sha256Stream first;
+  first.Update("ab");
+  Sha256Stream moved(std::move(first));
+  moved.Update("c");
+  BOOST_TEST(ToHex(moved.Finish()) == kAbcHex);
+}
+
 BOOST_AUTO_TEST_CASE(to_hex_is_lowercase_and_byte_ordered) {
   Digest d{};
   for (size_t i = 0; i < d.size(); ++i) d[i] = static_cast<uint8_t>(i * 8 + 7);
