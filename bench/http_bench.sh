@@ -76,12 +76,14 @@ server_p99_ms() {
 
 # measure_keyledger RUN NAME SCRIPT: one wrk load on the running server, with the events it wrote.
 measure_keyledger() {
-  local out="$TMP/wrk-$2-$1.txt" events_before ticks_before ticks events requests server_p99
+  local out="$TMP/wrk-$2-$1.txt" events_before ticks_before ticks events requests server_p99 steal_before
   events_before="$(metric keyledger_events_appended_total)"
   curl -sf "$SERVER_URL/metrics" >"$TMP/metrics-$2-$1.before" || die "GET /metrics failed"
   ticks_before="$(cpu_ticks "$SERVER_PID")"
+  steal_before="$(steal_ticks)"
   run_wrk "$out" "$SERVER_URL" "$3"
   ticks=$(($(cpu_ticks "$SERVER_PID") - ticks_before))
+  record "$1" "$2.steal_pct" "$(steal_pct "$steal_before" "$(steal_ticks)")"
   curl -sf "$SERVER_URL/metrics" >"$TMP/metrics-$2-$1.after" || die "GET /metrics failed"
   server_p99="$(server_p99_ms "$TMP/metrics-$2-$1.before" "$TMP/metrics-$2-$1.after")" ||
     die "$2: no request durations in /metrics"
@@ -115,12 +117,14 @@ http_run() {
   [[ -n "$admin" ]] || die "creating the admin key failed"
 
   # Lifecycle writes; their tokens are the verify benchmarks' token pool.
-  local tokens="$dir/tokens.txt" ticks_before ticks out="$TMP/wrk-create-$run.txt"
+  local tokens="$dir/tokens.txt" ticks_before ticks out="$TMP/wrk-create-$run.txt" steal_before
   : >"$tokens"
   ticks_before="$(cpu_ticks "$SERVER_PID")"
+  steal_before="$(steal_ticks)"
   KL_WS=bench KL_ADMIN="$admin" KL_TOKENS_OUT="$tokens" KL_TOKENS_MAX=20000 \
     run_wrk "$out" "$SERVER_URL" "$BENCH/wrk/create.lua"
   ticks=$(($(cpu_ticks "$SERVER_PID") - ticks_before))
+  record "$run" lifecycle.steal_pct "$(steal_pct "$steal_before" "$(steal_ticks)")"
   (($(wrk_figure "$out" non2xx) == 0)) || { cat "$out" >&2; die "key creation answered with errors"; }
   record_wrk "$run" lifecycle "$out" "$ticks"
   record "$run" lifecycle.creates_per_s "$(wrk_figure "$out" rps)"

@@ -51,6 +51,17 @@ http_status() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 status_is() { [[ "$(http_status "$2")" == "$1" ]]; }  # status_is CODE URL
 
 # utime + stime (clock ticks) of a process and all its threads; with several PIDs, their sum.
+# steal_ticks: "total steal" clock ticks of all CPUs since boot, from /proc/stat's "cpu" line
+# (user nice system idle iowait irq softirq steal): steal is the time the hypervisor gave a vCPU
+# that wanted to run to something else, the shared machine's noise made visible.
+steal_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9, $9; exit }' /proc/stat; }
+
+# steal_pct BEFORE AFTER: steal as a percentage of all CPU time between two steal_ticks.
+steal_pct() {
+  awk -v b="$1" -v a="$2" 'BEGIN { split(b, x, " "); split(a, y, " ");
+    print (y[1] > x[1] ? 100 * (y[2] - x[2]) / (y[1] - x[1]) : 0) }'
+}
+
 cpu_ticks() {
   local pid total=0 stat fields
   for pid in "$@"; do
