@@ -11,9 +11,12 @@ namespace keyledger::http {
 namespace {
 namespace bh = boost::beast::http;
 
-// Idempotent retries match on the route and the exact body.
-Digest RequestDigest(std::string_view route, const ExchangePtr& ex) {
-  return Sha256(route, ex->body());
+// Idempotent retries match on the route and the exact body. Only a request with an
+// Idempotency-Key is ever matched, so the others are not digested (a SHA-256 of the body per
+// creation otherwise).
+Digest RequestDigest(std::string_view idempotency_key, std::string_view route,
+                     const ExchangePtr& ex) {
+  return idempotency_key.empty() ? Digest{} : Sha256(route, ex->body());
 }
 
 void ReplyCreated(const ExchangePtr& ex, const Result<CreatedKey>& r) {
@@ -52,7 +55,7 @@ void CreateKey(const ExchangePtr& ex, Ledger& ledger) {
     }
   }
   in.idempotency_key = std::string(ex->Header("Idempotency-Key"));
-  in.request_digest = RequestDigest("create\n", ex);
+  in.request_digest = RequestDigest(in.idempotency_key, "create\n", ex);
   ledger.CreateApiKey(*p, ex->param(0), std::move(in),
                       [ex](Result<CreatedKey> r) { ReplyCreated(ex, r); });
 }
@@ -102,7 +105,7 @@ void RotateKey(const ExchangePtr& ex, Ledger& ledger) {
   }
   in.grace_seconds = grace.value_or(0);
   in.idempotency_key = std::string(ex->Header("Idempotency-Key"));
-  in.request_digest = RequestDigest("rotate " + ex->param(1) + "\n", ex);
+  in.request_digest = RequestDigest(in.idempotency_key, "rotate " + ex->param(1) + "\n", ex);
   ledger.RotateKey(*p, ex->param(0), ex->param(1), std::move(in),
                    [ex](Result<CreatedKey> r) { ReplyCreated(ex, r); });
 }
