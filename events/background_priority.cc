@@ -2,12 +2,21 @@
 
 namespace keyledger {
 
+std::shared_ptr<rocksdb::RateLimiter> BackgroundPriorityListener::NewPacer() {
+  return std::shared_ptr<rocksdb::RateLimiter>(
+      rocksdb::NewGenericRateLimiter(kUnpacedBytesPerSecond, kPacerRefillMicros));
+}
+
 BackgroundPriority BackgroundPriorityListener::PriorityLocked() const {
   if (!stalled_.empty()) return BackgroundPriority::kNormal;
   for (const auto& [cf, memtables] : unflushed_) {
     if (memtables.size() >= 2) return BackgroundPriority::kNormal;
   }
   return BackgroundPriority::kIdle;
+}
+
+bool BackgroundPriorityListener::PacedLocked() const {
+  return stalled_.empty() && PriorityLocked() == BackgroundPriority::kNormal;
 }
 
 void BackgroundPriorityListener::EnlistThisThread() {
@@ -21,8 +30,13 @@ template <class Change>
 void BackgroundPriorityListener::Update(Change&& change) {
   std::lock_guard lock(mutex_);
   const BackgroundPriority before = PriorityLocked();
+  const bool was_paced = PacedLocked();
   change();
   const BackgroundPriority now = PriorityLocked();
+  const bool paced = PacedLocked();
+  if (pacer_ && paced != was_paced) {
+    pacer_->SetBytesPerSecond(paced ? kPacedBytesPerSecond : kUnpacedBytesPerSecond);
+  }
   if (now == before) return;
   for (auto it = threads_.begin(); it != threads_.end();) {
     // A thread that is gone is forgotten (RocksDB's pools keep theirs for the process's life).
@@ -62,6 +76,11 @@ void BackgroundPriorityListener::OnStallConditionsChanged(const rocksdb::WriteSt
 BackgroundPriority BackgroundPriorityListener::priority() const {
   std::lock_guard lock(mutex_);
   return PriorityLocked();
+}
+
+bool BackgroundPriorityListener::paced() const {
+  std::lock_guard lock(mutex_);
+  return PacedLocked();
 }
 
 }  // namespace keyledger

@@ -11,16 +11,31 @@
 // saturating 10-second loads. Falling a memtable behind is the earliest sign, a memtable (~3 s of
 // saturating load) before RocksDB would start to delay writes.
 //
+// While they run at normal priority they are also paced: their writes go through a RocksDB rate
+// limiter (the `pacer`) set to kPacedBytesPerSecond, in writes of at most 64 KiB
+// (EventStore sets writable_file_max_buffer_size), so that a flush sleeps until the limiter's
+// next 1 ms refill every few tens of µs of work. Why: this kernel (HZ=250, no preemption) takes
+// the core from a thread that does not sleep only at a tick, so an unpaced flush at normal
+// priority held the core for 4-5 ms at a time, and every connection of the I/O thread sharing
+// it waited that long: verify p99 at 64 saturating connections 4.8-5.1 ms, against 1.4-2.4 ms
+// paced (bench/README.md, ninth session). Outside those times the limiter lets everything
+// through (kUnpacedBytesPerSecond): at idle priority a flush gives way to any request anyway,
+// and once RocksDB stalls writes, catching up matters more than the tail, so it is not paced
+// then either. A pace below what the writes need would itself stall them; 64 MiB/s is 2-3x
+// what one saturated core writes here (a verify's event and index rows).
+//
 // Registered as a RocksDB EventListener. A background thread makes itself known when it starts a
 // flush or compaction (those callbacks run on it); every change of the verdict re-prioritises all
-// known threads.
+// known threads and re-sets the pacer.
 //
 // Thread-safe.
 
 #include <rocksdb/listener.h>
+#include <rocksdb/rate_limiter.h>
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -31,6 +46,16 @@ namespace keyledger {
 
 class BackgroundPriorityListener final : public rocksdb::EventListener {
  public:
+  static constexpr int64_t kPacedBytesPerSecond = int64_t{64} << 20;
+  static constexpr int64_t kUnpacedBytesPerSecond = int64_t{4} << 30;
+  static constexpr int64_t kPacerRefillMicros = 1000;
+  // A rate limiter for DBOptions::rate_limiter, unpaced until the listener paces it.
+  static std::shared_ptr<rocksdb::RateLimiter> NewPacer();
+
+  // `pacer` may be null (priorities only).
+  explicit BackgroundPriorityListener(std::shared_ptr<rocksdb::RateLimiter> pacer = nullptr)
+      : pacer_(std::move(pacer)) {}
+
   const char* Name() const override { return "keyledger.BackgroundPriority"; }
   void OnFlushBegin(rocksdb::DB* db, const rocksdb::FlushJobInfo& info) override;
   void OnCompactionBegin(rocksdb::DB* db, const rocksdb::CompactionJobInfo& info) override;
@@ -40,15 +65,19 @@ class BackgroundPriorityListener final : public rocksdb::EventListener {
 
   // What background threads run at now.
   BackgroundPriority priority() const;
+  // Whether their writes are paced now.
+  bool paced() const;
 
  private:
   BackgroundPriority PriorityLocked() const;
+  bool PacedLocked() const;
   void EnlistThisThread();
   // Runs `change` on the state under the lock, then re-prioritises every known thread if that
   // changed the verdict.
   template <class Change>
   void Update(Change&& change);
 
+  const std::shared_ptr<rocksdb::RateLimiter> pacer_;
   mutable std::mutex mutex_;
   std::set<int> threads_;                               // GUARDED_BY(mutex_): Linux thread ids
   std::map<std::string, std::set<uint64_t>> unflushed_;  // GUARDED_BY(mutex_): column family →

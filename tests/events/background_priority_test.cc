@@ -1,6 +1,7 @@
 // BackgroundPriorityListener on real threads: a background thread is idle while flushes keep up;
 // normal while a column family has two sealed memtables waiting for a flush, or stalls writes;
-// and idle again once none does.
+// and idle again once none does. Its writes are paced (a real RocksDB rate limiter) only while it
+// is behind and nothing stalls.
 
 #include <boost/test/unit_test.hpp>
 
@@ -101,6 +102,43 @@ BOOST_AUTO_TEST_CASE(background_threads_run_at_normal_priority_while_any_column_
   BOOST_TEST((compaction.priority() == kNormal));  // by_key still stalls
   listener.OnStallConditionsChanged(Stall("by_key", WriteStallCondition::kNormal, WriteStallCondition::kStopped));
   BOOST_TEST((compaction.priority() == kIdle));
+}
+
+BOOST_AUTO_TEST_CASE(writes_are_paced_while_behind_and_not_while_keeping_up_or_stalled) {
+  const std::shared_ptr<rocksdb::RateLimiter> pacer = BackgroundPriorityListener::NewPacer();
+  BackgroundPriorityListener listener(pacer);
+  const auto rate = [&] { return pacer->GetBytesPerSecond(); };
+  BOOST_TEST(rate() == BackgroundPriorityListener::kUnpacedBytesPerSecond);
+  BOOST_TEST(pacer->GetSingleBurstBytes() >= (int64_t{1} << 20));  // a 64 KiB write never waits
+
+  listener.OnMemTableSealed(Sealed("events", 1));
+  BOOST_TEST(!listener.paced());
+  listener.OnMemTableSealed(Sealed("events", 100));  // behind: normal priority, paced
+  BOOST_TEST(listener.paced());
+  BOOST_TEST(rate() == BackgroundPriorityListener::kPacedBytesPerSecond);
+  // About one 64 KiB write per 1 ms refill.
+  BOOST_TEST(pacer->GetSingleBurstBytes() == BackgroundPriorityListener::kPacedBytesPerSecond *
+                                                 BackgroundPriorityListener::kPacerRefillMicros / 1000000);
+
+  // Stalling: catching up comes first.
+  listener.OnStallConditionsChanged(Stall("by_key", WriteStallCondition::kDelayed, WriteStallCondition::kNormal));
+  BOOST_TEST((listener.priority() == kNormal));
+  BOOST_TEST(!listener.paced());
+  BOOST_TEST(rate() == BackgroundPriorityListener::kUnpacedBytesPerSecond);
+  listener.OnStallConditionsChanged(Stall("by_key", WriteStallCondition::kNormal, WriteStallCondition::kDelayed));
+  BOOST_TEST(rate() == BackgroundPriorityListener::kPacedBytesPerSecond);  // still behind
+
+  listener.OnFlushCompleted(nullptr, Flushed("events", 150));  // caught up
+  BOOST_TEST((listener.priority() == kIdle));
+  BOOST_TEST(rate() == BackgroundPriorityListener::kUnpacedBytesPerSecond);
+}
+
+BOOST_AUTO_TEST_CASE(a_listener_without_a_pacer_only_sets_priorities) {
+  BackgroundPriorityListener listener;
+  listener.OnMemTableSealed(Sealed("events", 1));
+  listener.OnMemTableSealed(Sealed("events", 100));
+  BOOST_TEST((listener.priority() == kNormal));
+  BOOST_TEST(listener.paced());  // the verdict, with nothing to apply it to
 }
 
 BOOST_AUTO_TEST_SUITE_END()
