@@ -1,5 +1,7 @@
 #include "events/background_priority.h"
 
+#include <algorithm>
+
 namespace keyledger {
 
 std::shared_ptr<rocksdb::RateLimiter> BackgroundPriorityListener::NewPacer() {
@@ -7,16 +9,19 @@ std::shared_ptr<rocksdb::RateLimiter> BackgroundPriorityListener::NewPacer() {
       rocksdb::NewGenericRateLimiter(kUnpacedBytesPerSecond, kPacerRefillMicros));
 }
 
+size_t BackgroundPriorityListener::DeepestBacklogLocked() const {
+  size_t deepest = 0;
+  for (const auto& [cf, memtables] : unflushed_) deepest = std::max(deepest, memtables.size());
+  return deepest;
+}
+
 BackgroundPriority BackgroundPriorityListener::PriorityLocked() const {
-  if (!stalled_.empty()) return BackgroundPriority::kNormal;
-  for (const auto& [cf, memtables] : unflushed_) {
-    if (memtables.size() >= 2) return BackgroundPriority::kNormal;
-  }
-  return BackgroundPriority::kIdle;
+  return !stalled_.empty() || DeepestBacklogLocked() >= kBehindBacklog ? BackgroundPriority::kNormal
+                                                                       : BackgroundPriority::kIdle;
 }
 
 bool BackgroundPriorityListener::PacedLocked() const {
-  return stalled_.empty() && PriorityLocked() == BackgroundPriority::kNormal;
+  return stalled_.empty() && DeepestBacklogLocked() == kBehindBacklog;
 }
 
 void BackgroundPriorityListener::EnlistThisThread() {

@@ -11,18 +11,17 @@
 // saturating 10-second loads. Falling a memtable behind is the earliest sign, a memtable (~3 s of
 // saturating load) before RocksDB would start to delay writes.
 //
-// While they run at normal priority they are also paced: their writes go through a RocksDB rate
-// limiter (the `pacer`) set to kPacedBytesPerSecond, in writes of at most 64 KiB
-// (EventStore sets writable_file_max_buffer_size), so that a flush sleeps until the limiter's
-// next 1 ms refill every few tens of µs of work. Why: this kernel (HZ=250, no preemption) takes
-// the core from a thread that does not sleep only at a tick, so an unpaced flush at normal
-// priority held the core for 4-5 ms at a time, and every connection of the I/O thread sharing
-// it waited that long: verify p99 at 64 saturating connections 4.8-5.1 ms, against 1.4-2.4 ms
-// paced (bench/README.md, ninth session). Outside those times the limiter lets everything
-// through (kUnpacedBytesPerSecond): at idle priority a flush gives way to any request anyway,
-// and once RocksDB stalls writes, catching up matters more than the tail, so it is not paced
-// then either. A pace below what the writes need would itself stall them; 64 MiB/s is 2-3x
-// what one saturated core writes here (a verify's event and index rows).
+// While they are just behind (two sealed memtables, nothing stalling) they are also paced: their
+// writes go through a RocksDB rate limiter (the `pacer`) set to kPacedBytesPerSecond, in writes
+// of at most 64 KiB (EventStore sets writable_file_max_buffer_size), so that a flush sleeps until
+// the limiter's next 1 ms refill every few tens of µs of work. Why: this kernel (HZ=250, no
+// preemption) takes the core from a thread that does not sleep only at a tick, so an unpaced
+// flush at normal priority held the core for 4-5 ms at a time, and every connection of the I/O
+// thread sharing it waited that long (bench/README.md, ninth session). A paced flush can fall
+// further behind, though: one sealed memtable more and the limiter lets everything through again
+// (kUnpacedBytesPerSecond), as it does at idle priority (a flush then gives way to any request
+// anyway) and while RocksDB stalls writes. A server keeps six memtables per column family, so
+// that the unpaced catching-up starts two memtables before RocksDB would delay a write.
 //
 // Registered as a RocksDB EventListener. A background thread makes itself known when it starts a
 // flush or compaction (those callbacks run on it); every change of the verdict re-prioritises all
@@ -46,6 +45,8 @@ namespace keyledger {
 
 class BackgroundPriorityListener final : public rocksdb::EventListener {
  public:
+  // Sealed memtables waiting in one column family that raise the priority (and pace).
+  static constexpr size_t kBehindBacklog = 2;
   static constexpr int64_t kPacedBytesPerSecond = int64_t{64} << 20;
   static constexpr int64_t kUnpacedBytesPerSecond = int64_t{4} << 30;
   static constexpr int64_t kPacerRefillMicros = 1000;
@@ -69,6 +70,7 @@ class BackgroundPriorityListener final : public rocksdb::EventListener {
   bool paced() const;
 
  private:
+  size_t DeepestBacklogLocked() const;
   BackgroundPriority PriorityLocked() const;
   bool PacedLocked() const;
   void EnlistThisThread();

@@ -1,7 +1,7 @@
 // BackgroundPriorityListener on real threads: a background thread is idle while flushes keep up;
 // normal while a column family has two sealed memtables waiting for a flush, or stalls writes;
 // and idle again once none does. Its writes are paced (a real RocksDB rate limiter) only while it
-// is behind and nothing stalls.
+// is just behind (two sealed memtables) and nothing stalls.
 
 #include <boost/test/unit_test.hpp>
 
@@ -120,6 +120,13 @@ BOOST_AUTO_TEST_CASE(writes_are_paced_while_behind_and_not_while_keeping_up_or_s
   BOOST_TEST(pacer->GetSingleBurstBytes() == BackgroundPriorityListener::kPacedBytesPerSecond *
                                                  BackgroundPriorityListener::kPacerRefillMicros / 1000000);
 
+  listener.OnMemTableSealed(Sealed("events", 200));  // further behind: catching up at full speed
+  BOOST_TEST((listener.priority() == kNormal));
+  BOOST_TEST(!listener.paced());
+  BOOST_TEST(rate() == BackgroundPriorityListener::kUnpacedBytesPerSecond);
+  listener.OnFlushCompleted(nullptr, Flushed("events", 99));  // the oldest written, two left: paced
+  BOOST_TEST(rate() == BackgroundPriorityListener::kPacedBytesPerSecond);
+
   // Stalling: catching up comes first.
   listener.OnStallConditionsChanged(Stall("by_key", WriteStallCondition::kDelayed, WriteStallCondition::kNormal));
   BOOST_TEST((listener.priority() == kNormal));
@@ -128,7 +135,7 @@ BOOST_AUTO_TEST_CASE(writes_are_paced_while_behind_and_not_while_keeping_up_or_s
   listener.OnStallConditionsChanged(Stall("by_key", WriteStallCondition::kNormal, WriteStallCondition::kDelayed));
   BOOST_TEST(rate() == BackgroundPriorityListener::kPacedBytesPerSecond);  // still behind
 
-  listener.OnFlushCompleted(nullptr, Flushed("events", 150));  // caught up
+  listener.OnFlushCompleted(nullptr, Flushed("events", 250));  // caught up
   BOOST_TEST((listener.priority() == kIdle));
   BOOST_TEST(rate() == BackgroundPriorityListener::kUnpacedBytesPerSecond);
 }
