@@ -8,8 +8,8 @@
 // priority, alternating runs). But on a core that saturating requests keep busy they never run:
 // memtables, then level-0 files, pile up until RocksDB slows and then stops every write, and the
 // writer is the I/O thread. Measured with flushes always idle: p99 of 0.3-1.3 s in 4 of 16
-// saturating 10-second loads. Falling a memtable behind is the earliest sign, a memtable (~3 s of
-// saturating load) before RocksDB would start to delay writes.
+// saturating 10-second loads. Falling a memtable behind is the earliest sign, three memtables
+// (~3 s of saturating load each) before RocksDB would start to delay a server's writes.
 //
 // While they are just behind (two sealed memtables, nothing stalling) they are also paced: their
 // writes go through a RocksDB rate limiter (the `pacer`) set to kPacedBytesPerSecond, in writes
