@@ -13,8 +13,8 @@
 //
 // While they are just behind (two sealed memtables, nothing stalling) they are also paced: their
 // writes go through a RocksDB rate limiter (the `pacer`) set to kPacedBytesPerSecond, in writes
-// of at most 64 KiB (EventStore sets writable_file_max_buffer_size), so that a flush sleeps until
-// the limiter's next 1 ms refill every few tens of µs of work. Why: this kernel (HZ=250, no
+// of at most kPacedWriteBytes (EventStore sets writable_file_max_buffer_size), so that a flush
+// sleeps until the limiter's next 1 ms refill every few tens of µs of work. Why: this kernel (HZ=250, no
 // preemption) takes the core from a thread that does not sleep only at a tick, so an unpaced
 // flush at normal priority held the core for 4-5 ms at a time, and every connection of the I/O
 // thread sharing it waited that long (bench/README.md, ninth session). A paced flush can fall
@@ -50,6 +50,8 @@ class BackgroundPriorityListener final : public rocksdb::EventListener {
   static constexpr int64_t kPacedBytesPerSecond = int64_t{64} << 20;
   static constexpr int64_t kUnpacedBytesPerSecond = int64_t{4} << 30;
   static constexpr int64_t kPacerRefillMicros = 1000;
+  // The largest write of a flush or compaction: about one per refill while paced.
+  static constexpr size_t kPacedWriteBytes = size_t{64} << 10;
   // A rate limiter for DBOptions::rate_limiter, unpaced until the listener paces it.
   static std::shared_ptr<rocksdb::RateLimiter> NewPacer();
 

@@ -92,11 +92,11 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const std::string& dir,
       rocksdb::Status lowered = db_options.env->LowerThreadPoolCPUPriority(pool, rocksdb::CpuPriority::kIdle);
       if (!lowered.ok()) log::Warn("lowering RocksDB's background priority: " + lowered.ToString());
     }
-    // ... and are paced while they run at normal priority. The pace needs writes of at most 64 KiB
-    // (RocksDB's default buffers 1 MiB); the delayed-write rate would otherwise be inferred from
-    // the limiter's (unpaced) rate instead of RocksDB's default.
+    // ... and are paced while just behind. The pace needs small writes (RocksDB's default buffers
+    // 1 MiB); the delayed-write rate would otherwise be inferred from the limiter's (unpaced) rate
+    // instead of RocksDB's default.
     db_options.rate_limiter = BackgroundPriorityListener::NewPacer();
-    db_options.writable_file_max_buffer_size = 64 << 10;
+    db_options.writable_file_max_buffer_size = BackgroundPriorityListener::kPacedWriteBytes;
     db_options.delayed_write_rate = 16 << 20;
     db_options.listeners.push_back(std::make_shared<BackgroundPriorityListener>(db_options.rate_limiter));
   }

@@ -100,9 +100,9 @@ int Serve(const ServeFlags& flags) {
                                             : BackgroundPriority::kIdle;
   StoreOptions store_options;
   store_options.background_priority = background;
-  // An idle-priority flush waits for a quiet moment, once a memtable behind shares the core with
-  // the requests at a pace, and one further behind at full speed (events/background_priority.h):
-  // room for four more memtables meanwhile before RocksDB delays writes.
+  // An idle-priority flush waits for a quiet moment; two sealed memtables behind it shares the core
+  // with the requests at a pace, three or four at full speed (events/background_priority.h); at
+  // five RocksDB delays writes.
   if (background == BackgroundPriority::kIdle) store_options.max_write_buffers = 6;
   auto store = EventStore::Open(flags.data_dir, store_options);
   if (!store.ok()) {
