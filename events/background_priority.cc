@@ -2,11 +2,12 @@
 
 #include <algorithm>
 
+#include "events/background_pacer.h"
+
 namespace keyledger {
 
 std::shared_ptr<rocksdb::RateLimiter> BackgroundPriorityListener::NewPacer() {
-  return std::shared_ptr<rocksdb::RateLimiter>(
-      rocksdb::NewGenericRateLimiter(kUnpacedBytesPerSecond, kPacerRefillMicros));
+  return std::make_shared<BackgroundPacer>(kUnpacedBytesPerSecond, kPacerRefillMicros);
 }
 
 size_t BackgroundPriorityListener::DeepestBacklogLocked() const {

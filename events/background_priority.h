@@ -12,10 +12,10 @@
 // (~3 s of saturating load each) before RocksDB would start to delay a server's writes.
 //
 // While they are just behind (two sealed memtables, nothing stalling) they are also paced: their
-// writes go through a RocksDB rate limiter (the `pacer`) set to kPacedBytesPerSecond, in writes
-// of at most kPacedWriteBytes (EventStore sets writable_file_max_buffer_size), so that a flush
-// sleeps until the limiter's next 1 ms refill every few tens of µs of work. Why: this kernel (HZ=250, no
-// preemption) takes the core from a thread that does not sleep only at a tick, so an unpaced
+// writes go through a rate limiter (the `pacer`, events/background_pacer.h) set to
+// kPacedBytesPerSecond, in writes of at most kPacedWriteBytes (EventStore sets
+// writable_file_max_buffer_size), so that a flush sleeps until the limiter's next 1 ms refill
+// every few tens of µs of work. Why: this kernel (HZ=250, no preemption) takes the core from a thread that does not sleep only at a tick, so an unpaced
 // flush at normal priority held the core for 4-5 ms at a time, and every connection of the I/O
 // thread sharing it waited that long (bench/README.md, ninth session). A paced flush can fall
 // further behind, though: one sealed memtable more and the limiter lets everything through again

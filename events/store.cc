@@ -1,5 +1,6 @@
 #include "events/store.h"
 
+#include <rocksdb/env.h>
 #include <rocksdb/options.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
@@ -11,6 +12,7 @@
 
 #include "core/log.h"
 #include "events/background_priority.h"
+#include "events/paced_file_system.h"
 
 namespace keyledger {
 namespace {
@@ -74,6 +76,7 @@ uint64_t DecodeSeq(std::string_view bytes) {
 Result<std::unique_ptr<EventStore>> EventStore::Open(const std::string& dir,
                                                      const StoreOptions& options) {
   rocksdb::Options db_options;
+  std::unique_ptr<rocksdb::Env> env;
   db_options.create_if_missing = options.create_if_missing && !options.read_only;
   db_options.create_missing_column_families = !options.read_only;
   db_options.IncreaseParallelism(2);
@@ -99,6 +102,9 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const std::string& dir,
     db_options.writable_file_max_buffer_size = BackgroundPriorityListener::kPacedWriteBytes;
     db_options.delayed_write_rate = 16 << 20;
     db_options.listeners.push_back(std::make_shared<BackgroundPriorityListener>(db_options.rate_limiter));
+    // ... and delete obsolete files in pieces (events/paced_file_system.h).
+    env = rocksdb::NewCompositeEnv(std::make_shared<PacedFileSystem>(rocksdb::FileSystem::Default()));
+    db_options.env = env.get();
   }
 
   rocksdb::BlockBasedTableOptions table;
@@ -135,6 +141,7 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const std::string& dir,
 
   std::unique_ptr<EventStore> store(new EventStore());
   store->dir_ = dir;
+  store->env_ = std::move(env);
   store->read_only_ = options.read_only;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;

@@ -100,6 +100,7 @@ class EventStore {
                   const std::function<bool(std::string_view, std::string_view)>& fn) const;
 
   std::string dir_;
+  std::unique_ptr<rocksdb::Env> env_;  // when not RocksDB's default; outlives db_
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // owned by db_; destroyed before it
   bool read_only_ = false;
