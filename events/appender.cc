@@ -135,7 +135,7 @@ void Appender::Run() {
     }
     // Thread mode; also after Stop() in inline mode, once the executor's last turn has ended.
     idle_.wait(lock, [&] { return !writer_busy_; });
-    wake_.wait(lock, [&] {
+    WaitSyncingWhenDue(lock, [&] {
       return executor_ || stopping_ || !queue_.empty() || !held_.empty() || !ready_.empty();
     });
     if (executor_) continue;
@@ -146,6 +146,7 @@ void Appender::Run() {
       ready_.clear();
       held_.clear();
       writer_busy_ = true;
+      if (!held.empty()) SyncStartingLocked();
       lock.unlock();
       RunCompletions(ready);
       if (!held.empty()) {
@@ -159,7 +160,14 @@ void Appender::Run() {
       writer_busy_ = false;
       continue;
     }
-    if (queue_.empty()) return;  // stopping, and everything before Stop is done
+    if (queue_.empty()) {  // stopping, and everything before Stop is done
+      if (unsynced_since_) {
+        SyncStartingLocked();
+        lock.unlock();
+        (void)store_.SyncWal();  // a failure is the store's sticky error; nothing waits for it
+      }
+      return;
+    }
     std::deque<AppendRequest> batch = TakeBatchLocked();
     writer_busy_ = true;
     lock.unlock();
@@ -182,7 +190,7 @@ void Appender::RunSyncer(std::unique_lock<std::mutex>& lock) {
     log::Debug("appender: the syncer's priority is unchanged");
   }
   while (executor_) {
-    wake_.wait(lock, [&] { return !executor_ || !held_.empty(); });
+    WaitSyncingWhenDue(lock, [&] { return !executor_ || !held_.empty(); });
     if (!executor_) break;
     // Completions at the front that need no fsync were only waiting for one in flight before
     // them, which has finished.
@@ -195,6 +203,7 @@ void Appender::RunSyncer(std::unique_lock<std::mutex>& lock) {
       std::vector<Completion> group = std::move(held_);
       held_.clear();
       sync_in_flight_ = true;
+      SyncStartingLocked();
       lock.unlock();
       const Status synced = store_.SyncWal();
       lock.lock();
@@ -212,6 +221,23 @@ void Appender::RunSyncer(std::unique_lock<std::mutex>& lock) {
   }
   // Writing again (thread mode): at the priority of the requests it writes for.
   if (own_priority) SetThisThreadPriority(BackgroundPriority::kNormal);
+}
+
+template <class HasWork>
+void Appender::WaitSyncingWhenDue(std::unique_lock<std::mutex>& lock, HasWork has_work) {
+  const std::chrono::milliseconds interval = options_.wal_sync_interval;
+  while (!has_work()) {
+    if (!unsynced_since_ || interval.count() == 0) {
+      wake_.wait(lock, [&] { return has_work() || (unsynced_since_ && interval.count() > 0); });
+      continue;
+    }
+    if (wake_.wait_until(lock, *unsynced_since_ + interval, has_work)) return;
+    // Not sync_in_flight_: no acknowledgement waits for this fsync, so none is held back for it.
+    SyncStartingLocked();
+    lock.unlock();
+    (void)store_.SyncWal();  // a failure is the store's sticky error; nothing waits for it
+    lock.lock();
+  }
 }
 
 std::deque<AppendRequest> Appender::TakeBatchLocked() {
@@ -331,12 +357,24 @@ std::vector<Appender::Completion> Appender::ProcessBatch(std::deque<AppendReques
   }
 
   if (seq != head_seq_) {
-    Status written = store_.Write(batch, sync && sync_now);
+    const bool synced = sync && sync_now;
+    Status written = store_.Write(batch, synced);
     if (written.ok()) {
-      std::lock_guard lock(mutex_);
-      head_seq_ = seq;
-      head_hash_ = prev;
-      head_ts_ = last_ts;
+      bool first_unsynced = false;
+      {
+        std::lock_guard lock(mutex_);
+        head_seq_ = seq;
+        head_hash_ = prev;
+        head_ts_ = last_ts;
+        if (synced) {
+          unsynced_since_.reset();
+        } else if (options_.wal_sync_interval.count() > 0 && !unsynced_since_) {
+          unsynced_since_ = std::chrono::steady_clock::now();
+          first_unsynced = true;
+        }
+      }
+      // The appender thread sets its fsync's deadline (once per interval: a wake-up is not free).
+      if (first_unsynced) wake_.notify_one();
     } else {
       for (Completion& c : completions) {
         if (c.status.ok()) c.status = written;

@@ -19,11 +19,13 @@
 #include <rocksdb/write_batch.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -94,6 +96,11 @@ struct AppenderOptions {
   // next tick, and the I/O thread meanwhile fills the next fsync's group: 8% less CPU per fsynced
   // key creation in `serve` (bench/README.md).
   BackgroundPriority syncer_priority = BackgroundPriority::kNormal;
+  // The longest a batch written without an fsync (its requests all asked for kWal) goes without
+  // one: the appender thread fsyncs the WAL once the first such batch since the last fsync is this
+  // old, and when it stops. DESIGN.md: a power cut may lose the last fsync interval. Zero: such
+  // batches are fsynced only along with a later batch that asks for kSync.
+  std::chrono::milliseconds wal_sync_interval{0};
 };
 
 // Runs `work` soon on a thread of its own choosing, never inside the call (e.g. posts it to an
@@ -149,6 +156,12 @@ class Appender {
   };
   void Run();
   void RunSyncer(std::unique_lock<std::mutex>& lock);
+  // REQUIRES: mutex_ held. Waits until `has_work()`, meanwhile fsyncing the WAL whenever a write
+  // has gone options_.wal_sync_interval without one (unlocks around the fsync).
+  template <class HasWork>
+  void WaitSyncingWhenDue(std::unique_lock<std::mutex>& lock, HasWork has_work);
+  // REQUIRES: mutex_ held. An fsync is about to start: it covers every write made so far.
+  void SyncStartingLocked() { unsynced_since_.reset(); }
   // Prepares and writes `requests` as one batch. With `sync_now`, a batch that asked for kSync is
   // fsynced by the write itself; otherwise it is only written and its completions say needs_sync.
   // Returns the completions in request order; does not run them.
@@ -179,7 +192,9 @@ class Appender {
   AppendExecutor executor_;          // empty: the appender thread writes (thread mode)
   bool writer_busy_ = false;         // a batch is being prepared or written
   bool drain_posted_ = false;        // a Drain was handed to the executor and has not started
-  bool sync_in_flight_ = false;      // the appender thread is fsyncing the WAL
+  bool sync_in_flight_ = false;      // the appender thread is fsyncing the WAL for held_
+  // When the first write that no fsync covers yet was made (only with a wal_sync_interval).
+  std::optional<std::chrono::steady_clock::time_point> unsynced_since_;  // GUARDED_BY(mutex_)
   std::vector<Completion> held_;     // written, in log order, waiting for an fsync or for one
                                      // in flight before them
   std::vector<Completion> ready_;    // may be acknowledged: run by the next writer turn

@@ -175,7 +175,10 @@ Status EventStore::Write(rocksdb::WriteBatch& batch, bool sync) {
   rocksdb::Status s = fail_writes_for_testing_.load()
                           ? rocksdb::Status::IOError("injected write failure")
                           : db_->Write(wo, &batch);
-  if (s.ok()) return Status::Ok();
+  if (s.ok()) {
+    if (sync) wal_fsyncs_.fetch_add(1, std::memory_order_relaxed);
+    return Status::Ok();
+  }
   return Fail(s);
 }
 
@@ -185,7 +188,10 @@ Status EventStore::SyncWal() {
   rocksdb::Status s = fail_writes_for_testing_.load()
                           ? rocksdb::Status::IOError("injected write failure")
                           : db_->SyncWAL();
-  if (s.ok()) return Status::Ok();
+  if (s.ok()) {
+    wal_fsyncs_.fetch_add(1, std::memory_order_relaxed);
+    return Status::Ok();
+  }
   return Fail(s);
 }
 

@@ -61,6 +61,8 @@ class EventStore {
   Status Write(rocksdb::WriteBatch& batch, bool sync);
   // Fsyncs what earlier Writes without sync put in the WAL. Same error rules as Write.
   Status SyncWal();
+  // WAL fsyncs done so far: SyncWal calls and Writes with sync that succeeded.
+  uint64_t wal_fsyncs() const { return wal_fsyncs_.load(std::memory_order_relaxed); }
   // The first write failure, or ok.
   Status sticky_error() const;
   // For tests that must inject a write failure.
@@ -109,6 +111,7 @@ class EventStore {
   Status sticky_error_;                     // GUARDED_BY(error_mutex_)
   std::atomic<bool> has_sticky_error_{false};
   std::atomic<bool> fail_writes_for_testing_{false};
+  std::atomic<uint64_t> wal_fsyncs_{0};
 };
 
 }  // namespace keyledger

@@ -47,6 +47,7 @@ Status Ledger::Open() {
       options_.checkpoint_priority);
   AppenderOptions appender_options;
   appender_options.syncer_priority = options_.syncer_priority;
+  appender_options.wal_sync_interval = options_.use_fsync_interval;
   appender_ = std::make_unique<Appender>(store_, static_cast<EventSink&>(*this), clock_, appender_options);
   Status started = appender_->Start();
   if (!started.ok()) return started;

@@ -10,6 +10,7 @@
 // Thread-safe.
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -45,6 +46,9 @@ struct LedgerOptions {
   // Called once with a freshly generated operator token (to print it); never with a given one.
   std::function<void(const std::string& token)> on_operator_token;
   Durability use_durability = Durability::kWal;
+  // With kWal: the longest a written key.used goes without an fsync (AppenderOptions::
+  // wal_sync_interval); zero leaves it to the next lifecycle fsync. A server sets 20 ms.
+  std::chrono::milliseconds use_fsync_interval{0};
   // Events between checkpoints: this many, or checkpoint_events_per_key × the number of keys if
   // that is more (a checkpoint's cost grows with the keys: ~0.7 s for a million).
   uint64_t checkpoint_every_events = 100000;

@@ -33,6 +33,7 @@ struct ServeFlags {
   std::string token_prefix = "kl";
   std::string signing_key;  // default: DATA/signing_key.pem
   bool fsync_uses = false;
+  uint64_t uses_fsync_interval_ms = 20;
   std::string background_priority = "idle";
   bool verbose = false;
 };
@@ -123,7 +124,9 @@ int Serve(const ServeFlags& flags) {
   const std::string scheme = flags.tls_cert.empty() ? "http" : "https";
   std::string base_url;  // known once the server is bound, before the ledger opens
   options.on_operator_token = [&](const std::string& token) { PrintOperatorToken(token, base_url); };
-  options.use_durability = flags.fsync_uses ? Durability::kSync : Durability::kWal;
+  const bool fsync_each_use = flags.fsync_uses || flags.uses_fsync_interval_ms == 0;
+  options.use_durability = fsync_each_use ? Durability::kSync : Durability::kWal;
+  options.use_fsync_interval = std::chrono::milliseconds(flags.uses_fsync_interval_ms);
   options.checkpoint_priority = background;
   // The fsyncing appender thread's wake-ups then never preempt the I/O thread (core/thread_priority.h).
   options.syncer_priority =
@@ -209,7 +212,14 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--signing-key", flags->signing_key,
                   "Ed25519 PEM key that signs checkpoints (default: DATA/signing_key.pem, created on first start)");
   cmd->add_flag("--fsync-uses", flags->fsync_uses,
-                "Also fsync batches holding only key.used events (default: WAL write only)");
+                "Fsync batches holding only key.used events before acknowledging them (as "
+                "--uses-fsync-interval 0)");
+  cmd->add_option("--uses-fsync-interval", flags->uses_fsync_interval_ms,
+                  "The most milliseconds a key.used event acknowledged once in the WAL waits for "
+                  "an fsync, i.e. what a power cut may lose; 0 fsyncs each batch before "
+                  "acknowledging it")
+      ->capture_default_str()
+      ->check(CLI::Range(uint64_t{0}, uint64_t{60000}));
   cmd->add_option("--background-priority", flags->background_priority,
                   "CPU priority of flushes, compactions and checkpoint writing: idle (only when a "
                   "core is otherwise idle, so they never delay a request; the fsyncing thread then "

@@ -846,6 +846,53 @@ BOOST_AUTO_TEST_CASE(InlineModeAcknowledgesSyncedBatchesAfterTheFsyncAndInLogOrd
   BOOST_TEST(LogSeqs(*store) == Range(1, 2));
 }
 
+BOOST_AUTO_TEST_CASE(WalOnlyBatchesAreFsyncedWithinTheIntervalAndAcknowledgedBeforeIt) {
+  AppenderOptions options;
+  options.wal_sync_interval = std::chrono::milliseconds(5);
+  StartAppender(options);
+  ManualExecutor executor;
+  appender->UseExecutor(executor.executor());
+  const uint64_t fsyncs_before = store->wal_fsyncs();
+  auto used = Submit(*appender, Returning(Uses("u", 1)), Durability::kWal);
+  executor.RunPending();
+  BOOST_TEST_REQUIRE(Ready(used));  // acknowledged once written: no fsync waited for
+  BOOST_TEST(used.get().status.ok());
+  // The appender thread fsyncs it on its own, with nothing more submitted.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (store->wal_fsyncs() == fsyncs_before && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  BOOST_TEST(store->wal_fsyncs() == fsyncs_before + 1);
+}
+
+BOOST_AUTO_TEST_CASE(WithoutAnIntervalWalOnlyBatchesWaitForALaterFsync) {
+  const uint64_t fsyncs_before = store->wal_fsyncs();
+  BOOST_TEST(Append(Uses("u", 2), Durability::kWal).status.ok());
+  appender->Stop();
+  BOOST_TEST(store->wal_fsyncs() == fsyncs_before);
+}
+
+BOOST_AUTO_TEST_CASE(StoppingFsyncsWhatNoFsyncCoversYet) {
+  AppenderOptions options;
+  options.wal_sync_interval = std::chrono::hours(1);
+  StartAppender(options);
+  const uint64_t fsyncs_before = store->wal_fsyncs();
+  BOOST_TEST(Append(Uses("u", 2), Durability::kWal).status.ok());
+  appender->Stop();
+  BOOST_TEST(store->wal_fsyncs() == fsyncs_before + 1);
+}
+
+BOOST_AUTO_TEST_CASE(AFsyncedBatchCoversTheUnsyncedOnesBeforeIt) {
+  AppenderOptions options;
+  options.wal_sync_interval = std::chrono::hours(1);
+  StartAppender(options);
+  const uint64_t fsyncs_before = store->wal_fsyncs();
+  BOOST_TEST(Append(Uses("u", 2), Durability::kWal).status.ok());
+  BOOST_TEST(Append(Uses("c", 1), Durability::kSync).status.ok());
+  appender->Stop();  // nothing left to fsync
+  BOOST_TEST(store->wal_fsyncs() == fsyncs_before + 1);
+}
+
 BOOST_AUTO_TEST_CASE(InlineModeManyProducersKeepAContiguousChain) {
   ManualExecutor executor;
   appender->UseExecutor(executor.executor());
