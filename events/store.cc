@@ -102,9 +102,12 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const std::string& dir,
     db_options.writable_file_max_buffer_size = BackgroundPriorityListener::kPacedWriteBytes;
     db_options.delayed_write_rate = 16 << 20;
     db_options.listeners.push_back(std::make_shared<BackgroundPriorityListener>(db_options.rate_limiter));
-    // ... and delete obsolete files in pieces (events/paced_file_system.h).
+    // ... and delete obsolete files in pieces (events/paced_file_system.h), always on a background
+    // thread: without this, the thread that releases a file's last reference (an I/O thread
+    // ending an audit query's iterator, say) deletes it there, evicting it from the cache.
     env = rocksdb::NewCompositeEnv(std::make_shared<PacedFileSystem>(rocksdb::FileSystem::Default()));
     db_options.env = env.get();
+    db_options.avoid_unnecessary_blocking_io = true;
   }
 
   rocksdb::BlockBasedTableOptions table;
