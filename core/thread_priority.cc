@@ -1,6 +1,8 @@
 #include "core/thread_priority.h"
 
+#include <errno.h>
 #include <sched.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -14,8 +16,13 @@ bool SetThreadPriority(int tid, BackgroundPriority priority) {
   const int policy = priority == BackgroundPriority::kIdle    ? SCHED_IDLE
                      : priority == BackgroundPriority::kBatch ? SCHED_BATCH
                                                               : SCHED_OTHER;
-  // Linux applies sched_setscheduler to the one thread `tid` names, not to its whole process.
-  return sched_setscheduler(tid, policy, &param) == 0;
+  const int nice = priority == BackgroundPriority::kLow ? kLowNice : 0;
+  // Linux applies sched_setscheduler and setpriority(PRIO_PROCESS) to the one thread `tid` names,
+  // not to its whole process. The nice value first: leaving SCHED_IDLE needs one the thread may
+  // hold (RLIMIT_NICE), and a lowered one may always be held.
+  if (nice > 0 && setpriority(PRIO_PROCESS, static_cast<id_t>(tid), nice) != 0) return false;
+  if (sched_setscheduler(tid, policy, &param) != 0) return false;
+  return nice > 0 || setpriority(PRIO_PROCESS, static_cast<id_t>(tid), 0) == 0;
 }
 
 int CurrentThreadId() { return static_cast<int>(syscall(SYS_gettid)); }
@@ -25,7 +32,10 @@ std::optional<BackgroundPriority> ThreadPriority(int tid) {
   if (policy < 0) return std::nullopt;
   if (policy == SCHED_IDLE) return BackgroundPriority::kIdle;
   if (policy == SCHED_BATCH) return BackgroundPriority::kBatch;
-  return BackgroundPriority::kNormal;
+  errno = 0;
+  const int nice = getpriority(PRIO_PROCESS, static_cast<id_t>(tid));
+  if (nice == -1 && errno != 0) return std::nullopt;
+  return nice > 0 ? BackgroundPriority::kLow : BackgroundPriority::kNormal;
 }
 
 }  // namespace keyledger

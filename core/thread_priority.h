@@ -14,12 +14,17 @@ namespace keyledger {
 
 enum class BackgroundPriority {
   kNormal,  // as the request threads
+  // A tenth of a request thread's share of a core they both want (SCHED_OTHER at nice kLowNice:
+  // weight 110 against 1024), but still a share however busy the core is, unlike kIdle.
+  kLow,
   kIdle,    // only when a core is otherwise idle
   // A full share of the CPU, but waking up never preempts the thread that is running (Linux
   // SCHED_BATCH): it runs once that thread waits or at the next scheduler tick. For a thread that
   // wakes often for short steps the requests need not wait for, such as the appender's fsyncs.
   kBatch,
 };
+
+inline constexpr int kLowNice = 10;
 
 // Puts the calling thread at `priority`. False (and the thread unchanged) where the system refuses.
 bool SetThisThreadPriority(BackgroundPriority priority);
@@ -28,7 +33,7 @@ bool SetThisThreadPriority(BackgroundPriority priority);
 // thread. False when the thread is gone or the system refuses.
 bool SetThreadPriority(int tid, BackgroundPriority priority);
 int CurrentThreadId();
-// The priority `tid` runs at now (kNormal for any policy but SCHED_IDLE and SCHED_BATCH), or
+// The priority `tid` runs at now (SCHED_OTHER: kLow at a positive nice value, else kNormal), or
 // nullopt when gone.
 std::optional<BackgroundPriority> ThreadPriority(int tid);
 

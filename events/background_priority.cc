@@ -17,8 +17,8 @@ size_t BackgroundPriorityListener::DeepestBacklogLocked() const {
 }
 
 BackgroundPriority BackgroundPriorityListener::PriorityLocked() const {
-  return !stalled_.empty() || DeepestBacklogLocked() >= kBehindBacklog ? BackgroundPriority::kNormal
-                                                                       : BackgroundPriority::kIdle;
+  if (!stalled_.empty()) return BackgroundPriority::kNormal;
+  return DeepestBacklogLocked() >= kBehindBacklog ? BackgroundPriority::kLow : BackgroundPriority::kIdle;
 }
 
 bool BackgroundPriorityListener::PacedLocked() const {

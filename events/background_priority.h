@@ -1,7 +1,8 @@
 #pragma once
 // Runs RocksDB's flushes and compactions at idle priority (core/thread_priority.h) while they keep
-// up, and at normal priority while they fall behind: while some column family has two sealed
-// memtables waiting for a flush, or RocksDB is stalling writes.
+// up; at low priority (a tenth of a request thread's share of a core) while they fall behind, i.e.
+// some column family has two or more sealed memtables waiting for a flush; and at normal priority
+// while RocksDB is stalling writes.
 //
 // Why: at idle priority they run only when a core is otherwise idle, which is what keeps them
 // from delaying requests (paced verify p99 1.9-2.2 ms against 3.5-5.2 ms with flushes at normal
@@ -11,14 +12,22 @@
 // saturating 10-second loads. Falling a memtable behind is the earliest sign, three memtables
 // (~3 s of saturating load each) before RocksDB would start to delay a server's writes.
 //
-// While they are just behind (two sealed memtables, nothing stalling) they are also paced: their
-// writes go through a rate limiter (the `pacer`, events/background_pacer.h) set to
-// kPacedBytesPerSecond, in writes of at most kPacedWriteBytes (EventStore sets
-// writable_file_max_buffer_size), so that a flush sleeps until the limiter's next 1 ms refill
-// every few tens of µs of work. Why: this kernel (HZ=250, no preemption) takes the core from a thread that does not sleep only at a tick, so an unpaced
-// flush at normal priority held the core for 4-5 ms at a time, and every connection of the I/O
-// thread sharing it waited that long (bench/README.md, ninth session). A paced flush can fall
-// further behind, though: one sealed memtable more and the limiter lets everything through again
+// Low, not normal: a flush needs ~6% of a core saturated with verifies; at normal priority it took
+// half the core whenever it ran, in pieces close together, and a request in flight met several of
+// them. At low priority the same work is spread thinly between the requests'. Alternated pairs of
+// runs, second saturating load of each (bench/README.md, tenth session): authz p99 1.69-1.80 ms
+// against 2.45-3.73 ms with normal priority from three memtables behind; no write stall in a
+// 2-minute saturating load. Only a stall, RocksDB's own verdict that they are too slow, gives them
+// a full share.
+//
+// Just behind they are also paced: their writes go through a rate limiter (the `pacer`,
+// events/background_pacer.h) set to kPacedBytesPerSecond, in writes of at most kPacedWriteBytes
+// (EventStore sets writable_file_max_buffer_size), so that a flush sleeps until the limiter's
+// next 1 ms refill every few tens of µs of work. Why: this kernel (HZ=250, no preemption) takes
+// the core from a thread that does not sleep only at a tick, so an unpaced flush at normal
+// priority held the core for 4-5 ms at a time, and every connection of the I/O thread sharing it
+// waited that long (bench/README.md, ninth session). A paced flush can fall further behind,
+// though: one sealed memtable more and the limiter lets everything through again
 // (kUnpacedBytesPerSecond), as it does at idle priority (a flush then gives way to any request
 // anyway) and while RocksDB stalls writes. A server keeps six memtables per column family, so
 // that the unpaced catching-up starts two memtables before RocksDB would delay a write.
@@ -45,7 +54,8 @@ namespace keyledger {
 
 class BackgroundPriorityListener final : public rocksdb::EventListener {
  public:
-  // Sealed memtables waiting in one column family that raise the priority (and pace).
+  // Sealed memtables waiting in one column family that raise the priority to kLow; at exactly
+  // this many, writes are also paced.
   static constexpr size_t kBehindBacklog = 2;
   static constexpr int64_t kPacedBytesPerSecond = int64_t{64} << 20;
   static constexpr int64_t kUnpacedBytesPerSecond = int64_t{4} << 30;

@@ -4,6 +4,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <sched.h>
+#include <sys/resource.h>
 
 #include <thread>
 
@@ -47,8 +48,16 @@ BOOST_AUTO_TEST_CASE(another_threads_priority_changes_by_its_id) {
     BOOST_TEST(SetThreadPriority(tid, BackgroundPriority::kBatch));
     BOOST_TEST(sched_getscheduler(tid) == SCHED_BATCH);
     BOOST_TEST((ThreadPriority(tid) == BackgroundPriority::kBatch));
-    BOOST_TEST(SetThreadPriority(tid, BackgroundPriority::kNormal));
+    BOOST_TEST(SetThreadPriority(tid, BackgroundPriority::kLow));
     BOOST_TEST(sched_getscheduler(tid) == SCHED_OTHER);
+    BOOST_TEST(getpriority(PRIO_PROCESS, static_cast<id_t>(tid)) == kLowNice);
+    BOOST_TEST((ThreadPriority(tid) == BackgroundPriority::kLow));
+    BOOST_TEST(getpriority(PRIO_PROCESS, 0) == 0);  // only that thread
+    BOOST_TEST(SetThreadPriority(tid, BackgroundPriority::kIdle));  // from low to idle...
+    BOOST_TEST(sched_getscheduler(tid) == SCHED_IDLE);
+    BOOST_TEST(SetThreadPriority(tid, BackgroundPriority::kNormal));  // ...and back to normal
+    BOOST_TEST(sched_getscheduler(tid) == SCHED_OTHER);
+    BOOST_TEST(getpriority(PRIO_PROCESS, static_cast<id_t>(tid)) == 0);
     BOOST_TEST((ThreadPriority(tid) == BackgroundPriority::kNormal));
   }
   // An id above any pid_max (2^22) names no thread. (A joined thread's own id is no test: the

@@ -1,6 +1,6 @@
 // BackgroundPriorityListener on real threads: a background thread is idle while flushes keep up;
-// normal while a column family has two sealed memtables waiting for a flush, or stalls writes;
-// and idle again once none does. Its writes are paced (a real RocksDB rate limiter) only while it
+// low while a column family has two or more sealed memtables waiting for a flush; normal while one
+// stalls writes; and idle again once none does. Its writes are paced (a real RocksDB rate limiter) only while it
 // is just behind (two sealed memtables) and nothing stalls.
 
 #include <boost/test/unit_test.hpp>
@@ -59,11 +59,12 @@ class BackgroundThread {
 };
 
 constexpr auto kIdle = BackgroundPriority::kIdle;
+constexpr auto kLow = BackgroundPriority::kLow;
 constexpr auto kNormal = BackgroundPriority::kNormal;
 
 BOOST_AUTO_TEST_SUITE(background_priority)
 
-BOOST_AUTO_TEST_CASE(background_threads_run_at_normal_priority_while_a_flush_is_a_memtable_behind) {
+BOOST_AUTO_TEST_CASE(background_threads_run_at_low_priority_while_a_flush_is_behind) {
   BackgroundPriorityListener listener;
   BackgroundThread flush(listener, Job::kFlush);
   BackgroundThread compaction(listener, Job::kCompaction);
@@ -74,19 +75,24 @@ BOOST_AUTO_TEST_CASE(background_threads_run_at_normal_priority_while_a_flush_is_
   listener.OnMemTableSealed(Sealed("by_key", 2));   // one in another column family: still
   BOOST_TEST((flush.priority() == kIdle));
   listener.OnMemTableSealed(Sealed("events", 100));  // two waiting in one: behind
-  BOOST_TEST((flush.priority() == kNormal));
-  BOOST_TEST((compaction.priority() == kNormal));
-  BackgroundThread late(listener, Job::kFlush);  // a thread starting now starts at normal
-  BOOST_TEST((late.priority() == kNormal));
+  BOOST_TEST((flush.priority() == kLow));
+  BOOST_TEST((compaction.priority() == kLow));
+  BackgroundThread late(listener, Job::kFlush);  // a thread starting now starts there too
+  BOOST_TEST((late.priority() == kLow));
+  listener.OnMemTableSealed(Sealed("events", 200));  // three: further behind, still low
+  BOOST_TEST((flush.priority() == kLow));
+  BOOST_TEST((late.priority() == kLow));
+  listener.OnFlushCompleted(nullptr, Flushed("events", 99));  // two left
+  BOOST_TEST((flush.priority() == kLow));
 
-  listener.OnFlushCompleted(nullptr, Flushed("events", 99));  // the older one written
+  listener.OnFlushCompleted(nullptr, Flushed("events", 199));  // the older one written
   BOOST_TEST((flush.priority() == kIdle));
   BOOST_TEST((late.priority() == kIdle));
   BOOST_TEST((listener.priority() == kIdle));
-  listener.OnMemTableSealed(Sealed("events", 200));
-  BOOST_TEST((flush.priority() == kNormal));
-  listener.OnFlushCompleted(nullptr, Flushed("events", 250));  // both written in one flush
   listener.OnMemTableSealed(Sealed("events", 300));
+  BOOST_TEST((flush.priority() == kLow));
+  listener.OnFlushCompleted(nullptr, Flushed("events", 350));  // both written in one flush
+  listener.OnMemTableSealed(Sealed("events", 400));
   BOOST_TEST((flush.priority() == kIdle));
 }
 
@@ -102,6 +108,15 @@ BOOST_AUTO_TEST_CASE(background_threads_run_at_normal_priority_while_any_column_
   BOOST_TEST((compaction.priority() == kNormal));  // by_key still stalls
   listener.OnStallConditionsChanged(Stall("by_key", WriteStallCondition::kNormal, WriteStallCondition::kStopped));
   BOOST_TEST((compaction.priority() == kIdle));
+
+  // Behind and stalling: normal until the stall ends, then low while still behind.
+  listener.OnMemTableSealed(Sealed("events", 1));
+  listener.OnMemTableSealed(Sealed("events", 100));
+  BOOST_TEST((compaction.priority() == kLow));
+  listener.OnStallConditionsChanged(Stall("events", WriteStallCondition::kDelayed, WriteStallCondition::kNormal));
+  BOOST_TEST((compaction.priority() == kNormal));
+  listener.OnStallConditionsChanged(Stall("events", WriteStallCondition::kNormal, WriteStallCondition::kDelayed));
+  BOOST_TEST((compaction.priority() == kLow));
 }
 
 BOOST_AUTO_TEST_CASE(writes_are_paced_while_behind_and_not_while_keeping_up_or_stalled) {
@@ -113,15 +128,16 @@ BOOST_AUTO_TEST_CASE(writes_are_paced_while_behind_and_not_while_keeping_up_or_s
 
   listener.OnMemTableSealed(Sealed("events", 1));
   BOOST_TEST(!listener.paced());
-  listener.OnMemTableSealed(Sealed("events", 100));  // behind: normal priority, paced
+  listener.OnMemTableSealed(Sealed("events", 100));  // behind: low priority, paced
   BOOST_TEST(listener.paced());
+  BOOST_TEST((listener.priority() == kLow));
   BOOST_TEST(rate() == BackgroundPriorityListener::kPacedBytesPerSecond);
   // About one 64 KiB write per 1 ms refill.
   BOOST_TEST(pacer->GetSingleBurstBytes() == BackgroundPriorityListener::kPacedBytesPerSecond *
                                                  BackgroundPriorityListener::kPacerRefillMicros / 1000000);
 
-  listener.OnMemTableSealed(Sealed("events", 200));  // further behind: catching up at full speed
-  BOOST_TEST((listener.priority() == kNormal));
+  listener.OnMemTableSealed(Sealed("events", 200));  // further behind: catching up unpaced
+  BOOST_TEST((listener.priority() == kLow));
   BOOST_TEST(!listener.paced());
   BOOST_TEST(rate() == BackgroundPriorityListener::kUnpacedBytesPerSecond);
   listener.OnFlushCompleted(nullptr, Flushed("events", 99));  // the oldest written, two left: paced
@@ -144,7 +160,7 @@ BOOST_AUTO_TEST_CASE(a_listener_without_a_pacer_only_sets_priorities) {
   BackgroundPriorityListener listener;
   listener.OnMemTableSealed(Sealed("events", 1));
   listener.OnMemTableSealed(Sealed("events", 100));
-  BOOST_TEST((listener.priority() == kNormal));
+  BOOST_TEST((listener.priority() == kLow));
   BOOST_TEST(listener.paced());  // the verdict, with nothing to apply it to
 }
 
