@@ -20,9 +20,12 @@ bool SetThreadPriority(int tid, BackgroundPriority priority) {
   // Linux applies sched_setscheduler and setpriority(PRIO_PROCESS) to the one thread `tid` names,
   // not to its whole process. The nice value first: leaving SCHED_IDLE needs one the thread may
   // hold (RLIMIT_NICE), and a lowered one may always be held.
+  // SCHED_IDLE ignores the nice value, so going idle leaves it (raising it back needs the same
+  // privilege as leaving SCHED_IDLE does).
   if (nice > 0 && setpriority(PRIO_PROCESS, static_cast<id_t>(tid), nice) != 0) return false;
   if (sched_setscheduler(tid, policy, &param) != 0) return false;
-  return nice > 0 || setpriority(PRIO_PROCESS, static_cast<id_t>(tid), 0) == 0;
+  if (nice > 0 || priority == BackgroundPriority::kIdle) return true;
+  return setpriority(PRIO_PROCESS, static_cast<id_t>(tid), 0) == 0;
 }
 
 int CurrentThreadId() { return static_cast<int>(syscall(SYS_gettid)); }

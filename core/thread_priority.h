@@ -26,7 +26,9 @@ enum class BackgroundPriority {
 
 inline constexpr int kLowNice = 10;
 
-// Puts the calling thread at `priority`. False (and the thread unchanged) where the system refuses.
+// Puts the calling thread at `priority`. False where the system refuses (leaving SCHED_IDLE, or a
+// lower nice value, needs root, CAP_SYS_NICE or RLIMIT_NICE); the thread may then keep its policy
+// or its nice value.
 bool SetThisThreadPriority(BackgroundPriority priority);
 
 // The same for thread `tid` of this process (a Linux thread id, see CurrentThreadId), from any
