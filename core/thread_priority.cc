@@ -6,6 +6,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <thread>
+
 namespace keyledger {
 
 bool SetThisThreadPriority(BackgroundPriority priority) { return SetThreadPriority(CurrentThreadId(), priority); }
@@ -29,6 +31,15 @@ bool SetThreadPriority(int tid, BackgroundPriority priority) {
 }
 
 int CurrentThreadId() { return static_cast<int>(syscall(SYS_gettid)); }
+
+bool CanLeaveIdlePriority() {
+  bool raised = false;
+  std::thread probe([&] {
+    raised = SetThisThreadPriority(BackgroundPriority::kIdle) && SetThisThreadPriority(BackgroundPriority::kNormal);
+  });
+  probe.join();
+  return raised;
+}
 
 std::optional<BackgroundPriority> ThreadPriority(int tid) {
   const int policy = sched_getscheduler(tid);

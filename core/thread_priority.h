@@ -35,6 +35,10 @@ bool SetThisThreadPriority(BackgroundPriority priority);
 // thread. False when the thread is gone or the system refuses.
 bool SetThreadPriority(int tid, BackgroundPriority priority);
 int CurrentThreadId();
+
+// Whether a thread of this process put at kIdle may be raised again (to kLow or kNormal): it needs
+// root, CAP_SYS_NICE or an RLIMIT_NICE of at least 20. Tried on a short-lived thread of its own.
+bool CanLeaveIdlePriority();
 // The priority `tid` runs at now (SCHED_OTHER: kLow at a positive nice value, else kNormal), or
 // nullopt when gone.
 std::optional<BackgroundPriority> ThreadPriority(int tid);

@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "core/memory.h"
 #include "core/signing.h"
+#include "core/thread_priority.h"
 #include "core/token.h"
 #include "events/store.h"
 #include "http/router.h"
@@ -96,14 +97,20 @@ int Serve(const ServeFlags& flags) {
   }
   std::error_code fs_error;
   std::filesystem::create_directories(flags.data_dir, fs_error);
-  const BackgroundPriority background = flags.background_priority == "normal"
-                                            ? BackgroundPriority::kNormal
-                                            : BackgroundPriority::kIdle;
+  BackgroundPriority background = flags.background_priority == "normal" ? BackgroundPriority::kNormal
+                                                                         : BackgroundPriority::kIdle;
+  if (background == BackgroundPriority::kIdle && !CanLeaveIdlePriority()) {
+    // Idle background work that could never be raised would, under a saturating load, fall behind
+    // until RocksDB stopped every write.
+    log::Warn("background work runs at normal priority: this process may not raise a thread from idle "
+              "priority again (that needs root, CAP_SYS_NICE or RLIMIT_NICE >= 20)");
+    background = BackgroundPriority::kNormal;
+  }
   StoreOptions store_options;
   store_options.background_priority = background;
-  // An idle-priority flush waits for a quiet moment; two sealed memtables behind it shares the core
-  // with the requests at a pace, three or four at full speed (events/background_priority.h); at
-  // five RocksDB delays writes.
+  // An idle-priority flush waits for a quiet moment; two or more sealed memtables behind it shares
+  // the core with the requests at low priority, paced at two (events/background_priority.h); at
+  // five RocksDB delays writes and it runs at normal priority.
   if (background == BackgroundPriority::kIdle) store_options.max_write_buffers = 6;
   auto store = EventStore::Open(flags.data_dir, store_options);
   if (!store.ok()) {

@@ -3,8 +3,11 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <linux/capability.h>
 #include <sched.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <thread>
 
@@ -65,6 +68,40 @@ BOOST_AUTO_TEST_CASE(another_threads_priority_changes_by_its_id) {
   constexpr int kNoSuchThread = 1 << 30;
   BOOST_TEST(!ThreadPriority(kNoSuchThread).has_value());
   BOOST_TEST(!SetThreadPriority(kNoSuchThread, BackgroundPriority::kIdle));
+}
+
+// Whether this thread holds CAP_SYS_NICE in its effective set; with `drop`, drops it first (for
+// this thread only: Linux capabilities are per thread, and threads it creates inherit them).
+bool EffectiveCapSysNice(bool drop) {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2]{};
+  if (syscall(SYS_capget, &header, data) != 0) return false;
+  const bool held = (data[CAP_TO_INDEX(CAP_SYS_NICE)].effective & CAP_TO_MASK(CAP_SYS_NICE)) != 0;
+  if (drop && held) {
+    data[CAP_TO_INDEX(CAP_SYS_NICE)].effective &= ~CAP_TO_MASK(CAP_SYS_NICE);
+    if (syscall(SYS_capset, &header, data) != 0) return true;
+    return EffectiveCapSysNice(false);
+  }
+  return held;
+}
+
+BOOST_AUTO_TEST_CASE(leaving_idle_priority_needs_cap_sys_nice_or_rlimit_nice) {
+  rlimit nice_limit{};
+  BOOST_TEST_REQUIRE(getrlimit(RLIMIT_NICE, &nice_limit) == 0);
+  const bool limit_allows = nice_limit.rlim_cur >= 20;
+  BOOST_TEST(CanLeaveIdlePriority() == (limit_allows || EffectiveCapSysNice(false)));
+  if (limit_allows) {
+    BOOST_TEST_MESSAGE("RLIMIT_NICE allows leaving idle priority without CAP_SYS_NICE: nothing to refuse");
+    return;
+  }
+  // A thread without CAP_SYS_NICE (and so its probe thread) is refused.
+  bool still_held = true, can_leave = true;
+  std::thread([&] {
+    still_held = EffectiveCapSysNice(/*drop=*/true);
+    can_leave = CanLeaveIdlePriority();
+  }).join();
+  BOOST_TEST(!still_held);
+  BOOST_TEST(!can_leave);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
