@@ -4,6 +4,7 @@
 #include <sched.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <thread>
@@ -31,6 +32,12 @@ bool SetThreadPriority(int tid, BackgroundPriority priority) {
 }
 
 int CurrentThreadId() { return static_cast<int>(syscall(SYS_gettid)); }
+
+std::chrono::nanoseconds ThisThreadCpuTime() {
+  timespec now{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  return std::chrono::seconds(now.tv_sec) + std::chrono::nanoseconds(now.tv_nsec);
+}
 
 bool CanLeaveIdlePriority() {
   bool raised = false;

@@ -8,6 +8,7 @@
 // seconds: work that writers end up waiting for (RocksDB's flushes and compactions) is raised to
 // normal priority while it falls behind (events/background_priority.h).
 
+#include <chrono>
 #include <optional>
 
 namespace keyledger {
@@ -35,6 +36,8 @@ bool SetThisThreadPriority(BackgroundPriority priority);
 // thread. False when the thread is gone or the system refuses.
 bool SetThreadPriority(int tid, BackgroundPriority priority);
 int CurrentThreadId();
+// CPU time the calling thread has used (CLOCK_THREAD_CPUTIME_ID): time it waited is not in it.
+std::chrono::nanoseconds ThisThreadCpuTime();
 
 // Whether a thread of this process put at kIdle may be raised again (to kLow or kNormal): it needs
 // root, CAP_SYS_NICE or an RLIMIT_NICE of at least 20. Tried on a short-lived thread of its own.

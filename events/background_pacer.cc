@@ -1,19 +1,10 @@
 #include "events/background_pacer.h"
 
-#include <time.h>
-
 #include <thread>
 
+#include "core/thread_priority.h"
+
 namespace keyledger {
-namespace {
-
-std::chrono::nanoseconds ThisThreadCpuTime() {
-  timespec now{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
-  return std::chrono::seconds(now.tv_sec) + std::chrono::nanoseconds(now.tv_nsec);
-}
-
-}  // namespace
 
 BackgroundPacer::BackgroundPacer(int64_t bytes_per_second, int64_t refill_micros)
     // kAllIo: RocksDB then calls Request for a compaction's reads too, and a compaction that

@@ -3,12 +3,11 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include <time.h>
-
 #include <chrono>
 #include <cstdint>
 #include <thread>
 
+#include "core/thread_priority.h"
 #include "events/background_pacer.h"
 
 namespace keyledger {
@@ -16,17 +15,11 @@ namespace {
 
 using OpType = rocksdb::RateLimiter::OpType;
 
-std::chrono::nanoseconds ThreadCpuTime() {
-  timespec now{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
-  return std::chrono::seconds(now.tv_sec) + std::chrono::nanoseconds(now.tv_nsec);
-}
-
 // Keeps the calling thread on the CPU for `cpu` of its own CPU time.
 void Burn(std::chrono::nanoseconds cpu) {
-  const std::chrono::nanoseconds until = ThreadCpuTime() + cpu;
+  const std::chrono::nanoseconds until = ThisThreadCpuTime() + cpu;
   volatile uint64_t spin = 0;
-  while (ThreadCpuTime() < until) spin = spin + 1;
+  while (ThisThreadCpuTime() < until) spin = spin + 1;
 }
 
 // Runs `body` on a thread of its own: the slice is counted per thread, from its first request.
