@@ -161,11 +161,7 @@ void Appender::Run() {
       continue;
     }
     if (queue_.empty()) {  // stopping, and everything before Stop is done
-      if (unsynced_since_) {
-        SyncStartingLocked();
-        lock.unlock();
-        (void)store_.SyncWal();  // a failure is the store's sticky error; nothing waits for it
-      }
+      if (unsynced_since_) SyncUnsyncedLocked(lock);
       return;
     }
     std::deque<AppendRequest> batch = TakeBatchLocked();
@@ -225,19 +221,22 @@ void Appender::RunSyncer(std::unique_lock<std::mutex>& lock) {
 
 template <class HasWork>
 void Appender::WaitSyncingWhenDue(std::unique_lock<std::mutex>& lock, HasWork has_work) {
-  const std::chrono::milliseconds interval = options_.wal_sync_interval;
   while (!has_work()) {
-    if (!unsynced_since_ || interval.count() == 0) {
-      wake_.wait(lock, [&] { return has_work() || (unsynced_since_ && interval.count() > 0); });
+    if (!unsynced_since_) {  // never set without a wal_sync_interval
+      wake_.wait(lock, [&] { return has_work() || unsynced_since_.has_value(); });
       continue;
     }
-    if (wake_.wait_until(lock, *unsynced_since_ + interval, has_work)) return;
-    // Not sync_in_flight_: no acknowledgement waits for this fsync, so none is held back for it.
-    SyncStartingLocked();
-    lock.unlock();
-    (void)store_.SyncWal();  // a failure is the store's sticky error; nothing waits for it
-    lock.lock();
+    if (wake_.wait_until(lock, *unsynced_since_ + options_.wal_sync_interval, has_work)) return;
+    SyncUnsyncedLocked(lock);
   }
+}
+
+void Appender::SyncUnsyncedLocked(std::unique_lock<std::mutex>& lock) {
+  // Not sync_in_flight_: no acknowledgement waits for this fsync, so none is held back for it.
+  SyncStartingLocked();
+  lock.unlock();
+  (void)store_.SyncWal();  // a failure is the store's sticky error; nothing waits for it
+  lock.lock();
 }
 
 std::deque<AppendRequest> Appender::TakeBatchLocked() {

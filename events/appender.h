@@ -162,6 +162,9 @@ class Appender {
   void WaitSyncingWhenDue(std::unique_lock<std::mutex>& lock, HasWork has_work);
   // REQUIRES: mutex_ held. An fsync is about to start: it covers every write made so far.
   void SyncStartingLocked() { unsynced_since_.reset(); }
+  // REQUIRES: mutex_ held. Fsyncs the WAL for writes no acknowledgement waits on (unlocks around
+  // the fsync).
+  void SyncUnsyncedLocked(std::unique_lock<std::mutex>& lock);
   // Prepares and writes `requests` as one batch. With `sync_now`, a batch that asked for kSync is
   // fsynced by the write itself; otherwise it is only written and its completions say needs_sync.
   // Returns the completions in request order; does not run them.
