@@ -218,6 +218,11 @@ struct AppenderFixture {
   AppenderFixture() { StartAppender(); }
   ~AppenderFixture() { appender.reset(); }
 
+  void StartAppenderSyncingWithin(std::chrono::milliseconds wal_sync_interval) {
+    AppenderOptions options;
+    options.wal_sync_interval = wal_sync_interval;
+    StartAppender(options);
+  }
   void StartAppender(AppenderOptions options = {}) {
     appender.reset();
     appender = std::make_unique<Appender>(*store, sink, clock, options);
@@ -847,9 +852,7 @@ BOOST_AUTO_TEST_CASE(InlineModeAcknowledgesSyncedBatchesAfterTheFsyncAndInLogOrd
 }
 
 BOOST_AUTO_TEST_CASE(WalOnlyBatchesAreFsyncedWithinTheIntervalAndAcknowledgedBeforeIt) {
-  AppenderOptions options;
-  options.wal_sync_interval = std::chrono::milliseconds(5);
-  StartAppender(options);
+  StartAppenderSyncingWithin(std::chrono::milliseconds(5));
   ManualExecutor executor;
   appender->UseExecutor(executor.executor());
   const uint64_t fsyncs_before = store->wal_fsyncs();
@@ -873,9 +876,7 @@ BOOST_AUTO_TEST_CASE(WithoutAnIntervalWalOnlyBatchesWaitForALaterFsync) {
 }
 
 BOOST_AUTO_TEST_CASE(StoppingFsyncsWhatNoFsyncCoversYet) {
-  AppenderOptions options;
-  options.wal_sync_interval = std::chrono::hours(1);
-  StartAppender(options);
+  StartAppenderSyncingWithin(std::chrono::hours(1));
   const uint64_t fsyncs_before = store->wal_fsyncs();
   BOOST_TEST(Append(Uses("u", 2), Durability::kWal).status.ok());
   appender->Stop();
@@ -883,9 +884,7 @@ BOOST_AUTO_TEST_CASE(StoppingFsyncsWhatNoFsyncCoversYet) {
 }
 
 BOOST_AUTO_TEST_CASE(AFsyncedBatchCoversTheUnsyncedOnesBeforeIt) {
-  AppenderOptions options;
-  options.wal_sync_interval = std::chrono::hours(1);
-  StartAppender(options);
+  StartAppenderSyncingWithin(std::chrono::hours(1));
   const uint64_t fsyncs_before = store->wal_fsyncs();
   BOOST_TEST(Append(Uses("u", 2), Durability::kWal).status.ok());
   BOOST_TEST(Append(Uses("c", 1), Durability::kSync).status.ok());

@@ -22,6 +22,10 @@ void Burn(std::chrono::nanoseconds cpu) {
   while (ThisThreadCpuTime() < until) spin = spin + 1;
 }
 
+// A compaction's read and a flush's write, as RocksDB asks for them.
+void Read(BackgroundPacer& pacer) { pacer.Request(4096, rocksdb::Env::IO_LOW, nullptr, OpType::kRead); }
+void Write(BackgroundPacer& pacer) { pacer.Request(4096, rocksdb::Env::IO_HIGH, nullptr, OpType::kWrite); }
+
 // Runs `body` on a thread of its own: the slice is counted per thread, from its first request.
 template <class Body>
 void OnFreshThread(Body body) {
@@ -39,10 +43,10 @@ BOOST_AUTO_TEST_CASE(rocksdb_asks_it_about_reads_and_writes) {
 
 BOOST_AUTO_TEST_CASE(only_writes_spend_the_pace) {
   BackgroundPacer pacer(int64_t{64} << 20, 1000);
-  for (int i = 0; i < 10; ++i) pacer.Request(4096, rocksdb::Env::IO_LOW, nullptr, OpType::kRead);
+  for (int i = 0; i < 10; ++i) Read(pacer);
   BOOST_TEST(pacer.GetTotalBytesThrough(rocksdb::Env::IO_TOTAL) == 0);
   BOOST_TEST(pacer.GetTotalRequests(rocksdb::Env::IO_TOTAL) == 0);
-  for (int i = 0; i < 3; ++i) pacer.Request(4096, rocksdb::Env::IO_HIGH, nullptr, OpType::kWrite);
+  for (int i = 0; i < 3; ++i) Write(pacer);
   pacer.Request(4096, rocksdb::Env::IO_LOW, nullptr);  // RocksDB's older overload: a write
   BOOST_TEST(pacer.GetTotalBytesThrough(rocksdb::Env::IO_TOTAL) == 4 * 4096);
   BOOST_TEST(pacer.GetTotalRequests(rocksdb::Env::IO_TOTAL) == 4);
@@ -58,17 +62,17 @@ BOOST_AUTO_TEST_CASE(the_rate_is_the_paced_writers) {
 BOOST_AUTO_TEST_CASE(a_thread_rests_once_it_has_used_its_slice) {
   BackgroundPacer pacer(int64_t{4} << 30, 1000);
   OnFreshThread([&] {
-    pacer.Request(4096, rocksdb::Env::IO_LOW, nullptr, OpType::kRead);  // the slice starts
+    Read(pacer);  // the slice starts
     Burn(BackgroundPacer::kSlice / 2);
-    pacer.Request(4096, rocksdb::Env::IO_LOW, nullptr, OpType::kRead);
+    Read(pacer);
     BOOST_TEST(pacer.rests() == 0u);
     Burn(BackgroundPacer::kSlice);
-    pacer.Request(4096, rocksdb::Env::IO_HIGH, nullptr, OpType::kWrite);
+    Write(pacer);
     BOOST_TEST(pacer.rests() == 1u);
-    pacer.Request(4096, rocksdb::Env::IO_HIGH, nullptr, OpType::kWrite);  // a new slice
+    Write(pacer);  // a new slice
     BOOST_TEST(pacer.rests() == 1u);
     Burn(2 * BackgroundPacer::kSlice);
-    pacer.Request(4096, rocksdb::Env::IO_LOW, nullptr, OpType::kRead);
+    Read(pacer);
     BOOST_TEST(pacer.rests() == 2u);
   });
 }
@@ -76,10 +80,10 @@ BOOST_AUTO_TEST_CASE(a_thread_rests_once_it_has_used_its_slice) {
 BOOST_AUTO_TEST_CASE(time_off_the_cpu_is_not_counted) {
   BackgroundPacer pacer(int64_t{4} << 30, 1000);
   OnFreshThread([&] {
-    pacer.Request(4096, rocksdb::Env::IO_LOW, nullptr, OpType::kRead);
+    Read(pacer);
     // Waiting (for the disk, the pace or anything else) uses no CPU: no rest is due after it.
     std::this_thread::sleep_for(4 * BackgroundPacer::kSlice);
-    pacer.Request(4096, rocksdb::Env::IO_LOW, nullptr, OpType::kRead);
+    Read(pacer);
     BOOST_TEST(pacer.rests() == 0u);
   });
 }
@@ -87,11 +91,11 @@ BOOST_AUTO_TEST_CASE(time_off_the_cpu_is_not_counted) {
 BOOST_AUTO_TEST_CASE(each_thread_has_its_own_slice) {
   BackgroundPacer pacer(int64_t{4} << 30, 1000);
   OnFreshThread([&] {
-    pacer.Request(4096, rocksdb::Env::IO_LOW, nullptr, OpType::kRead);
+    Read(pacer);
     Burn(2 * BackgroundPacer::kSlice);
   });
   // Another thread's CPU does not make this one rest.
-  OnFreshThread([&] { pacer.Request(4096, rocksdb::Env::IO_LOW, nullptr, OpType::kRead); });
+  OnFreshThread([&] { Read(pacer); });
   BOOST_TEST(pacer.rests() == 0u);
 }
 

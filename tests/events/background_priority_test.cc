@@ -1,7 +1,7 @@
 // BackgroundPriorityListener on real threads: a background thread is idle while flushes keep up;
 // low while a column family has two or more sealed memtables waiting for a flush; normal while one
-// stalls writes; and idle again once none does. Its writes are paced (a real RocksDB rate limiter) only while it
-// is just behind (two sealed memtables) and nothing stalls.
+// stalls writes; and idle again once none does. Its writes are paced (a real RocksDB rate limiter)
+// only while it is just behind (two sealed memtables) and nothing stalls.
 
 #include <boost/test/unit_test.hpp>
 
