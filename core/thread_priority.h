@@ -32,6 +32,21 @@ inline constexpr int kLowNice = 10;
 // or its nice value.
 bool SetThisThreadPriority(BackgroundPriority priority);
 
+// Puts the calling thread at `during` for the object's lifetime, then at `after` (there is no call
+// that reads a thread's whole priority back atomically, so the caller names what follows).
+class ScopedThisThreadPriority {
+ public:
+  ScopedThisThreadPriority(BackgroundPriority during, BackgroundPriority after) : after_(after) {
+    SetThisThreadPriority(during);
+  }
+  ~ScopedThisThreadPriority() { SetThisThreadPriority(after_); }
+  ScopedThisThreadPriority(const ScopedThisThreadPriority&) = delete;
+  ScopedThisThreadPriority& operator=(const ScopedThisThreadPriority&) = delete;
+
+ private:
+  const BackgroundPriority after_;
+};
+
 // The same for thread `tid` of this process (a Linux thread id, see CurrentThreadId), from any
 // thread. False when the thread is gone or the system refuses.
 bool SetThreadPriority(int tid, BackgroundPriority priority);

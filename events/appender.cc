@@ -201,7 +201,7 @@ void Appender::RunSyncer(std::unique_lock<std::mutex>& lock) {
       sync_in_flight_ = true;
       SyncStartingLocked();
       lock.unlock();
-      const Status synced = store_.SyncWal();
+      const Status synced = SyncForAcknowledgements(own_priority);
       lock.lock();
       sync_in_flight_ = false;
       for (Completion& c : group) {
@@ -212,11 +212,21 @@ void Appender::RunSyncer(std::unique_lock<std::mutex>& lock) {
     if (std::function<void()> post = ScheduleDrainLocked()) {
       lock.unlock();
       post();
+      // Below normal priority, the next group is cut only once the I/O thread has nothing left
+      // to run (the acknowledgements just handed over and the requests their answers bring):
+      // the group is then as large as it gets, and the fsyncs as few.
+      if (own_priority) std::this_thread::yield();
       lock.lock();
     }
   }
   // Writing again (thread mode): at the priority of the requests it writes for.
   if (own_priority) SetThisThreadPriority(BackgroundPriority::kNormal);
+}
+
+Status Appender::SyncForAcknowledgements(bool own_priority) {
+  if (!own_priority) return store_.SyncWal();
+  const ScopedThisThreadPriority raised(BackgroundPriority::kNormal, options_.syncer_priority);
+  return store_.SyncWal();
 }
 
 template <class HasWork>

@@ -90,11 +90,11 @@ struct AppendRequest {
 struct AppenderOptions {
   size_t max_batch_requests = 2048;
   // The appender thread's priority while it only fsyncs for the executor's writers (UseExecutor);
-  // it writes at normal priority otherwise. An fsync wakes it two or three times (the kernel's
-  // writeback and cache-flush waits), and at normal priority each wake-up preempts the I/O thread
-  // sharing its core. At kBatch those steps wait until the I/O thread runs out of work or for the
-  // next tick, and the I/O thread meanwhile fills the next fsync's group: 8% less CPU per fsynced
-  // key creation in `serve` (bench/README.md).
+  // it writes at normal priority otherwise. Below normal (kBatch in `serve`), the syncer starts
+  // the next fsync only once the I/O thread sharing its core has run out of work or at the next
+  // tick, so each fsync covers as large a group as the requests in flight make: an fsync costs
+  // ~80 us of CPU here whatever it covers. The fsync itself then runs at normal priority
+  // (SyncForAcknowledgements). Measured in bench/README.md.
   BackgroundPriority syncer_priority = BackgroundPriority::kNormal;
   // The longest a batch written without an fsync (its requests all asked for kWal) goes without
   // one: the appender thread fsyncs the WAL once the first such batch since the last fsync is this
@@ -156,6 +156,12 @@ class Appender {
   };
   void Run();
   void RunSyncer(std::unique_lock<std::mutex>& lock);
+  // The fsync that held acknowledgements wait for. With `own_priority` (a syncer_priority below
+  // normal) it runs at normal priority: an fsync here is three disk round trips (the data, the
+  // inode, the cache flush), and at kBatch the syncer took each completion only once the I/O
+  // thread ran out of work, so one fsync stretched over a whole burst of requests and left the
+  // core idle at its end. Raised, each completion is taken as it comes (a few microseconds).
+  Status SyncForAcknowledgements(bool own_priority);
   // REQUIRES: mutex_ held. Waits until `has_work()`, meanwhile fsyncing the WAL whenever a write
   // has gone options_.wal_sync_interval without one (unlocks around the fsync).
   template <class HasWork>

@@ -37,6 +37,22 @@ BOOST_AUTO_TEST_CASE(idle_and_back_to_normal_change_the_threads_policy) {
   BOOST_TEST(normal == SCHED_OTHER);
 }
 
+// What the appender's syncer does around the fsync acknowledgements wait for: normal priority for
+// the call, then back to SCHED_BATCH.
+BOOST_AUTO_TEST_CASE(a_scoped_priority_holds_for_its_scope_then_gives_way_to_the_one_named) {
+  int inside = -1, after = -1;
+  std::thread([&] {
+    SetThisThreadPriority(BackgroundPriority::kBatch);
+    {
+      const ScopedThisThreadPriority raised(BackgroundPriority::kNormal, BackgroundPriority::kBatch);
+      inside = sched_getscheduler(0);
+    }
+    after = sched_getscheduler(0);
+  }).join();
+  BOOST_TEST(inside == SCHED_OTHER);
+  BOOST_TEST(after == SCHED_BATCH);
+}
+
 // Another thread's priority, set by its id: what re-prioritises RocksDB's compaction threads.
 BOOST_AUTO_TEST_CASE(another_threads_priority_changes_by_its_id) {
   {
