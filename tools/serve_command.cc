@@ -135,7 +135,8 @@ int Serve(const ServeFlags& flags) {
   options.use_durability = fsync_each_use ? Durability::kSync : Durability::kWal;
   options.use_fsync_interval = std::chrono::milliseconds(flags.uses_fsync_interval_ms);
   options.checkpoint_priority = background;
-  // The fsyncing appender thread's wake-ups then never preempt the I/O thread (core/thread_priority.h).
+  // The fsyncing appender thread then starts an fsync only once the I/O thread has nothing to run,
+  // so each covers as many creations as are in flight (AppenderOptions::syncer_priority).
   options.syncer_priority =
       background == BackgroundPriority::kIdle ? BackgroundPriority::kBatch : BackgroundPriority::kNormal;
   auto signing_key = LoadSigningKey(flags);
@@ -230,7 +231,7 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--background-priority", flags->background_priority,
                   "CPU priority of flushes, compactions and checkpoint writing: idle (only when a "
                   "core is otherwise idle, so they never delay a request; the fsyncing thread then "
-                  "also never preempts a request thread) or normal")
+                  "starts an fsync only when the request threads have nothing to run) or normal")
       ->check(CLI::IsMember({"idle", "normal"}))
       ->capture_default_str();
   cmd->add_flag("-v,--verbose", flags->verbose, "Debug logging");
