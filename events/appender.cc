@@ -201,7 +201,7 @@ void Appender::RunSyncer(std::unique_lock<std::mutex>& lock) {
       sync_in_flight_ = true;
       SyncStartingLocked();
       lock.unlock();
-      const Status synced = SyncForAcknowledgements(own_priority);
+      const Status synced = SyncForAcknowledgements();
       lock.lock();
       sync_in_flight_ = false;
       for (Completion& c : group) {
@@ -223,8 +223,8 @@ void Appender::RunSyncer(std::unique_lock<std::mutex>& lock) {
   if (own_priority) SetThisThreadPriority(BackgroundPriority::kNormal);
 }
 
-Status Appender::SyncForAcknowledgements(bool own_priority) {
-  if (!own_priority) return store_.SyncWal();
+Status Appender::SyncForAcknowledgements() {
+  if (options_.syncer_priority == BackgroundPriority::kNormal) return store_.SyncWal();
   const ScopedThisThreadPriority raised(BackgroundPriority::kNormal, options_.syncer_priority);
   return store_.SyncWal();
 }

@@ -93,7 +93,7 @@ struct AppenderOptions {
   // it writes at normal priority otherwise. Below normal (kBatch in `serve`), the syncer starts
   // the next fsync only once the I/O thread sharing its core has run out of work or at the next
   // tick, so each fsync covers as large a group as the requests in flight make: an fsync costs
-  // ~80 us of CPU here whatever it covers. The fsync itself then runs at normal priority
+  // ~100 us of CPU here whatever it covers. The fsync itself then runs at normal priority
   // (SyncForAcknowledgements). Measured in bench/README.md.
   BackgroundPriority syncer_priority = BackgroundPriority::kNormal;
   // The longest a batch written without an fsync (its requests all asked for kWal) goes without
@@ -156,12 +156,12 @@ class Appender {
   };
   void Run();
   void RunSyncer(std::unique_lock<std::mutex>& lock);
-  // The fsync that held acknowledgements wait for. With `own_priority` (a syncer_priority below
-  // normal) it runs at normal priority: an fsync here is three disk round trips (the data, the
-  // inode, the cache flush), and at kBatch the syncer took each completion only once the I/O
-  // thread ran out of work, so one fsync stretched over a whole burst of requests and left the
-  // core idle at its end. Raised, each completion is taken as it comes (a few microseconds).
-  Status SyncForAcknowledgements(bool own_priority);
+  // The fsync that held acknowledgements wait for. With a syncer_priority below normal it runs at
+  // normal priority: an fsync here is three disk round trips (the data, the inode, the cache
+  // flush), and at kBatch the syncer took each completion only once the I/O thread ran out of
+  // work, so one fsync stretched over a whole burst of requests and left the core idle at its
+  // end. Raised, each completion is taken as it comes (a few microseconds).
+  Status SyncForAcknowledgements();
   // REQUIRES: mutex_ held. Waits until `has_work()`, meanwhile fsyncing the WAL whenever a write
   // has gone options_.wal_sync_interval without one (unlocks around the fsync).
   template <class HasWork>
