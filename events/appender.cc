@@ -134,7 +134,8 @@ void Appender::Run() {
       continue;
     }
     // Thread mode; also after Stop() in inline mode, once the executor's last turn has ended.
-    idle_.wait(lock, [&] { return !writer_busy_; });
+    // Nor while an executor thread fsyncs a group taken from held_: what is held now follows it.
+    idle_.wait(lock, [&] { return !writer_busy_ && !sync_in_flight_; });
     WaitSyncingWhenDue(lock, [&] {
       return executor_ || stopping_ || !queue_.empty() || !held_.empty() || !ready_.empty();
     });
@@ -186,28 +187,11 @@ void Appender::RunSyncer(std::unique_lock<std::mutex>& lock) {
     log::Debug("appender: the syncer's priority is unchanged");
   }
   while (executor_) {
-    WaitSyncingWhenDue(lock, [&] { return !executor_ || !held_.empty(); });
+    WaitForDueGroup(lock);
     if (!executor_) break;
-    // Completions at the front that need no fsync were only waiting for one in flight before
-    // them, which has finished.
-    size_t leading = 0;
-    while (leading < held_.size() && !held_[leading].needs_sync) ++leading;
-    for (size_t i = 0; i < leading; ++i) ready_.push_back(std::move(held_[i]));
-    held_.erase(held_.begin(), held_.begin() + static_cast<std::ptrdiff_t>(leading));
-    if (!held_.empty()) {
-      // Everything held was written before it was held, so one fsync covers it all.
-      std::vector<Completion> group = std::move(held_);
-      held_.clear();
-      sync_in_flight_ = true;
-      SyncStartingLocked();
-      lock.unlock();
-      const Status synced = SyncForAcknowledgements();
-      lock.lock();
-      sync_in_flight_ = false;
-      for (Completion& c : group) {
-        if (!synced.ok() && c.status.ok()) c.status = synced;
-        ready_.push_back(std::move(c));
-      }
+    std::vector<Completion> group = TakeHeldGroupLocked();
+    if (!group.empty()) {
+      SyncGroupLocked(lock, std::move(group), [this] { return SyncForAcknowledgements(); });
     }
     if (std::function<void()> post = ScheduleDrainLocked()) {
       lock.unlock();
@@ -221,6 +205,80 @@ void Appender::RunSyncer(std::unique_lock<std::mutex>& lock) {
   }
   // Writing again (thread mode): at the priority of the requests it writes for.
   if (own_priority) SetThisThreadPriority(BackgroundPriority::kNormal);
+}
+
+bool Appender::SyncHeldOnIdleThread() {
+  std::function<void()> post;
+  {
+    std::unique_lock lock(mutex_);
+    if (!executor_ || options_.idle_sync_fallback.count() == 0) return false;
+    if (held_.empty() || sync_in_flight_) return false;
+    std::vector<Completion> group = TakeHeldGroupLocked();
+    // An executor thread runs at the requests' priority: no raising needed.
+    if (!group.empty()) SyncGroupLocked(lock, std::move(group), [this] { return store_.SyncWal(); });
+    post = ScheduleDrainLocked();
+  }
+  idle_.notify_all();  // Stop() may be waiting for the fsync to end
+  if (post) post();
+  return true;
+}
+
+std::vector<Appender::Completion> Appender::TakeHeldGroupLocked() {
+  size_t leading = 0;
+  while (leading < held_.size() && !held_[leading].needs_sync) ++leading;
+  for (size_t i = 0; i < leading; ++i) ready_.push_back(std::move(held_[i]));
+  held_.erase(held_.begin(), held_.begin() + static_cast<std::ptrdiff_t>(leading));
+  std::vector<Completion> group = std::move(held_);
+  held_.clear();
+  return group;
+}
+
+template <class Sync>
+void Appender::SyncGroupLocked(std::unique_lock<std::mutex>& lock, std::vector<Completion> group,
+                               Sync sync) {
+  sync_in_flight_ = true;
+  SyncStartingLocked();
+  lock.unlock();
+  const Status synced = sync();
+  lock.lock();
+  sync_in_flight_ = false;
+  for (Completion& c : group) {
+    if (!synced.ok() && c.status.ok()) c.status = synced;
+    ready_.push_back(std::move(c));
+  }
+}
+
+void Appender::WaitForDueGroup(std::unique_lock<std::mutex>& lock) {
+  const auto fallback = options_.idle_sync_fallback;
+  for (;;) {
+    if (!executor_) return;
+    const auto now = std::chrono::steady_clock::now();
+    std::optional<std::chrono::steady_clock::time_point> wake_at;
+    if (!held_.empty()) {
+      if (!sync_in_flight_ &&
+          (fallback.count() == 0 || !held_.front().needs_sync || now >= held_since_ + fallback)) {
+        return;
+      }
+      // An idle executor thread is fsyncing (so there is a fallback): look again one later.
+      wake_at = sync_in_flight_ ? now + fallback : held_since_ + fallback;
+    }
+    if (unsynced_since_) {
+      const auto due = *unsynced_since_ + options_.wal_sync_interval;
+      if (due <= now) {
+        SyncUnsyncedLocked(lock);
+        continue;
+      }
+      if (!wake_at || due < *wake_at) wake_at = due;
+    }
+    // A group held from now on needs a deadline this wait does not have: Drain then wakes it.
+    syncer_watches_held_ = !held_.empty();
+    if (wake_at) {
+      wake_.wait_until(lock, *wake_at);
+    } else {
+      wake_.wait(lock);
+    }
+    syncer_watches_held_ = true;
+  }
 }
 
 Status Appender::SyncForAcknowledgements() {
@@ -285,8 +343,10 @@ void Appender::Drain() {
     if (!needs_sync && held_.empty() && ready_.empty() && !sync_in_flight_) {
       release_now = true;
     } else if (!completions.empty()) {
+      if (held_.empty()) held_since_ = std::chrono::steady_clock::now();
       for (Completion& c : completions) held_.push_back(std::move(c));
-      held = true;
+      // With idle_sync_fallback the syncer keeps its own deadline once it has one.
+      held = options_.idle_sync_fallback.count() == 0 || !syncer_watches_held_;
     }
   }
   // Woken after the unlock: on a shared core the syncer would otherwise run at once, find the

@@ -101,6 +101,13 @@ struct AppenderOptions {
   // old, and when it stops. DESIGN.md: a power cut may lose the last fsync interval. Zero: such
   // batches are fsynced only along with a later batch that asks for kSync.
   std::chrono::milliseconds wal_sync_interval{0};
+  // Zero: the appender thread fsyncs each group of held acknowledgements (UseExecutor) as soon as
+  // it is held. Otherwise the executor's threads fsync them themselves when they run out of work
+  // (they must then call SyncHeldOnIdleThread), and the appender thread fsyncs a group only once
+  // it has been held this long: a fallback for an executor that never runs out of work. The
+  // thread that has just run dry would otherwise wake the appender thread and sleep, and the
+  // fsync's completion would wake both again; measured in bench/README.md.
+  std::chrono::microseconds idle_sync_fallback{0};
 };
 
 // Runs `work` soon on a thread of its own choosing, never inside the call (e.g. posts it to an
@@ -131,13 +138,19 @@ class Appender {
   // The writer never waits for a batch's fsync (the sink's own periodic work, such as a
   // checkpoint, still writes as it did): a batch that asked for kSync is written to the WAL and
   // its completions (and those of every later batch, so that acknowledgements keep log order)
-  // wait until the appender thread has fsynced the WAL; they then run in the writer role.
+  // wait until the WAL has been fsynced (by the appender thread, or with idle_sync_fallback by
+  // an executor thread that ran out of work); they then run in the writer role.
   // REQUIRES: after Start(), at most once.
   void UseExecutor(AppendExecutor executor);
   // Ends inline mode: the appender thread writes again, including what was handed to the
   // executor and never run. For when the executor stops running work (its io_context stopped)
   // while the appender must still write. A turn the executor runs later finds nothing to do.
   void UseOwnThread();
+  // With options.idle_sync_fallback, for an executor thread that has no work left to run: fsyncs
+  // the WAL here for the held acknowledgements, if any wait and no fsync is in flight, and hands
+  // them to the executor. Returns whether it handed anything over (the executor then has work).
+  // Otherwise, or outside inline mode, does nothing and returns false.
+  bool SyncHeldOnIdleThread();
 
   // The appender thread's Linux thread id (see CurrentThreadId), 0 until the thread has started.
   int thread_id() const { return thread_id_.load(std::memory_order_acquire); }
@@ -166,6 +179,18 @@ class Appender {
   // has gone options_.wal_sync_interval without one (unlocks around the fsync).
   template <class HasWork>
   void WaitSyncingWhenDue(std::unique_lock<std::mutex>& lock, HasWork has_work);
+  // REQUIRES: mutex_ held. The syncer's wait: until inline mode ends or held_ has a group for
+  // the appender thread to acknowledge (at once, or with idle_sync_fallback once it has waited
+  // that long), meanwhile fsyncing the WAL as WaitSyncingWhenDue does.
+  void WaitForDueGroup(std::unique_lock<std::mutex>& lock);
+  // REQUIRES: mutex_ held, no fsync in flight. Moves the completions at the front of held_ that
+  // need no fsync (they only waited for an fsync before them, now done) to ready_, and takes the
+  // rest: one fsync covers them all, since each was written before it was held.
+  std::vector<Completion> TakeHeldGroupLocked();
+  // REQUIRES: mutex_ held, `group` taken by TakeHeldGroupLocked. Fsyncs it with `sync` (unlocks
+  // around the call) and moves it to ready_.
+  template <class Sync>
+  void SyncGroupLocked(std::unique_lock<std::mutex>& lock, std::vector<Completion> group, Sync sync);
   // REQUIRES: mutex_ held. An fsync is about to start: it covers every write made so far.
   void SyncStartingLocked() { unsynced_since_.reset(); }
   // REQUIRES: mutex_ held. Fsyncs the WAL for writes no acknowledgement waits on (unlocks around
@@ -201,13 +226,15 @@ class Appender {
   AppendExecutor executor_;          // empty: the appender thread writes (thread mode)
   bool writer_busy_ = false;         // a batch is being prepared or written
   bool drain_posted_ = false;        // a Drain was handed to the executor and has not started
-  bool sync_in_flight_ = false;      // the appender thread is fsyncing the WAL for held_
+  bool sync_in_flight_ = false;      // a thread is fsyncing the WAL for held acknowledgements
+  bool syncer_watches_held_ = true;  // the syncer's wait has a deadline for held_ (or it runs)
+  std::chrono::steady_clock::time_point held_since_;  // when held_ last became non-empty
   // When the first write that no fsync covers yet was made (only with a wal_sync_interval).
   std::optional<std::chrono::steady_clock::time_point> unsynced_since_;  // GUARDED_BY(mutex_)
   std::vector<Completion> held_;     // written, in log order, waiting for an fsync or for one
                                      // in flight before them
   std::vector<Completion> ready_;    // may be acknowledged: run by the next writer turn
-  std::condition_variable idle_;     // signalled when writer_busy_ becomes false
+  std::condition_variable idle_;     // signalled when writer_busy_ or sync_in_flight_ clears
   std::mutex stop_mutex_;  // serialises concurrent Stop() calls around the join
   std::thread thread_;
   std::atomic<int> thread_id_{0};

@@ -188,6 +188,7 @@ Status EventStore::Write(rocksdb::WriteBatch& batch, bool sync) {
 Status EventStore::SyncWal() {
   if (has_sticky_error_.load(std::memory_order_acquire)) return sticky_error();
   if (read_only_) return Status::Unavailable("The store is open read-only.");
+  if (before_wal_sync_for_testing_) before_wal_sync_for_testing_();
   rocksdb::Status s = fail_writes_for_testing_.load()
                           ? rocksdb::Status::IOError("injected write failure")
                           : db_->SyncWAL();

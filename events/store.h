@@ -67,6 +67,9 @@ class EventStore {
   Status sticky_error() const;
   // For tests that must inject a write failure.
   void InjectWriteFailureForTesting(bool fail) { fail_writes_for_testing_ = fail; }
+  // For tests that must hold an fsync in flight: SyncWal runs `hook` first. Set it before any
+  // thread may call SyncWal.
+  void RunBeforeWalSyncForTesting(std::function<void()> hook) { before_wal_sync_for_testing_ = std::move(hook); }
 
   rocksdb::ColumnFamilyHandle* cf(Cf which) const { return handles_[static_cast<size_t>(which)]; }
 
@@ -111,6 +114,7 @@ class EventStore {
   Status sticky_error_;                     // GUARDED_BY(error_mutex_)
   std::atomic<bool> has_sticky_error_{false};
   std::atomic<bool> fail_writes_for_testing_{false};
+  std::function<void()> before_wal_sync_for_testing_;
   std::atomic<uint64_t> wal_fsyncs_{0};
 };
 

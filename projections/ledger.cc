@@ -48,6 +48,7 @@ Status Ledger::Open() {
   AppenderOptions appender_options;
   appender_options.syncer_priority = options_.syncer_priority;
   appender_options.wal_sync_interval = options_.use_fsync_interval;
+  appender_options.idle_sync_fallback = options_.idle_sync_fallback;
   appender_ = std::make_unique<Appender>(store_, static_cast<EventSink&>(*this), clock_, appender_options);
   Status started = appender_->Start();
   if (!started.ok()) return started;

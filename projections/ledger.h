@@ -67,6 +67,10 @@ struct LedgerOptions {
   // Of the appender thread while the writes run on RunWritesOn's executor and it only fsyncs
   // (AppenderOptions::syncer_priority); a server sets kBatch.
   BackgroundPriority syncer_priority = BackgroundPriority::kNormal;
+  // Non-zero: RunWritesOn's executor threads call SyncHeldOnIdleThread whenever they run out of
+  // work, and the appender thread fsyncs only what has waited this long for them
+  // (AppenderOptions::idle_sync_fallback).
+  std::chrono::microseconds idle_sync_fallback{0};
   // A checkpoint is also written when this much time has passed and the log has grown.
   TimeMs checkpoint_every_ms = 60 * kSecondMs;
   // Signs the chain head into every checkpoint (events/chain_checkpoint.h). Without it, only
@@ -170,6 +174,9 @@ class Ledger : private EventSink {
   // After Open: commands are then sequenced and written by work handed to `executor` (the
   // server's I/O threads) rather than by the appender thread; see Appender::UseExecutor.
   void RunWritesOn(AppendExecutor executor);
+  // For an executor thread with nothing left to run; see Appender::SyncHeldOnIdleThread. Safe
+  // to call from any thread at any time (before Open has finished, it does nothing).
+  bool SyncHeldOnIdleThread() { return ready() && appender_->SyncHeldOnIdleThread(); }
   bool ready() const { return ready_.load(std::memory_order_acquire); }
   Status health() const { return store_.sticky_error(); }
 
