@@ -138,6 +138,8 @@ void Metrics(const ExchangePtr& ex, Ledger& ledger, const LatencyHistogram* requ
   metric("keyledger_events_appended_total", "Events appended to the log.", "counter",
          s.events_appended.load());
   metric("keyledger_batches_total", "Group-commit batches written.", "counter", s.batches.load());
+  metric("keyledger_wal_fsyncs_total", "Write-ahead log fsyncs, each covering every write before it.",
+         "counter", ledger.wal_fsyncs());
   metric("keyledger_log_head_seq", "Sequence number of the last event.", "gauge", ledger.head_seq());
   if (request_durations) {
     request_durations->AppendPrometheus(

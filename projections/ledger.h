@@ -223,6 +223,7 @@ class Ledger : private EventSink {
 
   const LedgerStats& stats() const { return stats_; }
   uint64_t head_seq() const { return appender_ ? appender_->head_seq() : 0; }
+  uint64_t wal_fsyncs() const { return store_.wal_fsyncs(); }
   Digest Fingerprint() const;
   const Clock& clock() const { return clock_; }
   static WorkspaceState WorkspaceView(const WorkspaceState& ws) {

@@ -28,6 +28,13 @@ std::set<std::string> Ids(const json::array& keys) {
   return ids;
 }
 
+// The value of `series` in a /metrics body, or -1 when it is absent.
+int64_t MetricValue(const std::string& body, const std::string& series) {
+  const size_t at = body.find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  return std::stoll(body.substr(at + series.size() + 2));
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(ledger_reads)
@@ -132,32 +139,41 @@ BOOST_AUTO_TEST_CASE(service_endpoints) {
   BOOST_TEST(metrics.body.find("# TYPE ") != std::string::npos, metrics.body);
 }
 
+// A creation is answered only once an fsync covers it: made one after another, each needs one
+// of its own (whichever thread runs it).
+BOOST_AUTO_TEST_CASE(every_creation_is_answered_after_an_fsync_of_its_own) {
+  LedgerApi api;
+  api.CreateWorkspace("acme", "pro");
+  const IssuedKey admin = api.CreateAdminKey("acme");
+  const std::string series = "keyledger_wal_fsyncs_total";
+  const int64_t before = MetricValue(api.client().Get("/metrics").body, series);
+  BOOST_TEST_REQUIRE(before >= 1);  // the workspace and the admin key were fsynced too
+  constexpr int kCreations = 5;
+  for (int i = 0; i < kCreations; ++i) api.CreateApiKey("acme", admin.token);
+  BOOST_TEST(MetricValue(api.client().Get("/metrics").body, series) >= before + kCreations);
+}
+
 // Every response written is timed: three more requests, three more in the histogram's count and
 // its +Inf bucket, and its buckets never decrease.
 BOOST_AUTO_TEST_CASE(metrics_time_every_request) {
   LedgerApi api;
-  auto count = [](const std::string& body, const std::string& series) -> int64_t {
-    const size_t at = body.find("\n" + series + " ");
-    if (at == std::string::npos) return -1;
-    return std::stoll(body.substr(at + series.size() + 2));
-  };
   const std::string name = "keyledger_http_request_duration_seconds";
   const HttpResponse before = api.client().Get("/metrics");
   BOOST_TEST(before.body.find("# TYPE " + name + " histogram\n") != std::string::npos, before.body);
-  const int64_t count_before = count(before.body, name + "_count");
+  const int64_t count_before = MetricValue(before.body, name + "_count");
   BOOST_TEST_REQUIRE(count_before >= 0, before.body);
   api.client().Get("/healthz");
   api.client().Get("/readyz");
   api.client().Get("/no/such/route");
   const HttpResponse after = api.client().Get("/metrics");
   // The first /metrics was answered (and timed) after its body was made: it counts here too.
-  BOOST_TEST(count(after.body, name + "_count") == count_before + 4, after.body);
-  BOOST_TEST(count(after.body, name + "_bucket{le=\"+Inf\"}") == count_before + 4, after.body);
+  BOOST_TEST(MetricValue(after.body, name + "_count") == count_before + 4, after.body);
+  BOOST_TEST(MetricValue(after.body, name + "_bucket{le=\"+Inf\"}") == count_before + 4, after.body);
   int64_t previous = 0;
   for (uint32_t bound_us : LatencyHistogram::kBoundsUs) {
     char le[32];
     std::snprintf(le, sizeof le, "%g", bound_us / 1e6);
-    const int64_t n = count(after.body, name + "_bucket{le=\"" + le + "\"}");
+    const int64_t n = MetricValue(after.body, name + "_bucket{le=\"" + le + "\"}");
     BOOST_TEST(n >= previous, le << " in " << after.body);
     previous = n;
   }
