@@ -610,10 +610,9 @@ BOOST_AUTO_TEST_CASE(large_checkpoints_span_chunks_and_old_ones_leave_no_rows) {
   BOOST_TEST(chunk_rows == chunks_claimed);  // no chunk of a deleted checkpoint, no orphan
 }
 
-// Replay decodes on one thread and applies on another, in batches: a break deep in a long log
-// stops it with exactly the events before the break applied, whatever batch it falls in.
-BOOST_AUTO_TEST_CASE(replay_of_a_long_log_stops_exactly_at_a_break) {
-  LedgerEnv env;
+// A log of 5,000 uses of one key after its workspace's set-up: the replay's batches and chunks
+// many times over. Returns the key's id.
+std::string WriteLongLog(LedgerEnv& env) {
   auto acme = env.MustSetUpWorkspace("acme");
   auto key = env.MustCreateKey(acme.admin, "acme", KeyInput("busy"));
   env.CloseLedger();
@@ -623,8 +622,16 @@ BOOST_AUTO_TEST_CASE(replay_of_a_long_log_stops_exactly_at_a_break) {
   }
   BOOST_REQUIRE(testing::AppendRaw(*env.store, env.clock, uses).ok());
   const LedgerState whole = RebuildFromLog(*env.store);
-  BOOST_TEST(whole.FindKey(key.key.id)->usage_count == 5000u);
-  const uint64_t head = whole.applied_seq();
+  BOOST_REQUIRE(whole.FindKey(key.key.id)->usage_count == 5000u);
+  return key.key.id;
+}
+
+// Replay reads on one thread, decodes on both and applies on one, in batches: a break deep in a
+// long log stops it with exactly the events before the break applied, whatever batch it falls in.
+BOOST_AUTO_TEST_CASE(replay_of_a_long_log_stops_exactly_at_a_break) {
+  LedgerEnv env;
+  const std::string key_id = WriteLongLog(env);
+  const uint64_t head = RebuildFromLog(*env.store).applied_seq();
 
   const uint64_t broken = head - 1234;
   PutRawEvent(*env.store, broken, Digest{});  // its prev_hash no longer links
@@ -633,12 +640,37 @@ BOOST_AUTO_TEST_CASE(replay_of_a_long_log_stops_exactly_at_a_break) {
   BOOST_TEST(!replayed.ok());
   BOOST_TEST(replayed.message().find("chain breaks at seq " + std::to_string(broken)) != std::string::npos);
   BOOST_TEST(state.applied_seq() == broken - 1);
-  BOOST_TEST(state.FindKey(key.key.id)->usage_count == 5000u - 1234u - 1u);
+  BOOST_TEST(state.FindKey(key_id)->usage_count == 5000u - 1234u - 1u);
 
   // Bounded replays stop where asked, across batches.
   LedgerState partial;
   BOOST_REQUIRE(ReplayInto(*env.store, partial, 3001).ok());
   BOOST_TEST(partial.applied_seq() == 3001u);
+}
+
+// Rows that cannot be decoded, wherever they fall in the batches, stop the replay exactly before
+// the first of them, with its seq; a later one (decoded first, maybe by the other thread) does not
+// hide it.
+BOOST_AUTO_TEST_CASE(replay_stops_before_the_first_row_it_cannot_decode) {
+  LedgerEnv env;
+  const std::string key_id = WriteLongLog(env);
+  const uint64_t head = RebuildFromLog(*env.store).applied_seq();
+  auto garble = [&](uint64_t seq) {
+    rocksdb::WriteBatch batch;
+    BatchRowsForStore(batch, *env.store).Put(Cf::kEvents, EncodeSeq(seq), "not an event");
+    BOOST_REQUIRE(env.store->Write(batch, true).ok());
+  };
+  garble(head - 10);
+  for (const uint64_t first : {head - 100, head - 2000, uint64_t{1030}, uint64_t{70}}) {
+    garble(first);
+    LedgerState state;
+    Status replayed = ReplayInto(*env.store, state);
+    BOOST_TEST(!replayed.ok());
+    BOOST_TEST(replayed.message().find("event " + std::to_string(first) + " cannot be read") != std::string::npos,
+               replayed.message());
+    BOOST_TEST(state.applied_seq() == first - 1);
+    BOOST_TEST(state.FindKey(key_id)->usage_count == first - 1 - (head - 5000));
+  }
 }
 
 BOOST_AUTO_TEST_CASE(a_broken_chain_or_a_gap_stops_recovery) {
