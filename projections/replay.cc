@@ -54,12 +54,13 @@ Status DecodeInto(std::string_view value, Event& out) {
 // slots are overwritten, not cleared, so their strings keep their buffers.
 class Batch {
  public:
-  Batch() { events_.resize(kBatchEvents); }
-
+  // Before the batch is queued (so never while another thread decodes into it): slots are made
+  // as rows come, so that a short replay (a point-in-time query) does not build them all.
   void Add(uint64_t seq, std::string_view value) {
     values_.append(value);
     ends_.push_back(values_.size());
     seqs_.push_back(seq);
+    if (events_.size() < ends_.size()) events_.emplace_back();
   }
   size_t size() const { return ends_.size(); }
   bool full() const { return size() == kBatchEvents; }
