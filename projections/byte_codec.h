@@ -1,10 +1,14 @@
 #pragma once
 // Little-endian fixed-width integers, LEB128 varints and length-prefixed strings, for the binary
 // projection checkpoints (state_codec.cc). ByteReader never reads past its input: a short or
-// malformed input sets failed() and reads as zeros from then on.
+// malformed input sets failed() and reads as zeros from then on. Its input may still be arriving
+// (ArrivingBytes): a read past what has arrived waits for the rest.
 
+#include <condition_variable>
 #include <cstdint>
 #include <cstring>
+#include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -58,11 +62,61 @@ class ByteWriter {
   std::string& out_;
 };
 
+// Bytes of a known size that one thread appends while another reads them, so that a checkpoint
+// is decoded while it is still being read from RocksDB. The buffer never moves.
+class ArrivingBytes {
+ public:
+  explicit ArrivingBytes(size_t capacity) : data_(new char[capacity]), capacity_(capacity) {}
+
+  // For the writer: false, appending nothing, when `piece` would overflow the capacity.
+  bool Append(std::string_view piece) {
+    if (piece.size() > capacity_ - written_) return false;
+    std::memcpy(data_.get() + written_, piece.data(), piece.size());
+    written_ += piece.size();
+    std::lock_guard lock(mutex_);
+    arrived_ = written_;
+    changed_.notify_all();
+    return true;
+  }
+  // For the writer: nothing more will come.
+  void Close() {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+    changed_.notify_all();
+  }
+  size_t written() const { return written_; }  // for the writer
+
+  // For the reader: the bytes arrived from `offset` on, at least `n` of them unless the writer
+  // closed before they came.
+  std::string_view WaitFor(size_t offset, size_t n) {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return arrived_ >= offset + n || closed_; });
+    return offset > arrived_ ? std::string_view() : std::string_view(data_.get() + offset, arrived_ - offset);
+  }
+  const char* data() const { return data_.get(); }
+  size_t capacity() const { return capacity_; }
+
+ private:
+  std::unique_ptr<char[]> data_;  // not zeroed: every byte read was written first
+  const size_t capacity_;
+  size_t written_ = 0;  // the writer's own count
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  size_t arrived_ = 0;  // guarded by mutex_
+  bool closed_ = false;
+};
+
 class ByteReader {
  public:
   explicit ByteReader(std::string_view in) : in_(in) {}
+  // Reads `source` as it arrives.
+  explicit ByteReader(ArrivingBytes& source) : in_(source.WaitFor(0, 0)), source_(&source) {}
   bool failed() const { return failed_; }
-  bool at_end() const { return in_.empty(); }
+  // True once every byte has been read (and, for arriving input, no more will come).
+  bool at_end() {
+    if (!in_.empty() || failed_ || !source_) return in_.empty();
+    return !Arrive(1);
+  }
 
   uint8_t U8() {
     if (!Need(1)) return 0;
@@ -100,15 +154,21 @@ class ByteReader {
 
  private:
   bool Need(size_t n) {
-    if (failed_ || in_.size() < n) {
-      failed_ = true;
-      in_ = {};
-      return false;
-    }
-    return true;
+    if (!failed_ && in_.size() >= n) return true;
+    if (!failed_ && Arrive(n)) return true;
+    failed_ = true;
+    in_ = {};
+    return false;
+  }
+  // Waits for `n` more bytes of an arriving input; false if there is none or they never come.
+  bool Arrive(size_t n) {
+    if (!source_) return false;
+    in_ = source_->WaitFor(static_cast<size_t>(in_.data() - source_->data()), n);
+    return in_.size() >= n;
   }
 
   std::string_view in_;
+  ArrivingBytes* source_ = nullptr;
   bool failed_ = false;
 };
 

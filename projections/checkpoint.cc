@@ -1,12 +1,16 @@
 #include "projections/checkpoint.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <cstring>
+#include <thread>
 #include <vector>
 
 #include "core/log.h"
 #include "events/appender.h"
 #include "events/codec.h"
+#include "projections/byte_codec.h"
 
 namespace keyledger {
 namespace {
@@ -51,23 +55,37 @@ std::optional<Header> ParseHeader(std::string_view value) {
   return h;
 }
 
-// The serialized state of the checkpoint at `row_key`, reassembled from its chunks.
-Result<std::string> ReadChunks(const EventStore& store, std::string_view row_key, const Header& h) {
-  std::string bytes;
-  bytes.reserve(h.size);
+// Appends the chunks of the checkpoint at `row_key` to `bytes`, in order; an error if one is
+// missing or out of order, or their sizes do not add up to the header's.
+Status ReadChunks(const EventStore& store, std::string_view row_key, const Header& h, ArrivingBytes& bytes) {
   uint64_t next = 0;
-  bool in_order = true;
+  bool complete = true;
   Status scanned = store.Scan(Cf::kMeta, ChunkKey(row_key, 0), ChunkKey(row_key, h.chunks),
                               [&](std::string_view key, std::string_view value) {
-    in_order = DecodeSeq(key.substr(key.size() - 8)) == next++;
-    if (in_order) bytes.append(value);
-    return in_order && bytes.size() <= h.size;
+    complete = DecodeSeq(key.substr(key.size() - 8)) == next++ && bytes.Append(value);
+    return complete;
   });
   if (!scanned.ok()) return scanned;
-  if (!in_order || next != h.chunks || bytes.size() != h.size) {
-    return Status::Internal("projection checkpoint at seq " + std::to_string(h.seq) + " is incomplete");
+  if (!complete || next != h.chunks || bytes.written() != h.size) {
+    return Status::Internal("its chunks are incomplete");
   }
-  return bytes;
+  return Status::Ok();
+}
+
+// The state of the checkpoint at `row_key`, decoded while a second thread reads its chunks: the
+// decoding had waited for the whole read (a fifth of a start-up at a million keys).
+Result<LedgerState> LoadState(const EventStore& store, std::string_view row_key, const Header& h) {
+  ArrivingBytes bytes(h.size);
+  Status read;
+  std::thread reader([&] {
+    pthread_setname_np(pthread_self(), "checkpoint-read");
+    read = ReadChunks(store, row_key, h, bytes);
+    bytes.Close();
+  });
+  auto state = LedgerState::Deserialize(bytes);
+  reader.join();
+  if (!read.ok()) return read;
+  return state;
 }
 
 // The checkpoint at `row_key` when its hash matches event `seq` of the log.
@@ -89,12 +107,7 @@ std::optional<LedgerState> Validated(const EventStore& store, std::string_view r
     log::Warn("projection checkpoint" + at + " does not match the log; skipped");
     return std::nullopt;
   }
-  auto bytes = ReadChunks(store, row_key, *h);
-  if (!bytes.ok()) {
-    log::Warn(bytes.status().message() + "; skipped");
-    return std::nullopt;
-  }
-  auto state = LedgerState::Deserialize(*bytes);
+  auto state = LoadState(store, row_key, *h);
   if (!state.ok() || state->applied_seq() != h->seq) {
     log::Warn("projection checkpoint" + at + ": " +
               (state.ok() ? std::string("seq differs") : state.status().message()) + "; skipped");

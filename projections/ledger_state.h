@@ -31,6 +31,9 @@
 
 namespace keyledger {
 
+class ArrivingBytes;  // projections/byte_codec.h
+class ByteReader;
+
 inline constexpr TimeMs kIdempotencyWindowMs = 24 * kHourMs;
 
 // A million key records are copied in chunks of 1024 (~100 KiB) when a snapshot shares them.
@@ -117,10 +120,13 @@ class LedgerState {
   // checkpoints store it. Two states built from the same events serialize identically.
   std::string Serialize() const;
   static Result<LedgerState> Deserialize(std::string_view bytes);
+  // The same, decoding the bytes as they arrive (at most bytes.capacity() of them).
+  static Result<LedgerState> Deserialize(ArrivingBytes& bytes);
   FrozenLedgerState Freeze() const;
   Digest Fingerprint() const;
 
  private:
+  static Result<LedgerState> Deserialize(ByteReader& r, size_t size);
   void ApplyKeyCreated(const Event& e, const KeyCreated& d);
   void ApplyKeyUsed(KeyRecord& key, const Event& e, const KeyUsed& d);
   void EndKey(KeyIndex index, KeyStatus status, TimeMs at);

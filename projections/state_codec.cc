@@ -171,10 +171,19 @@ bool FrozenLedgerState::SerializeInPieces(size_t piece_bytes,
 std::string LedgerState::Serialize() const { return Freeze().Serialize(); }
 
 Result<LedgerState> LedgerState::Deserialize(std::string_view bytes) {
+  ByteReader r(bytes);
+  return Deserialize(r, bytes.size());
+}
+
+Result<LedgerState> LedgerState::Deserialize(ArrivingBytes& bytes) {
+  ByteReader r(bytes);
+  return Deserialize(r, bytes.capacity());
+}
+
+Result<LedgerState> LedgerState::Deserialize(ByteReader& r, size_t size) {
   auto malformed = [](const std::string& what) {
     return Status::Internal("checkpoint state is malformed: " + what);
   };
-  ByteReader r(bytes);
   if (r.Bytes(kFormatTag.size()) != kFormatTag) return malformed("unknown format");
   LedgerState state;
   state.applied_seq_ = r.Varint();
@@ -202,7 +211,7 @@ Result<LedgerState> LedgerState::Deserialize(std::string_view bytes) {
     ws.created_at = r.I64();
     ws.updated_at = r.I64();
     const uint64_t key_count = r.Varint();
-    if (key_count > bytes.size()) return malformed("workspace key count");
+    if (key_count > size) return malformed("workspace key count");
     ws.keys.reserve(key_count);
     KeyIndex k = 0;
     for (uint64_t i = 0; i < key_count && !r.failed(); ++i) ws.keys.push_back(k += r.Varint());
@@ -210,7 +219,7 @@ Result<LedgerState> LedgerState::Deserialize(std::string_view bytes) {
   }
 
   const uint64_t key_count = r.Varint();
-  if (key_count > bytes.size() / 32) return malformed("key count");
+  if (key_count > size / 32) return malformed("key count");
   for (uint64_t i = 0; i < key_count && !r.failed(); ++i) {
     KeyRecord k;
     const std::string_view digest = r.Bytes(32);

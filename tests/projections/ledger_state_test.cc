@@ -4,10 +4,12 @@
 #include "projections/ledger_state.h"
 
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include "core/log.h"
+#include "projections/byte_codec.h"
 #include "tests/projections/ledger_fixture.h"
 
 namespace keyledger {
@@ -312,6 +314,40 @@ BOOST_AUTO_TEST_CASE(deserialize_rejects_malformed_bytes) {
     BOOST_TEST((bad.status().code() == StatusCode::kInternal));
   }
   BOOST_TEST(!LedgerState::Deserialize(bytes + "x").ok());
+}
+
+// A checkpoint is decoded while another thread still reads it from RocksDB: whatever the pieces
+// it arrives in, the state is the same, and an input that stops short or runs long is refused.
+BOOST_AUTO_TEST_CASE(deserialize_decodes_bytes_as_they_arrive) {
+  const std::string bytes = VariedState().Serialize();
+  auto arriving = [](std::string_view input, size_t capacity, size_t piece) {
+    ArrivingBytes in(capacity);
+    std::thread writer([&] {
+      for (size_t at = 0; at < input.size(); at += piece) {
+        if (!in.Append(input.substr(at, piece))) break;
+      }
+      in.Close();
+    });
+    auto state = LedgerState::Deserialize(in);
+    writer.join();
+    return state;
+  };
+  for (size_t piece : {size_t{1}, size_t{7}, size_t{64}, bytes.size()}) {
+    auto state = arriving(bytes, bytes.size(), piece);
+    BOOST_TEST_REQUIRE(state.ok(), "pieces of " << piece << ": " << state.status().message());
+    BOOST_TEST(state->Serialize() == bytes, "pieces of " << piece);
+  }
+  auto short_input = arriving(bytes.substr(0, bytes.size() - 1), bytes.size(), 64);
+  BOOST_TEST(!short_input.ok());
+  auto long_input = arriving(bytes + "x", bytes.size() + 1, 64);
+  BOOST_TEST(!long_input.ok());
+  BOOST_TEST(long_input.status().message().find("trailing bytes") != std::string::npos,
+             long_input.status().message());
+  // The writer never overflows the buffer it was given.
+  ArrivingBytes small(4);
+  BOOST_TEST(small.Append("abc"));
+  BOOST_TEST(!small.Append("de"));
+  BOOST_TEST(small.written() == 3u);
 }
 
 // Regression: Deserialize rebuilt the idempotency index in key-id order, so when an
