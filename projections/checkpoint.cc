@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <new>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -75,7 +77,14 @@ Status ReadChunks(const EventStore& store, std::string_view row_key, const Heade
 // The state of the checkpoint at `row_key`, decoded while a second thread reads its chunks: the
 // decoding had waited for the whole read (a fifth of a start-up at a million keys).
 Result<LedgerState> LoadState(const EventStore& store, std::string_view row_key, const Header& h) {
-  ArrivingBytes bytes(h.size);
+  // The header's size is not covered by its hash: a damaged one must cost this checkpoint only.
+  std::optional<ArrivingBytes> buffer;
+  try {
+    buffer.emplace(h.size);
+  } catch (const std::bad_alloc&) {
+    return Status::Internal("its size, " + std::to_string(h.size) + " bytes, cannot be allocated");
+  }
+  ArrivingBytes& bytes = *buffer;
   Status read;
   std::thread reader([&] {
     pthread_setname_np(pthread_self(), "checkpoint-read");

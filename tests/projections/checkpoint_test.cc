@@ -12,6 +12,7 @@
 #include <cstring>
 #include <future>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -116,15 +117,16 @@ void DeleteCheckpointRows(EventStore& store) {
   BOOST_REQUIRE(store.Write(batch, true).ok());
 }
 
-// Writes a checkpoint row by hand: a header claiming `seq`, `hash` and `ts`, and `state` as its
-// one chunk.
-void PutCheckpoint(EventStore& store, uint64_t seq, const Digest& hash, TimeMs ts, std::string_view state) {
+// Writes a checkpoint row by hand: a header claiming `seq`, `hash` and `ts` (and `claimed_size`
+// bytes, when given), and `state` as its one chunk.
+void PutCheckpoint(EventStore& store, uint64_t seq, const Digest& hash, TimeMs ts, std::string_view state,
+                   std::optional<uint64_t> claimed_size = std::nullopt) {
   const std::string id = EncodeSeq(static_cast<uint64_t>(ts)) + EncodeSeq(seq);
   std::string header = EncodeSeq(seq);
   header.append(AsBytes(hash));
   header.append(EncodeSeq(static_cast<uint64_t>(ts)));
   header.append(EncodeSeq(1));
-  header.append(EncodeSeq(state.size()));
+  header.append(EncodeSeq(claimed_size.value_or(state.size())));
   rocksdb::WriteBatch batch;
   BatchRows rows = BatchRowsForStore(batch, store);
   rows.Put(Cf::kMeta, std::string(kCheckpointPrefix) + id, header);
@@ -515,6 +517,15 @@ BOOST_AUTO_TEST_CASE(a_checkpoint_that_does_not_match_the_log_is_ignored) {
   env.OpenLedger();
   BOOST_TEST((env.ledger->Fingerprint() == full));
   env.CloseLedger();
+
+  // The right seq and hash but a size no buffer can hold, or one larger than its chunks.
+  for (const uint64_t claimed : {uint64_t{1} << 62, uint64_t{1} << 30}) {
+    DeleteCheckpointRows(*env.store);
+    PutCheckpoint(*env.store, seq, HashOfEvent(*env.store, seq), marked.applied_ts(), marked.Serialize(), claimed);
+    env.OpenLedger();
+    BOOST_TEST((env.ledger->Fingerprint() == full), "claimed size " << claimed);
+    env.CloseLedger();
+  }
 
   // Too short to hold a header.
   DeleteCheckpointRows(*env.store);
