@@ -154,8 +154,7 @@ class ByteReader {
 
  private:
   bool Need(size_t n) {
-    if (!failed_ && in_.size() >= n) return true;
-    if (!failed_ && Arrive(n)) return true;
+    if (!failed_ && (in_.size() >= n || Arrive(n))) return true;
     failed_ = true;
     in_ = {};
     return false;

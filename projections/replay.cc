@@ -301,10 +301,11 @@ Status ReplayInto(const EventStore& store, LedgerState& state, uint64_t to_seq,
   struct JoinOnExit {
     Pipeline& pipeline;
     std::thread& thread;
-    ~JoinOnExit() {
+    void Join() {
       pipeline.Cancel();  // unblocks the reader if the applier leaves early
       if (thread.joinable()) thread.join();
     }
+    ~JoinOnExit() { Join(); }
   } join{pipeline, reader};
 
   while (Batch* batch = pipeline.NextDecoded()) {
@@ -312,8 +313,7 @@ Status ReplayInto(const EventStore& store, LedgerState& state, uint64_t to_seq,
     if (check.done) break;
     pipeline.Recycle(batch);
   }
-  pipeline.Cancel();
-  reader.join();
+  join.Join();
   // A stop in the log (a break, or `until_ts`) comes before whatever the reader met after it.
   return check.done ? check.failure : read_status;
 }
