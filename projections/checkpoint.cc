@@ -6,6 +6,7 @@
 #include <cstring>
 #include <new>
 #include <optional>
+#include <stop_token>
 #include <thread>
 #include <vector>
 
@@ -58,15 +59,18 @@ std::optional<Header> ParseHeader(std::string_view value) {
 }
 
 // Appends the chunks of the checkpoint at `row_key` to `bytes`, in order; an error if one is
-// missing or out of order, or their sizes do not add up to the header's.
-Status ReadChunks(const EventStore& store, std::string_view row_key, const Header& h, ArrivingBytes& bytes) {
+// missing or out of order, or their sizes do not add up to the header's. Stops, without an error,
+// once `stop` is requested: the decoder has failed and says why.
+Status ReadChunks(const EventStore& store, std::string_view row_key, const Header& h, ArrivingBytes& bytes,
+                  const std::stop_token& stop) {
   uint64_t next = 0;
   bool complete = true;
   Status scanned = store.Scan(Cf::kMeta, ChunkKey(row_key, 0), ChunkKey(row_key, h.chunks),
                               [&](std::string_view key, std::string_view value) {
-    complete = DecodeSeq(key.substr(key.size() - 8)) == next++ && bytes.Append(value);
+    complete = !stop.stop_requested() && DecodeSeq(key.substr(key.size() - 8)) == next++ && bytes.Append(value);
     return complete;
   });
+  if (stop.stop_requested()) return Status::Ok();
   if (!scanned.ok()) return scanned;
   if (!complete || next != h.chunks || bytes.written() != h.size) {
     return Status::Internal("its chunks are incomplete");
@@ -86,12 +90,14 @@ Result<LedgerState> LoadState(const EventStore& store, std::string_view row_key,
   }
   ArrivingBytes& bytes = *buffer;
   Status read;
-  std::thread reader([&] {
+  // On every way out, an exception from the decoder included, the reader is stopped and joined.
+  std::jthread reader([&](std::stop_token stop) {
     pthread_setname_np(pthread_self(), "checkpoint-read");
-    read = ReadChunks(store, row_key, h, bytes);
+    read = ReadChunks(store, row_key, h, bytes, stop);
     bytes.Close();
   });
   auto state = LedgerState::Deserialize(bytes);
+  if (!state.ok()) reader.request_stop();  // the rest of a checkpoint that failed is not needed
   reader.join();
   if (!read.ok()) return read;
   return state;
