@@ -9,6 +9,7 @@
 // released: at 1 M keys, 467 B of RSS per active key instead of 293 B. ReleaseFreeMemory hands
 // them back; with the system allocator it is malloc_trim(0).
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -16,6 +17,11 @@ namespace keyledger {
 
 // Returns the heap's free pages to the operating system (they stay reserved, not resident).
 void ReleaseFreeMemory();
+
+// Makes the pages of [data, data + size) resident and writable now (MADV_POPULATE_WRITE), without
+// changing their contents, so that whoever writes them next takes no page faults: a thread with
+// time to spare can take them for a busy one. A hint: does nothing where the kernel lacks it.
+void PrefaultForWriting(void* data, size_t size);
 
 // This process's resident set (VmRSS of /proc/self/status) in bytes, or 0 when unreadable.
 uint64_t ResidentBytes();

@@ -3,7 +3,8 @@
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
-#include <thread>
+
+#include "projections/load_indexer.h"
 
 namespace keyledger {
 namespace {
@@ -249,26 +250,12 @@ void LedgerState::RebuildDeadlines() {
   deadlines_.Assign(std::move(live));
 }
 
-void LedgerState::AddLoaded(KeyRecord record) {
-  if (record.status == KeyStatus::kActive) ++active_keys_;
+void LedgerState::AddLoaded(KeyRecord record, LoadIndexer& indexer) {
+  const bool active = record.status == KeyStatus::kActive;
+  if (active) ++active_keys_;
+  indexer.Add(IdHash(IdOf(record)), DigestHash64(record.digest), active ? record.Deadline() : 0);
   keys_.push_back(std::move(record));
-}
-
-void LedgerState::IndexLoaded() {
-  by_id_.Reserve(keys_.size());
-  by_digest_.Reserve(keys_.size());
-  // The two indexes are independent: the digest one is built on a second thread.
-  std::thread digests([this] {
-    for (KeyIndex i = 0; i < keys_.size(); ++i) {
-      by_digest_.Insert(DigestHash64(keys_[i].digest), i, [&](uint32_t n) { return DigestHash64(keys_[n].digest); });
-    }
-  });
-  for (KeyIndex i = 0; i < keys_.size(); ++i) {
-    by_id_.Insert(IdHash(IdOf(keys_[i])), i, [&](uint32_t n) { return IdHash(IdOf(keys_[n])); });
-    IndexIdempotency(i);
-  }
-  RebuildDeadlines();
-  digests.join();
+  IndexIdempotency(keys_.size() - 1);
 }
 
 std::optional<KeyIndex> LedgerState::IndexOfKey(std::string_view id) const {

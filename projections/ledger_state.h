@@ -32,6 +32,7 @@
 namespace keyledger {
 
 class ArrivingBytes;  // projections/byte_codec.h
+class LoadIndexer;   // projections/load_indexer.h
 class ByteReader;
 
 inline constexpr TimeMs kIdempotencyWindowMs = 24 * kHourMs;
@@ -134,9 +135,8 @@ class LedgerState {
   KeyIndex Insert(KeyRecord record);
   void IndexIdempotency(KeyIndex index);
   // Deserialize: appends a record whose workspace already lists it, without looking for
-  // duplicates or indexing it; IndexLoaded() then builds every index at once.
-  void AddLoaded(KeyRecord record);
-  void IndexLoaded();
+  // duplicates; `indexer` indexes it on its own thread.
+  void AddLoaded(KeyRecord record, LoadIndexer& indexer);
   void RebuildDeadlines();
   bool IsCurrentDeadline(const DeadlineQueue::Entry& e) const;
   void TidyDeadlines();

@@ -21,6 +21,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -101,11 +102,7 @@ class StableVector {
   void push_back(T value) {
     const size_t chunk = size_ >> kChunkBits;
     if (chunk == chunks_.size()) {
-      chunks_.reserve(chunks_.size() + 1);
-      slots_.reserve(slots_.size() + 1);
-      auto fresh = std::make_shared<Chunk>();
-      slots_.push_back(fresh->slots);
-      chunks_.push_back(std::move(fresh));
+      AddChunk();
     } else {
       Own(chunk);
     }
@@ -113,6 +110,27 @@ class StableVector {
     ::new (static_cast<void*>(&c.slots[c.constructed])) T(std::move(value));
     ++c.constructed;
     ++size_;
+  }
+
+  // Allocates the chunks for `n` elements in all, without touching their memory, so that
+  // push_back allocates nothing until then.
+  void Reserve(size_t n) {
+    const size_t chunks = (n + kChunkSize - 1) >> kChunkBits;
+    if (chunks <= chunks_.size()) return;
+    chunks_.reserve(chunks);
+    slots_.reserve(chunks);
+    while (chunks_.size() < chunks) AddChunk();
+  }
+  // The memory of the allocated slots past the last element, a span per chunk: to be made
+  // resident ahead of the push_backs that will fill it (PrefaultForWriting, core/memory.h).
+  std::vector<std::span<std::byte>> SpareMemory() const {
+    std::vector<std::span<std::byte>> spare;
+    for (size_t c = size_ >> kChunkBits; c < chunks_.size(); ++c) {
+      const Chunk& chunk = *chunks_[c];
+      auto* first = reinterpret_cast<std::byte*>(chunk.slots + chunk.constructed);
+      spare.emplace_back(first, (kChunkSize - chunk.constructed) * sizeof(T));
+    }
+    return spare;
   }
 
   Snapshot TakeSnapshot() const {
@@ -146,6 +164,15 @@ class StableVector {
     } else {
       return value;
     }
+  }
+
+  // Strong guarantee, as push_back's.
+  void AddChunk() {
+    chunks_.reserve(chunks_.size() + 1);
+    slots_.reserve(slots_.size() + 1);
+    auto fresh = std::make_shared<Chunk>();
+    slots_.push_back(fresh->slots);
+    chunks_.push_back(std::move(fresh));
   }
 
   // Makes chunk `c` this vector's alone, copying it when a snapshot holds it too.

@@ -26,6 +26,7 @@
 
 #include "projections/byte_codec.h"
 #include "projections/ledger_state.h"
+#include "projections/load_indexer.h"
 
 namespace keyledger {
 namespace {
@@ -220,6 +221,8 @@ Result<LedgerState> LedgerState::Deserialize(ByteReader& r, size_t size) {
 
   const uint64_t key_count = r.Varint();
   if (key_count > size / 32) return malformed("key count");
+  state.keys_.Reserve(key_count);
+  LoadIndexer indexer(state.by_id_, state.by_digest_, state.deadlines_, key_count, state.keys_.SpareMemory());
   for (uint64_t i = 0; i < key_count && !r.failed(); ++i) {
     KeyRecord k;
     const std::string_view digest = r.Bytes(32);
@@ -252,7 +255,7 @@ Result<LedgerState> LedgerState::Deserialize(ByteReader& r, size_t size) {
       const std::string_view usage = r.Str();
       if (usage.empty() || !UsageHistory::FromBytes(usage, k.usage)) return malformed("usage");
     }
-    state.AddLoaded(std::move(k));
+    state.AddLoaded(std::move(k), indexer);
   }
   if (r.failed()) return malformed("truncated");
   if (!r.at_end()) return malformed("trailing bytes");
@@ -261,7 +264,7 @@ Result<LedgerState> LedgerState::Deserialize(ByteReader& r, size_t size) {
       if (k >= state.keys_.size()) return malformed("workspace key number out of range");
     }
   }
-  state.IndexLoaded();
+  indexer.Finish();
   return state;
 }
 
