@@ -132,6 +132,21 @@ class ByteReader {
     return static_cast<int64_t>(v);
   }
   uint64_t Varint() {
+    if (in_.size() >= kMaxVarint) [[likely]] {
+      // All of its bytes are here: no check per byte (a checkpoint's most common field).
+      const auto* p = reinterpret_cast<const uint8_t*>(in_.data());
+      uint64_t v = 0;
+      for (size_t i = 0; i < kMaxVarint; ++i) {
+        v |= static_cast<uint64_t>(p[i] & 0x7f) << (7 * i);
+        if (p[i] < 0x80) {
+          in_.remove_prefix(i + 1);
+          return v;
+        }
+      }
+      Fail();
+      in_ = {};
+      return 0;
+    }
     uint64_t v = 0;
     for (int shift = 0; shift < 64; shift += 7) {
       if (!Need(1)) return 0;
@@ -153,6 +168,7 @@ class ByteReader {
   void Fail() { failed_ = true; }
 
  private:
+  static constexpr size_t kMaxVarint = 10;  // 7 bits a byte: 64 bits need 10
   bool Need(size_t n) {
     if (!failed_ && (in_.size() >= n || Arrive(n))) return true;
     failed_ = true;

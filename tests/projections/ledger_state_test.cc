@@ -350,6 +350,33 @@ BOOST_AUTO_TEST_CASE(deserialize_decodes_bytes_as_they_arrive) {
   BOOST_TEST(small.written() == 3u);
 }
 
+// A varint reads the same whether ten or more bytes follow it (the unchecked fast path) or it ends
+// the input (checked byte by byte); an overlong one fails either way.
+BOOST_AUTO_TEST_CASE(varints_read_alike_at_the_end_of_the_input_and_before_more) {
+  const std::vector<uint64_t> values = {0, 1, 127, 128, 16383, 16384, uint64_t{1} << 35,
+                                        (uint64_t{1} << 63) - 1, uint64_t{1} << 63, UINT64_MAX};
+  for (uint64_t v : values) {
+    std::string alone;
+    ByteWriter(alone).Varint(v);
+    const std::string followed = alone + std::string(12, '\x01');
+    ByteReader at_end(alone);
+    BOOST_TEST(at_end.Varint() == v);
+    BOOST_TEST((!at_end.failed() && at_end.at_end()));
+    ByteReader before_more(followed);
+    BOOST_TEST(before_more.Varint() == v);
+    BOOST_TEST(before_more.U8() == 1u, "read " << v << " to the wrong length");
+    BOOST_TEST(!before_more.failed());
+  }
+  const std::string overlong(11, '\x80');
+  ByteReader checked(std::string_view(overlong).substr(0, 9));
+  checked.Varint();
+  BOOST_TEST(checked.failed());  // ran out mid-varint
+  const std::string overlong_then_more = overlong + std::string(5, '\x00');
+  ByteReader unchecked(overlong_then_more);
+  BOOST_TEST(unchecked.Varint() == 0u);
+  BOOST_TEST(unchecked.failed());  // ten bytes and no end
+}
+
 // Regression: Deserialize rebuilt the idempotency index in key-id order, so when an
 // Idempotency-Key had been reused after its 24 h window, a restart from a checkpoint could point
 // it back at the older key (whose window is over) and a retry of the newer request made a second
