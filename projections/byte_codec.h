@@ -15,6 +15,17 @@
 
 namespace keyledger {
 
+// Reads a varint from [p, end); nullptr when it runs past `end` or over 64 bits (10 bytes).
+inline const unsigned char* GetVarint(const unsigned char* p, const unsigned char* end, uint64_t& v) {
+  v = 0;
+  for (int shift = 0; shift < 64 && p < end; shift += 7) {
+    const unsigned char byte = *p++;
+    v |= static_cast<uint64_t>(byte & 0x7f) << shift;
+    if (byte < 0x80) return p;
+  }
+  return nullptr;
+}
+
 class ByteWriter {
  public:
   explicit ByteWriter(std::string& out) : out_(out) {}
@@ -132,22 +143,19 @@ class ByteReader {
     return static_cast<int64_t>(v);
   }
   uint64_t Varint() {
-    if (in_.size() >= kMaxVarint) [[likely]] {
-      // All of its bytes are here: no check per byte (a checkpoint's most common field).
-      const auto* p = reinterpret_cast<const uint8_t*>(in_.data());
-      uint64_t v = 0;
-      for (size_t i = 0; i < kMaxVarint; ++i) {
-        v |= static_cast<uint64_t>(p[i] & 0x7f) << (7 * i);
-        if (p[i] < 0x80) {
-          in_.remove_prefix(i + 1);
-          return v;
-        }
-      }
+    // Whole in what has arrived (a checkpoint's most common field): no Need() per byte.
+    const auto* p = reinterpret_cast<const unsigned char*>(in_.data());
+    uint64_t v = 0;
+    if (const unsigned char* next = GetVarint(p, p + in_.size(), v)) [[likely]] {
+      in_.remove_prefix(static_cast<size_t>(next - p));
+      return v;
+    }
+    if (in_.size() >= kMaxVarint) {  // over 64 bits, not cut short
       Fail();
       in_ = {};
       return 0;
     }
-    uint64_t v = 0;
+    v = 0;
     for (int shift = 0; shift < 64; shift += 7) {
       if (!Need(1)) return 0;
       const auto byte = static_cast<uint8_t>(in_[0]);

@@ -80,6 +80,8 @@ struct KeyRecord {
     return EffectiveKeyStatus(status, expires_at, grace_until(), now);
   }
   TimeMs Deadline() const { return KeyDeadline(expires_at, grace_until()); }
+  // Its place in the expiry sweeper's deadline heap: Deadline() while active, else 0 (none).
+  TimeMs LiveDeadline() const { return status == KeyStatus::kActive ? Deadline() : 0; }
 };
 static_assert(sizeof(KeyRecord) <= 104, "a KeyRecord is a million times resident: keep it small");
 

@@ -244,16 +244,14 @@ void LedgerState::RebuildDeadlines() {
   std::vector<DeadlineQueue::Entry> live;
   live.reserve(active_keys_);
   for (KeyIndex i = 0; i < keys_.size(); ++i) {
-    const KeyRecord& key = keys_[i];
-    if (key.status == KeyStatus::kActive && key.Deadline() != 0) live.push_back({key.Deadline(), i});
+    if (const TimeMs at = keys_[i].LiveDeadline(); at != 0) live.push_back({at, i});
   }
   deadlines_.Assign(std::move(live));
 }
 
 void LedgerState::AddLoaded(KeyRecord record, LoadIndexer& indexer) {
-  const bool active = record.status == KeyStatus::kActive;
-  if (active) ++active_keys_;
-  indexer.Add(IdHash(IdOf(record)), DigestHash64(record.digest), active ? record.Deadline() : 0);
+  if (record.status == KeyStatus::kActive) ++active_keys_;
+  indexer.Add(IdHash(IdOf(record)), DigestHash64(record.digest), record.LiveDeadline());
   keys_.push_back(std::move(record));
   IndexIdempotency(keys_.size() - 1);
 }

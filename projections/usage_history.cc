@@ -7,6 +7,8 @@
 #include <cstring>
 #include <new>
 
+#include "projections/byte_codec.h"
+
 namespace keyledger {
 namespace {
 
@@ -18,17 +20,6 @@ size_t PutVarint(unsigned char* out, uint64_t v) {
   }
   out[n++] = static_cast<unsigned char>(v);
   return n;
-}
-
-// Reads a varint from [p, end); nullptr when it runs past `end` or over 64 bits.
-const unsigned char* GetVarint(const unsigned char* p, const unsigned char* end, uint64_t& v) {
-  v = 0;
-  for (int shift = 0; shift < 64 && p < end; shift += 7) {
-    const unsigned char byte = *p++;
-    v |= static_cast<uint64_t>(byte & 0x7f) << shift;
-    if (byte < 0x80) return p;
-  }
-  return nullptr;
 }
 
 constexpr size_t kMaxBucketBytes = 3 * 10;
