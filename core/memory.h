@@ -23,6 +23,28 @@ void ReleaseFreeMemory();
 // time to spare can take them for a busy one. A hint: does nothing where the kernel lacks it.
 void PrefaultForWriting(void* data, size_t size);
 
+// `size()` bytes of memory (whole pages, at least as many as asked for) mapped twice, back to back:
+// data()[i] and data()[i + size()] are the same byte, so any size() consecutive bytes of a ring
+// buffer over it, starting anywhere in the first mapping, lie in one piece. A checkpoint is
+// decoded through such a window rather than a buffer of its whole size (200 MiB at a million
+// keys, each page of it a page fault and resident until released). Its pages are shared memory
+// (a memfd), resident once touched and freed on destruction.
+// Throws std::system_error when the mappings cannot be made.
+class MirroredMemory {
+ public:
+  explicit MirroredMemory(size_t size);
+  MirroredMemory(const MirroredMemory&) = delete;
+  MirroredMemory& operator=(const MirroredMemory&) = delete;
+  ~MirroredMemory();
+
+  char* data() const { return data_; }
+  size_t size() const { return size_; }
+
+ private:
+  char* data_ = nullptr;
+  size_t size_ = 0;
+};
+
 // This process's resident set (VmRSS of /proc/self/status) in bytes, or 0 when unreadable.
 uint64_t ResidentBytes();
 

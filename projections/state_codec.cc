@@ -177,6 +177,11 @@ Result<LedgerState> LedgerState::Deserialize(std::string_view bytes) {
 }
 
 Result<LedgerState> LedgerState::Deserialize(ArrivingBytes& bytes) {
+  // However the decoding ends, an exception included, a writer waiting for room stops waiting.
+  struct Abandon {
+    ArrivingBytes& bytes;
+    ~Abandon() { bytes.Abandon(); }
+  } abandon{bytes};
   ByteReader r(bytes);
   return Deserialize(r, bytes.capacity());
 }
@@ -192,10 +197,12 @@ Result<LedgerState> LedgerState::Deserialize(ByteReader& r, size_t size) {
 
   const uint64_t string_count = r.Varint();
   for (uint64_t i = 1; i < string_count && !r.failed(); ++i) {
+    r.ReleaseRead();
     if (state.strings_.Intern(r.Str()) != i) return malformed("a pool string repeats");
   }
   const uint64_t set_count = r.Varint();
   for (uint64_t i = 1; i < set_count && !r.failed(); ++i) {
+    r.ReleaseRead();
     std::vector<std::string> list(std::min<uint64_t>(r.Varint(), 1000));
     for (std::string& a : list) a = r.Str();
     auto abilities = Abilities::Parse(list);
@@ -204,6 +211,7 @@ Result<LedgerState> LedgerState::Deserialize(ByteReader& r, size_t size) {
   }
 
   for (uint64_t n = r.Varint(); n > 0 && !r.failed(); --n) {
+    r.ReleaseRead();
     WorkspaceState ws;
     ws.id = r.Str();
     ws.name = r.Str();
@@ -215,7 +223,10 @@ Result<LedgerState> LedgerState::Deserialize(ByteReader& r, size_t size) {
     if (key_count > size) return malformed("workspace key count");
     ws.keys.reserve(key_count);
     KeyIndex k = 0;
-    for (uint64_t i = 0; i < key_count && !r.failed(); ++i) ws.keys.push_back(k += r.Varint());
+    for (uint64_t i = 0; i < key_count && !r.failed(); ++i) {
+      r.ReleaseRead();  // the workspace's strings are copied: a list may outgrow the window
+      ws.keys.push_back(k += r.Varint());
+    }
     state.workspaces_.emplace(ws.id, std::move(ws));
   }
 
@@ -224,6 +235,7 @@ Result<LedgerState> LedgerState::Deserialize(ByteReader& r, size_t size) {
   state.keys_.Reserve(key_count);
   LoadIndexer indexer(state.by_id_, state.by_digest_, state.deadlines_, key_count, state.keys_.SpareMemory());
   for (uint64_t i = 0; i < key_count && !r.failed(); ++i) {
+    r.ReleaseRead();
     KeyRecord k;
     const std::string_view digest = r.Bytes(32);
     if (r.failed()) break;

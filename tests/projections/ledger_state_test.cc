@@ -316,30 +316,34 @@ BOOST_AUTO_TEST_CASE(deserialize_rejects_malformed_bytes) {
   BOOST_TEST(!LedgerState::Deserialize(bytes + "x").ok());
 }
 
+// Decodes `input` as a second thread appends it in pieces of `piece` bytes to an ArrivingBytes of
+// `capacity` bytes read through a window of `window`.
+Result<LedgerState> DecodeArriving(std::string_view input, size_t capacity, size_t piece,
+                                   size_t window = ArrivingBytes::kWindow) {
+  ArrivingBytes in(capacity, window);
+  std::thread writer([&] {
+    for (size_t at = 0; at < input.size(); at += piece) {
+      if (!in.Append(input.substr(at, piece))) break;
+    }
+    in.Close();
+  });
+  auto state = LedgerState::Deserialize(in);
+  writer.join();
+  return state;
+}
+
 // A checkpoint is decoded while another thread still reads it from RocksDB: whatever the pieces
 // it arrives in, the state is the same, and an input that stops short or runs long is refused.
 BOOST_AUTO_TEST_CASE(deserialize_decodes_bytes_as_they_arrive) {
   const std::string bytes = VariedState().Serialize();
-  auto arriving = [](std::string_view input, size_t capacity, size_t piece) {
-    ArrivingBytes in(capacity);
-    std::thread writer([&] {
-      for (size_t at = 0; at < input.size(); at += piece) {
-        if (!in.Append(input.substr(at, piece))) break;
-      }
-      in.Close();
-    });
-    auto state = LedgerState::Deserialize(in);
-    writer.join();
-    return state;
-  };
   for (size_t piece : {size_t{1}, size_t{7}, size_t{64}, bytes.size()}) {
-    auto state = arriving(bytes, bytes.size(), piece);
+    auto state = DecodeArriving(bytes, bytes.size(), piece);
     BOOST_TEST_REQUIRE(state.ok(), "pieces of " << piece << ": " << state.status().message());
     BOOST_TEST(state->Serialize() == bytes, "pieces of " << piece);
   }
-  auto short_input = arriving(bytes.substr(0, bytes.size() - 1), bytes.size(), 64);
+  auto short_input = DecodeArriving(bytes.substr(0, bytes.size() - 1), bytes.size(), 64);
   BOOST_TEST(!short_input.ok());
-  auto long_input = arriving(bytes + "x", bytes.size() + 1, 64);
+  auto long_input = DecodeArriving(bytes + "x", bytes.size() + 1, 64);
   BOOST_TEST(!long_input.ok());
   BOOST_TEST(long_input.status().message().find("trailing bytes") != std::string::npos,
              long_input.status().message());
@@ -348,6 +352,79 @@ BOOST_AUTO_TEST_CASE(deserialize_decodes_bytes_as_they_arrive) {
   BOOST_TEST(small.Append("abc"));
   BOOST_TEST(!small.Append("de"));
   BOOST_TEST(small.written() == 3u);
+}
+
+// The bytes pass through a window far smaller than the state, reused round and round: every pool,
+// workspace key list and key record still decodes whole, whether the pieces are smaller or larger
+// than the window or straddle its end.
+BOOST_AUTO_TEST_CASE(deserialize_decodes_a_state_many_times_its_window) {
+  StateBuilder b;
+  b.Add(kStartMs, "acme", "", WorkspaceCreated{"Acme", Plan::kPro, 365});
+  for (int i = 0; i < 400; ++i) {
+    KeyCreated k = ApiKey("key " + std::to_string(i), GenerateToken("kl"), kStartMs + kDayMs + i);
+    k.owner = "owner-" + std::to_string(i);  // 400 pool strings
+    k.description = std::string(static_cast<size_t>(i % 97), 'd');
+    const std::string id = "key_" + std::to_string(i);
+    b.Add(kStartMs + i, "acme", id, k);
+    if (i % 3 == 0) b.Add(kStartMs + i + kHourMs * (i % 5), "acme", id, Use(UseOutcome::kValid));
+  }
+  const std::string bytes = b.state.Serialize();
+  constexpr size_t kPage = 4096;
+  BOOST_REQUIRE(bytes.size() > 10 * kPage);
+  for (size_t piece : {size_t{1}, size_t{1000}, kPage, kPage + 1, 3 * kPage, bytes.size()}) {
+    auto state = DecodeArriving(bytes, bytes.size(), piece, kPage);
+    BOOST_TEST_REQUIRE(state.ok(), "pieces of " << piece << ": " << state.status().message());
+    BOOST_TEST(state->Serialize() == bytes, "pieces of " << piece);
+    BOOST_TEST(state->FindKey("key_399")->owner == "owner-399");
+  }
+}
+
+// A record that cannot fit in the window is refused as the input ends there, and neither the
+// decoder nor the writer, which waits for room in a full window, waits forever.
+BOOST_AUTO_TEST_CASE(a_record_larger_than_the_window_is_refused_without_a_deadlock) {
+  StateBuilder b;
+  b.Add(kStartMs, "acme", "", WorkspaceCreated{"Acme", Plan::kPro, 365});
+  KeyCreated k = ApiKey("wide", GenerateToken("kl"));
+  k.description = std::string(3 * 4096, 'w');
+  b.Add(kStartMs, "acme", "key_wide", k);
+  const std::string bytes = b.state.Serialize();
+  auto state = DecodeArriving(bytes, bytes.size(), 4096, 4096);
+  BOOST_TEST(!state.ok());
+  BOOST_TEST(DecodeArriving(bytes, bytes.size(), 4096, 4 * 4096).ok());
+}
+
+// The window's ring: a reader sees the bytes in order and in one piece across its end, and the
+// writer waits for the room the reader releases.
+BOOST_AUTO_TEST_CASE(arriving_bytes_reuse_the_room_the_reader_releases) {
+  constexpr size_t kPage = 4096;
+  std::string input(3 * kPage + 100, '\0');
+  for (size_t i = 0; i < input.size(); ++i) input[i] = static_cast<char>(i * 131 % 251);
+  ArrivingBytes in(input.size(), kPage);
+  BOOST_REQUIRE(in.window() == kPage);
+  std::thread writer([&] {
+    in.Append(input);
+    in.Close();
+  });
+  size_t at = 0;
+  while (at < input.size()) {
+    // Half a window at a time, so each read after the first starts mid-window and the last
+    // ones run across the end of the ring.
+    const size_t n = std::min(kPage / 2 + 300, input.size() - at);
+    const std::string_view got = in.WaitFor(at, n);
+    BOOST_REQUIRE(got.size() >= n);
+    BOOST_REQUIRE(got.substr(0, n) == std::string_view(input).substr(at, n));
+    at += n;
+    in.Release(at);
+  }
+  writer.join();
+  BOOST_TEST(in.written() == input.size());
+  // More than the window at once, or together with what is not released, cannot be waited for.
+  ArrivingBytes held(2 * kPage, kPage);
+  BOOST_TEST(held.Append(std::string(kPage, 'x')));
+  BOOST_TEST(held.WaitFor(0, kPage + 1).size() == kPage);
+  BOOST_TEST(held.WaitFor(1, kPage).size() == kPage - 1);
+  held.Abandon();
+  BOOST_TEST(!held.Append("y"));  // an abandoned window takes no more
 }
 
 // A varint reads the same whether ten or more bytes follow it (the unchecked fast path) or it ends
