@@ -1,6 +1,7 @@
 # HTTP benchmarks (sourced by bench/run): lifecycle writes, verify and authz, and their references
 # (a plain RocksDB synced-write loop; nginx answering a fixed 200). One http_run is one run of all
-# of them: a fresh server on an empty data directory, then the references, on the same cores.
+# of them: a fresh server on an empty data directory, its creations taking turns with the RocksDB
+# loop, its verify loads, then nginx; the references on the same cores.
 #
 # Pinning: the server (every thread of it) and each reference on CPU $SERVER_CPU, wrk on $LOAD_CPU.
 # wrk: one thread, $CONNECTIONS keep-alive connections, $DURATION seconds, --latency. The paced
@@ -102,6 +103,89 @@ measure_keyledger() {
   fi
 }
 
+# wait_for_idle PID: waits (at most 10 s) until the process has used no CPU for a quarter-second.
+wait_for_idle() {
+  local before after
+  for _ in $(seq 40); do
+    before="$(cpu_ticks "$1")"
+    sleep 0.25
+    after="$(cpu_ticks "$1")"
+    ((after == before)) && return 0
+  done
+  return 1
+}
+
+# lifecycle_slices RUN DIR ADMIN_TOKEN TOKENS_FILE: the creations and their reference, the plain
+# RocksDB loop (a fresh database each time, on the server's core while the server idles), taking
+# turns in $LIFECYCLE_SLICES slices of $DURATION / $LIFECYCLE_SLICES seconds each: the shared
+# machine's noise (hypervisor steal moved from 1% to 23% between the two 10 s loads of one run)
+# then falls on both alike. Each loop slice waits for the server to go idle (a memtable flush
+# it started), and writes a fresh database, too little to fill a memtable: the loop pays for no
+# flush, where one 10 s load paid for two. The loop's value size is measured on the server's
+# data after the first slice. Figures over all slices: rates are total operations over total time, CPU per
+# operation total CPU over total operations, steal over all the slices of each side; the p50 and
+# p99 are the highest of the slices' (the p99 over all of them lies at or below it).
+lifecycle_slices() {
+  local run="$1" dir="$2" admin="$3" tokens="$4" slices="$LIFECYCLE_SLICES" slice
+  # Run only for the verify benchmarks' token pool: one slice, no reference.
+  selected lifecycle || slices=1
+  local seconds=$((DURATION / slices))
+  ((seconds >= 1)) || seconds=1
+  local requests=0 wrk_seconds=0 ticks=0 p50=0 p99=0 steal_before steal_ours=() steal_ref=()
+  local writes=0 loop_seconds=0 loop_cpu=0 value_bytes="" out ticks_before saved size_flag
+  for ((slice = 1; slice <= slices; slice++)); do
+    out="$TMP/wrk-create-$run-$slice.txt"
+    saved="$(wc -l <"$tokens")"
+    ticks_before="$(cpu_ticks "$SERVER_PID")"
+    steal_before="$(steal_ticks)"
+    KL_WS=bench KL_ADMIN="$admin" KL_TOKENS_OUT="$tokens" KL_TOKENS_MAX=$((20000 - saved)) KL_NAME_PREFIX="$slice-" \
+      DURATION="$seconds" run_wrk "$out" "$SERVER_URL" "$BENCH/wrk/create.lua"
+    ticks=$((ticks + $(cpu_ticks "$SERVER_PID") - ticks_before))
+    steal_ours+=("$steal_before" "$(steal_ticks)")
+    (($(wrk_figure "$out" non2xx) == 0)) || { cat "$out" >&2; die "key creation answered with errors"; }
+    local n rps
+    n="$(wrk_figure "$out" requests)" && rps="$(wrk_figure "$out" rps)" || { cat "$out" >&2; die "no figures in $out"; }
+    ((n > 0)) || die "lifecycle: wrk completed no creation"
+    requests=$((requests + n))
+    read -r wrk_seconds p50 p99 < <(awk -v s="$wrk_seconds" -v n="$n" -v r="$rps" -v a="$p50" -v b="$p99" \
+      -v c="$(wrk_figure "$out" p50_ms)" -v d="$(wrk_figure "$out" p99_ms)" \
+      'BEGIN { print s + n / r, (c > a ? c : a), (d > b ? d : b) }')
+
+    selected lifecycle || continue
+    # The server's memtable flush or compaction, if the slice started one, finishes first: on
+    # the loop's core and disk it would count against the reference.
+    wait_for_idle "$SERVER_PID" || log "warning: the server still works 10 s after creation slice $slice"
+    local ref="$dir/rocksdb-$slice.out"
+    if [[ -z "$value_bytes" ]]; then size_flag=(--size-from "$dir/data"); else size_flag=(--value-bytes "$value_bytes"); fi
+    steal_before="$(steal_ticks)"
+    taskset -c "$SERVER_CPU" "$BIN/bench_rocksdb_synced_writes" --dir "$dir/rocksdb" --threads "$CONNECTIONS" \
+      --seconds "$seconds" "${size_flag[@]}" >"$ref" || die "bench_rocksdb_synced_writes failed"
+    steal_ref+=("$steal_before" "$(steal_ticks)")
+    rm -rf "$dir/rocksdb"
+    value_bytes="$(awk '$2 == "value_bytes" { print $3 }' "$ref")"
+    read -r writes loop_seconds loop_cpu < <(awk -v w="$writes" -v s="$loop_seconds" -v c="$loop_cpu" '
+      $2 == "writes" { n = $3 } $2 == "writes_per_s" { r = $3 } $2 == "cpu_us_per_write" { u = $3 }
+      END { print w + n, s + n / r, c + n * u }' "$ref")
+  done
+  record "$run" lifecycle.requests "$requests"
+  record "$run" lifecycle.creates_per_s "$(awk -v n="$requests" -v s="$wrk_seconds" 'BEGIN { print n / s }')"
+  record "$run" lifecycle.rps "$(awk -v n="$requests" -v s="$wrk_seconds" 'BEGIN { print n / s }')"
+  record "$run" lifecycle.p50_ms "$p50"
+  record "$run" lifecycle.p99_ms "$p99"
+  local cpu_us
+  cpu_us="$(awk -v t="$ticks" -v hz="$CLK_TCK" -v n="$requests" 'BEGIN { print t * 1e6 / hz / n }')"
+  record "$run" lifecycle.cpu_us "$cpu_us"
+  record "$run" lifecycle.capacity "$(awk -v c="$cpu_us" 'BEGIN { print (c > 0 ? 1e6 / c : 0) }')"
+  record "$run" lifecycle.steal_pct "$(steal_pct_over "${steal_ours[@]}")"
+  selected lifecycle || return 0
+  record "$run" rocksdb.value_bytes "$value_bytes"
+  record "$run" rocksdb.writes "$writes"
+  record "$run" rocksdb.writes_per_s "$(awk -v n="$writes" -v s="$loop_seconds" 'BEGIN { print n / s }')"
+  record "$run" rocksdb.cpu_us_per_write "$(awk -v n="$writes" -v c="$loop_cpu" 'BEGIN { print c / n }')"
+  record "$run" rocksdb.steal_pct "$(steal_pct_over "${steal_ref[@]}")"
+  log "http run $run: creates $(awk -v n="$requests" -v s="$wrk_seconds" 'BEGIN { printf "%.0f", n / s }')/s, plain RocksDB $(awk -v n="$writes" -v s="$loop_seconds" 'BEGIN { printf "%.0f", n / s }')/s ($LIFECYCLE_SLICES slices each)"
+}
+
 http_run() {
   local run="$1" dir="$TMP/http-$run"
   mkdir -p "$dir"
@@ -116,18 +200,10 @@ http_run() {
     -d '{"name":"bench dashboard","role":"admin"}' | grep -o '"token":"kla_[0-9A-Za-z]*"' | cut -d'"' -f4)"
   [[ -n "$admin" ]] || die "creating the admin key failed"
 
-  # Lifecycle writes; their tokens are the verify benchmarks' token pool.
-  local tokens="$dir/tokens.txt" ticks_before ticks out="$TMP/wrk-create-$run.txt" steal_before
+  # Lifecycle writes, interleaved with the reference; their tokens are the verify benchmarks' pool.
+  local tokens="$dir/tokens.txt"
   : >"$tokens"
-  ticks_before="$(cpu_ticks "$SERVER_PID")"
-  steal_before="$(steal_ticks)"
-  KL_WS=bench KL_ADMIN="$admin" KL_TOKENS_OUT="$tokens" KL_TOKENS_MAX=20000 \
-    run_wrk "$out" "$SERVER_URL" "$BENCH/wrk/create.lua"
-  ticks=$(($(cpu_ticks "$SERVER_PID") - ticks_before))
-  record "$run" lifecycle.steal_pct "$(steal_pct "$steal_before" "$(steal_ticks)")"
-  (($(wrk_figure "$out" non2xx) == 0)) || { cat "$out" >&2; die "key creation answered with errors"; }
-  record_wrk "$run" lifecycle "$out" "$ticks"
-  record "$run" lifecycle.creates_per_s "$(wrk_figure "$out" rps)"
+  lifecycle_slices "$run" "$dir" "$admin" "$tokens"
   local pool
   pool="$(wc -l <"$tokens")"
   ((pool >= MIN_TOKENS)) || die "only $pool tokens created (need $MIN_TOKENS for the verify pool)"
@@ -144,12 +220,6 @@ http_run() {
   fi
   stop_pid "$SERVER_PID"
 
-  if selected lifecycle; then
-    taskset -c "$SERVER_CPU" "$BIN/bench_rocksdb_synced_writes" --dir "$dir/rocksdb" --threads "$CONNECTIONS" \
-      --seconds "$DURATION" --size-from "$dir/data" >"$dir/rocksdb.out" || die "bench_rocksdb_synced_writes failed"
-    record_program_results "$run" rocksdb "$dir/rocksdb.out"
-    log "http run $run: creates $(wrk_figure "$out" rps)/s, plain RocksDB $(awk '$2 == "writes_per_s" { print $3 }' "$dir/rocksdb.out")/s"
-  fi
   if selected verify; then nginx_run "$run"; fi
   rm -rf "$dir"
 }

@@ -62,6 +62,13 @@ steal_pct() {
     print (y[1] > x[1] ? 100 * (y[2] - x[2]) / (y[1] - x[1]) : 0) }'
 }
 
+# steal_pct_over BEFORE AFTER [BEFORE AFTER ...]: steal as a percentage of all CPU time within
+# several intervals together, each given by the steal_ticks at its start and end.
+steal_pct_over() {
+  awk 'BEGIN { for (i = 1; i < ARGC; i += 2) { split(ARGV[i], x, " "); split(ARGV[i + 1], y, " ");
+    total += y[1] - x[1]; steal += y[2] - x[2] } print (total > 0 ? 100 * steal / total : 0) }' "$@"
+}
+
 cpu_ticks() {
   local pid total=0 stat fields
   for pid in "$@"; do
