@@ -147,6 +147,11 @@ class ArrivingBytes {
     abandoned_ = true;
     changed_.notify_all();
   }
+  // For the writer: whether the reader has stopped reading (its Append then fails).
+  bool abandoned() const {
+    std::lock_guard lock(mutex_);
+    return abandoned_;
+  }
   size_t capacity() const { return capacity_; }
   size_t window() const { return window_.size(); }
 

@@ -60,7 +60,7 @@ std::optional<Header> ParseHeader(std::string_view value) {
 
 // Appends the chunks of the checkpoint at `row_key` to `bytes`, in order; an error if one is
 // missing or out of order, or their sizes do not add up to the header's. Stops, without an error,
-// once `stop` is requested: the decoder has failed and says why.
+// once `stop` is requested or the decoder has abandoned `bytes`: it has failed and says why.
 Status ReadChunks(const EventStore& store, std::string_view row_key, const Header& h, ArrivingBytes& bytes,
                   const std::stop_token& stop) {
   uint64_t next = 0;
@@ -70,7 +70,7 @@ Status ReadChunks(const EventStore& store, std::string_view row_key, const Heade
     complete = !stop.stop_requested() && DecodeSeq(key.substr(key.size() - 8)) == next++ && bytes.Append(value, stop);
     return complete;
   });
-  if (stop.stop_requested()) return Status::Ok();
+  if (stop.stop_requested() || bytes.abandoned()) return Status::Ok();
   if (!scanned.ok()) return scanned;
   if (!complete || next != h.chunks || bytes.written() != h.size) {
     return Status::Internal("its chunks are incomplete");

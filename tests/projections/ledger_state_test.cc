@@ -423,7 +423,9 @@ BOOST_AUTO_TEST_CASE(arriving_bytes_reuse_the_room_the_reader_releases) {
   BOOST_TEST(held.Append(std::string(kPage, 'x')));
   BOOST_TEST(held.WaitFor(0, kPage + 1).size() == kPage);
   BOOST_TEST(held.WaitFor(1, kPage).size() == kPage - 1);
+  BOOST_TEST(!held.abandoned());
   held.Abandon();
+  BOOST_TEST(held.abandoned());
   BOOST_TEST(!held.Append("y"));  // an abandoned window takes no more
 }
 
