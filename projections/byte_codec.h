@@ -10,6 +10,7 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <stop_token>
 #include <string>
@@ -83,12 +84,14 @@ class ByteWriter {
 // reader's last Release() are in one piece. Until then they stay where they are, so views into
 // them stay valid; the writer waits for room as the window fills. Loading a million-key checkpoint
 // into a buffer of its size had cost 50,000 page faults on the reading thread and 200 MiB of
-// memory at the peak of a start-up.
+// memory at the peak of a start-up. Bytes that fit in the window, or a system without memfd, get
+// a plain buffer of the whole size instead (nothing then wraps).
 class ArrivingBytes {
  public:
   static constexpr size_t kWindow = 4 << 20;  // 64 of the checkpoint's 64 KiB chunks
-  // `capacity`: the total size. `window`: rounded up to whole pages.
-  explicit ArrivingBytes(size_t capacity, size_t window = kWindow) : window_(window), capacity_(capacity) {}
+  // `capacity`: the total size. `window`: rounded up to whole pages. Throws std::bad_alloc when
+  // a whole-size buffer is needed and cannot be had.
+  explicit ArrivingBytes(size_t capacity, size_t window = kWindow);
 
   // For the writer: appends `piece`, waiting for room while the reader still holds the window.
   // False, appending nothing, when `piece` would overflow the capacity; false, having appended
@@ -99,13 +102,13 @@ class ArrivingBytes {
       size_t room;
       {
         std::unique_lock lock(mutex_);
-        changed_.wait(lock, stop, [&] { return abandoned_ || written_ - released_ < window_.size(); });
+        changed_.wait(lock, stop, [&] { return abandoned_ || written_ - released_ < window_; });
         if (abandoned_ || stop.stop_requested()) return false;
-        room = window_.size() - (written_ - released_);
+        room = window_ - (written_ - released_);
       }
       // Bytes past what the reader has released: it reads none of them before they arrive.
       const size_t n = std::min(room, piece.size());
-      std::memcpy(window_.data() + written_ % window_.size(), piece.data(), n);
+      std::memcpy(data_ + written_ % window_, piece.data(), n);
       piece.remove_prefix(n);
       std::lock_guard lock(mutex_);
       written_ += n;
@@ -129,11 +132,11 @@ class ArrivingBytes {
   // ones since the last Release() must fit in the window. REQUIRES: offset not below it.
   std::string_view WaitFor(size_t offset, size_t n) {
     std::unique_lock lock(mutex_);
-    if (n <= window_.size() && offset - released_ <= window_.size() - n) {
+    if (n <= window_ && offset - released_ <= window_ - n) {
       changed_.wait(lock, [&] { return written_ >= offset + n || closed_; });
     }
-    if (offset > written_) return std::string_view(window_.data(), 0);
-    return std::string_view(window_.data() + offset % window_.size(), written_ - offset);
+    if (offset > written_) return std::string_view(data_, 0);
+    return std::string_view(data_ + offset % window_, written_ - offset);
   }
   // For the reader: the bytes before `offset` will not be read again; the writer may reuse them.
   void Release(size_t offset) {
@@ -153,10 +156,13 @@ class ArrivingBytes {
     return abandoned_;
   }
   size_t capacity() const { return capacity_; }
-  size_t window() const { return window_.size(); }
+  size_t window() const { return window_; }
 
  private:
-  MirroredMemory window_;
+  std::optional<MirroredMemory> ring_;  // the window, when the bytes do not fit in it...
+  std::unique_ptr<char[]> whole_;       // ...else a buffer of their whole size
+  char* data_ = nullptr;
+  size_t window_ = 0;
   const size_t capacity_;
   mutable std::mutex mutex_;
   std::condition_variable_any changed_;

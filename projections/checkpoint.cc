@@ -4,9 +4,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <new>
 #include <optional>
 #include <stop_token>
-#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -82,13 +82,13 @@ Status ReadChunks(const EventStore& store, std::string_view row_key, const Heade
 // decoding had waited for the whole read (a fifth of a start-up at a million keys).
 Result<LedgerState> LoadState(const EventStore& store, std::string_view row_key, const Header& h) {
   // The header's size is not covered by its hash: a damaged one must cost this checkpoint only.
-  // It allocates nothing (the bytes pass through a window of a few MiB) and bounds what the
-  // decoder believes; ReadChunks checks it against the chunks.
+  // Past a few MiB it allocates nothing (the bytes pass through a window of that size) unless
+  // the system lacks memfd; it bounds what the decoder believes; ReadChunks checks it.
   std::optional<ArrivingBytes> buffer;
   try {
     buffer.emplace(h.size);
-  } catch (const std::system_error& e) {
-    return Status::Internal(std::string("no window to read it through: ") + e.what());
+  } catch (const std::bad_alloc&) {
+    return Status::Internal("its size, " + std::to_string(h.size) + " bytes, cannot be allocated");
   }
   ArrivingBytes& bytes = *buffer;
   Status read;

@@ -418,6 +418,9 @@ BOOST_AUTO_TEST_CASE(arriving_bytes_reuse_the_room_the_reader_releases) {
   }
   writer.join();
   BOOST_TEST(in.written() == input.size());
+  // Bytes that fit in the window need no ring: one buffer of their size, no wrapping.
+  BOOST_TEST(ArrivingBytes(100, kPage).window() == 100u);
+  BOOST_TEST(ArrivingBytes(kPage + 1, kPage).window() == kPage);
   // More than the window at once, or together with what is not released, cannot be waited for.
   ArrivingBytes held(2 * kPage, kPage);
   BOOST_TEST(held.Append(std::string(kPage, 'x')));
