@@ -83,14 +83,14 @@ class ByteWriter {
 // a few MiB, reused round and round (MirroredMemory, core/memory.h): the bytes arrived since the
 // reader's last Release() are in one piece. Until then they stay where they are, so views into
 // them stay valid; the writer waits for room as the window fills. Loading a million-key checkpoint
-// into a buffer of its size had cost 50,000 page faults on the reading thread and 200 MiB of
+// into a buffer of its size had cost 50,000 page faults on the reading thread and 160 MiB of
 // memory at the peak of a start-up. Bytes that fit in the window, or a system without memfd, get
 // a plain buffer of the whole size instead (nothing then wraps).
 class ArrivingBytes {
  public:
   static constexpr size_t kWindow = 4 << 20;  // 64 of the checkpoint's 64 KiB chunks
-  // `capacity`: the total size. `window`: rounded up to whole pages. Throws std::bad_alloc when
-  // a whole-size buffer is needed and cannot be had.
+  // `capacity`: the total size. `window`: rounded up to whole pages when a ring is made. Throws
+  // std::bad_alloc when a whole-size buffer is needed and cannot be had.
   explicit ArrivingBytes(size_t capacity, size_t window = kWindow);
 
   // For the writer: appends `piece`, waiting for room while the reader still holds the window.
