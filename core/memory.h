@@ -27,7 +27,7 @@ void PrefaultForWriting(void* data, size_t size);
 // `size()` bytes of memory (whole pages, at least as many as asked for) mapped twice, back to back:
 // data()[i] and data()[i + size()] are the same byte, so any size() consecutive bytes of a ring
 // buffer over it, starting anywhere in the first mapping, lie in one piece. A checkpoint is
-// decoded through such a window rather than a buffer of its whole size (200 MiB at a million
+// decoded through such a window rather than a buffer of its whole size (160 MiB at a million
 // keys, each page of it a page fault and resident until released). Its pages are shared memory
 // (a memfd), resident once touched and freed on destruction.
 // Throws std::system_error when the mappings cannot be made.
