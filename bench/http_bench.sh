@@ -46,15 +46,25 @@ record_wrk() {
   done
   requests="$(wrk_figure "$3" requests)"
   ((requests > 0)) || die "$2: wrk completed no request"
+  record_cpu "$1" "$2" "$4" "$requests"
+  warn_socket_errors "$2" "$3"
+}
+
+# record_cpu RUN PREFIX TICKS REQUESTS: server CPU per request (TICKS of it over REQUESTS).
+record_cpu() {
   local cpu_us
-  cpu_us="$(awk -v t="$4" -v hz="$CLK_TCK" -v n="$requests" 'BEGIN { print t * 1e6 / hz / n }')"
+  cpu_us="$(awk -v t="$3" -v hz="$CLK_TCK" -v n="$4" 'BEGIN { print t * 1e6 / hz / n }')"
   record "$1" "$2.cpu_us" "$cpu_us"
   # Requests one fully busy server core would serve at that cost: independent of the load generator.
   awk -v c="$cpu_us" 'BEGIN { exit !(c > 0) }' &&
     record "$1" "$2.capacity" "$(awk -v c="$cpu_us" 'BEGIN { print 1e6 / c }')"
+}
+
+# warn_socket_errors PREFIX OUT: logs the socket errors of wrk output OUT, if any.
+warn_socket_errors() {
   local errors
-  errors="$(wrk_figure "$3" socket_errors)"
-  ((errors == 0)) || log "warning: $2: $errors socket errors (see wrk output)"
+  errors="$(wrk_figure "$2" socket_errors)"
+  ((errors == 0)) || log "warning: $1: $errors socket errors (see wrk output $2)"
 }
 
 # server_p99_ms BEFORE AFTER: the p99 of the requests the server timed between two /metrics
@@ -122,9 +132,9 @@ wait_for_idle() {
 # then falls on both alike. Each loop slice waits for the server to go idle (a memtable flush
 # it started), and writes a fresh database, too little to fill a memtable: the loop pays for no
 # flush, where one 10 s load paid for two. The loop's value size is measured on the server's
-# data after the first slice. Figures over all slices: rates are total operations over total time, CPU per
-# operation total CPU over total operations, steal over all the slices of each side; the p50 and
-# p99 are the highest of the slices' (the p99 over all of them lies at or below it).
+# data after the first slice. Figures over all slices: rates are total operations over total
+# time, CPU per operation total CPU over total operations, steal over all the slices of each side;
+# the p50 and p99 are the highest of the slices' (the p99 over all of them lies at or below it).
 lifecycle_slices() {
   local run="$1" dir="$2" admin="$3" tokens="$4" slices="$LIFECYCLE_SLICES" slice
   # Run only for the verify benchmarks' token pool: one slice, no reference.
@@ -143,6 +153,7 @@ lifecycle_slices() {
     ticks=$((ticks + $(cpu_ticks "$SERVER_PID") - ticks_before))
     steal_ours+=("$steal_before" "$(steal_ticks)")
     (($(wrk_figure "$out" non2xx) == 0)) || { cat "$out" >&2; die "key creation answered with errors"; }
+    warn_socket_errors lifecycle "$out"
     local n rps
     n="$(wrk_figure "$out" requests)" && rps="$(wrk_figure "$out" rps)" || { cat "$out" >&2; die "no figures in $out"; }
     ((n > 0)) || die "lifecycle: wrk completed no creation"
@@ -167,23 +178,24 @@ lifecycle_slices() {
       $2 == "writes" { n = $3 } $2 == "writes_per_s" { r = $3 } $2 == "cpu_us_per_write" { u = $3 }
       END { print w + n, s + n / r, c + n * u }' "$ref")
   done
+  local rate
+  rate="$(awk -v n="$requests" -v s="$wrk_seconds" 'BEGIN { print n / s }')"
   record "$run" lifecycle.requests "$requests"
-  record "$run" lifecycle.creates_per_s "$(awk -v n="$requests" -v s="$wrk_seconds" 'BEGIN { print n / s }')"
-  record "$run" lifecycle.rps "$(awk -v n="$requests" -v s="$wrk_seconds" 'BEGIN { print n / s }')"
+  record "$run" lifecycle.creates_per_s "$rate"
+  record "$run" lifecycle.rps "$rate"
   record "$run" lifecycle.p50_ms "$p50"
   record "$run" lifecycle.p99_ms "$p99"
-  local cpu_us
-  cpu_us="$(awk -v t="$ticks" -v hz="$CLK_TCK" -v n="$requests" 'BEGIN { print t * 1e6 / hz / n }')"
-  record "$run" lifecycle.cpu_us "$cpu_us"
-  record "$run" lifecycle.capacity "$(awk -v c="$cpu_us" 'BEGIN { print (c > 0 ? 1e6 / c : 0) }')"
-  record "$run" lifecycle.steal_pct "$(steal_pct_over "${steal_ours[@]}")"
+  record_cpu "$run" lifecycle "$ticks" "$requests"
+  record "$run" lifecycle.steal_pct "$(steal_pct "${steal_ours[@]}")"
   selected lifecycle || return 0
+  local ref_rate
+  ref_rate="$(awk -v n="$writes" -v s="$loop_seconds" 'BEGIN { print n / s }')"
   record "$run" rocksdb.value_bytes "$value_bytes"
   record "$run" rocksdb.writes "$writes"
-  record "$run" rocksdb.writes_per_s "$(awk -v n="$writes" -v s="$loop_seconds" 'BEGIN { print n / s }')"
+  record "$run" rocksdb.writes_per_s "$ref_rate"
   record "$run" rocksdb.cpu_us_per_write "$(awk -v n="$writes" -v c="$loop_cpu" 'BEGIN { print c / n }')"
-  record "$run" rocksdb.steal_pct "$(steal_pct_over "${steal_ref[@]}")"
-  log "http run $run: creates $(awk -v n="$requests" -v s="$wrk_seconds" 'BEGIN { printf "%.0f", n / s }')/s, plain RocksDB $(awk -v n="$writes" -v s="$loop_seconds" 'BEGIN { printf "%.0f", n / s }')/s ($LIFECYCLE_SLICES slices each)"
+  record "$run" rocksdb.steal_pct "$(steal_pct "${steal_ref[@]}")"
+  log "http run $run: creates $rate/s, plain RocksDB $ref_rate/s ($slices slices each)"
 }
 
 http_run() {

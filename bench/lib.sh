@@ -56,15 +56,9 @@ status_is() { [[ "$(http_status "$2")" == "$1" ]]; }  # status_is CODE URL
 # that wanted to run to something else, the shared machine's noise made visible.
 steal_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9, $9; exit }' /proc/stat; }
 
-# steal_pct BEFORE AFTER: steal as a percentage of all CPU time between two steal_ticks.
+# steal_pct BEFORE AFTER [BEFORE AFTER ...]: steal as a percentage of all CPU time within one
+# interval or several together, each given by the steal_ticks at its start and end.
 steal_pct() {
-  awk -v b="$1" -v a="$2" 'BEGIN { split(b, x, " "); split(a, y, " ");
-    print (y[1] > x[1] ? 100 * (y[2] - x[2]) / (y[1] - x[1]) : 0) }'
-}
-
-# steal_pct_over BEFORE AFTER [BEFORE AFTER ...]: steal as a percentage of all CPU time within
-# several intervals together, each given by the steal_ticks at its start and end.
-steal_pct_over() {
   awk 'BEGIN { for (i = 1; i < ARGC; i += 2) { split(ARGV[i], x, " "); split(ARGV[i + 1], y, " ");
     total += y[1] - x[1]; steal += y[2] - x[2] } print (total > 0 ? 100 * steal / total : 0) }' "$@"
 }
