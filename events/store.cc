@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "events/background_priority.h"
 #include "events/paced_file_system.h"
+#include "events/prezeroed_wal_file_system.h"
 
 namespace keyledger {
 namespace {
@@ -77,6 +78,7 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const std::string& dir,
                                                      const StoreOptions& options) {
   rocksdb::Options db_options;
   std::unique_ptr<rocksdb::Env> env;
+  std::shared_ptr<rocksdb::FileSystem> file_system = rocksdb::FileSystem::Default();
   db_options.create_if_missing = options.create_if_missing && !options.read_only;
   db_options.create_missing_column_families = !options.read_only;
   db_options.IncreaseParallelism(2);
@@ -105,9 +107,15 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const std::string& dir,
     // ... and delete obsolete files in pieces (events/paced_file_system.h), always on a background
     // thread: without this, the thread that releases a file's last reference (an I/O thread
     // ending an audit query's iterator, say) deletes it there, evicting it from the cache.
-    env = rocksdb::NewCompositeEnv(std::make_shared<PacedFileSystem>(rocksdb::FileSystem::Default()));
-    db_options.env = env.get();
+    file_system = std::make_shared<PacedFileSystem>(file_system);
     db_options.avoid_unnecessary_blocking_io = true;
+  }
+  // The WAL filled with zeros ahead of the writer: its fsyncs then have no metadata to commit
+  // (events/prezeroed_wal_file_system.h).
+  if (!options.read_only) file_system = std::make_shared<PrezeroedWalFileSystem>(file_system);
+  if (file_system != rocksdb::FileSystem::Default()) {
+    env = rocksdb::NewCompositeEnv(file_system);
+    db_options.env = env.get();
   }
 
   rocksdb::BlockBasedTableOptions table;

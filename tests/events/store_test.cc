@@ -7,16 +7,19 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <random>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include "core/status.h"
+#include "events/prezeroed_wal_file_system.h"
 #include "tests/events/temp_dir.h"
 
 namespace keyledger {
@@ -539,6 +542,38 @@ BOOST_AUTO_TEST_CASE(CheckpointCopyOpensWithTheSameEvents) {
 
   // The target must be new: an existing directory is refused, not overwritten.
   BOOST_TEST(!store->CreateCheckpointCopy(backup).ok());
+}
+
+// The WAL is filled with zeros ahead of its writer (events/prezeroed_wal_file_system.h). A crash
+// leaves them past its last record; recovery must replay every record before them and report no
+// corruption. The crash is a copy of the files taken while the store is open and written to.
+BOOST_AUTO_TEST_CASE(AWalEndingInZerosAfterACrashReplaysEveryWrite) {
+  TempDir tmp;
+  const std::string dir = tmp.Sub("db"), crashed = tmp.Sub("crashed");
+  auto store = OpenStore(dir);
+  for (uint64_t seq = 1; seq <= 300; ++seq) BOOST_TEST_REQUIRE(WriteEvents(*store, {seq}, true).ok());
+  std::string wal;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() == ".log") wal = entry.path().filename();
+  }
+  BOOST_TEST_REQUIRE(!wal.empty());
+  // Wait (at most 30 s) for the zeros past the records.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::filesystem::file_size(dir + "/" + wal) < PrezeroedWalFileSystem::kAhead &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  BOOST_TEST_REQUIRE(std::filesystem::file_size(dir + "/" + wal) >= PrezeroedWalFileSystem::kAhead);
+  std::filesystem::copy(dir, crashed);
+  const Rows before = ScanAll(*store, Cf::kEvents);
+  store.reset();
+
+  auto recovered = OpenStore(crashed);
+  BOOST_TEST((ScanAll(*recovered, Cf::kEvents) == before));
+  BOOST_TEST(recovered->LastEvent()->first == 300u);
+  BOOST_TEST(WriteEvents(*recovered, {301}, true).ok());
+  recovered.reset();
+  BOOST_TEST(OpenStore(crashed)->LastEvent()->first == 301u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
