@@ -248,6 +248,9 @@ struct AppenderFixture {
   }();
   ManualClock clock{kStart};
   RecordingSink sink;
+  // For the inline-mode tests. Declared before the appender so that it outlives it: the appender's
+  // thread may still hand it work until the appender has stopped.
+  ManualExecutor executor;
   std::unique_ptr<Appender> appender;
 };
 
@@ -791,7 +794,6 @@ BOOST_AUTO_TEST_CASE(DestructorFinishesQueuedRequests) {
 }
 
 BOOST_AUTO_TEST_CASE(InlineModeWritesAndAnswersOnTheExecutorInOneBatch) {
-  ManualExecutor executor;
   appender->UseExecutor(executor.executor());
   std::vector<std::future<Outcome>> futures;
   for (int i = 0; i < 5; ++i) {
@@ -815,7 +817,6 @@ BOOST_AUTO_TEST_CASE(InlineModeWritesAndAnswersOnTheExecutorInOneBatch) {
 }
 
 BOOST_AUTO_TEST_CASE(InlineModeAcknowledgesSyncedBatchesAfterTheFsyncAndInLogOrder) {
-  ManualExecutor executor;
   appender->UseExecutor(executor.executor());
   std::mutex order_mutex;
   std::vector<std::string> order;
@@ -853,7 +854,6 @@ BOOST_AUTO_TEST_CASE(InlineModeAcknowledgesSyncedBatchesAfterTheFsyncAndInLogOrd
 
 BOOST_AUTO_TEST_CASE(WalOnlyBatchesAreFsyncedWithinTheIntervalAndAcknowledgedBeforeIt) {
   StartAppenderSyncingWithin(std::chrono::milliseconds(5));
-  ManualExecutor executor;
   appender->UseExecutor(executor.executor());
   const uint64_t fsyncs_before = store->wal_fsyncs();
   auto used = Submit(*appender, Returning(Uses("u", 1)), Durability::kWal);
@@ -893,7 +893,6 @@ BOOST_AUTO_TEST_CASE(AFsyncedBatchCoversTheUnsyncedOnesBeforeIt) {
 }
 
 BOOST_AUTO_TEST_CASE(InlineModeManyProducersKeepAContiguousChain) {
-  ManualExecutor executor;
   appender->UseExecutor(executor.executor());
   constexpr int kThreads = 4;
   constexpr int kPerThread = 50;
@@ -922,7 +921,7 @@ BOOST_AUTO_TEST_CASE(InlineModeManyProducersKeepAContiguousChain) {
 }
 
 BOOST_AUTO_TEST_CASE(StopInInlineModeFinishesWhatTheExecutorNeverRan) {
-  ManualExecutor executor;  // never run: like an io_context that has stopped
+  // The executor is never run, like an io_context that has stopped.
   appender->UseExecutor(executor.executor());
   std::vector<std::future<Outcome>> futures;
   for (int i = 0; i < 10; ++i) {
@@ -951,7 +950,6 @@ BOOST_AUTO_TEST_CASE(SyncerPriorityHoldsOnlyWhileTheAppenderThreadOnlyFsyncs) {
   BOOST_TEST_REQUIRE(tid != 0);
   BOOST_TEST((ThreadPriority(tid) == BackgroundPriority::kNormal));
 
-  ManualExecutor executor;
   appender->UseExecutor(executor.executor());
   // Acknowledged only after the syncer's fsync, which it runs once it has taken its priority.
   auto synced = Submit(*appender, Returning(Uses("synced", 1)), Durability::kSync);
@@ -967,7 +965,7 @@ BOOST_AUTO_TEST_CASE(SyncerPriorityHoldsOnlyWhileTheAppenderThreadOnlyFsyncs) {
 }
 
 BOOST_AUTO_TEST_CASE(UseOwnThreadWritesWhatTheStoppedExecutorNeverRanAndAllThatFollows) {
-  ManualExecutor executor;  // stops running work after its first turn, like an io_context
+  // The executor stops running work after its first turn, like an io_context.
   appender->UseExecutor(executor.executor());
   auto first = Submit(*appender, Returning(Uses("first", 1)), Durability::kWal);
   executor.RunUntil([&] { return Ready(first); });
@@ -1017,7 +1015,6 @@ AppenderOptions WithIdleSyncFallback(std::chrono::microseconds fallback) {
 
 BOOST_AUTO_TEST_CASE(AnIdleExecutorThreadFsyncsHeldAcknowledgementsItself) {
   StartAppender(WithIdleSyncFallback(std::chrono::hours(1)));  // the appender thread never does
-  ManualExecutor executor;
   appender->UseExecutor(executor.executor());
   BOOST_TEST(!appender->SyncHeldOnIdleThread());  // nothing held
   auto created = Submit(*appender, Returning(Uses("created", 1)), Durability::kSync);
@@ -1043,7 +1040,6 @@ BOOST_AUTO_TEST_CASE(AnIdleExecutorThreadFsyncsHeldAcknowledgementsItself) {
 }
 
 BOOST_AUTO_TEST_CASE(WithoutAFallbackIdleExecutorThreadsLeaveTheFsyncToTheAppenderThread) {
-  ManualExecutor executor;
   appender->UseExecutor(executor.executor());
   auto created = Submit(*appender, Returning(Uses("created", 1)), Durability::kSync);
   executor.RunPending();
@@ -1054,7 +1050,7 @@ BOOST_AUTO_TEST_CASE(WithoutAFallbackIdleExecutorThreadsLeaveTheFsyncToTheAppend
 
 BOOST_AUTO_TEST_CASE(AGroupNoIdleThreadFsyncsIsFsyncedByTheAppenderThreadAfterTheFallback) {
   StartAppender(WithIdleSyncFallback(std::chrono::milliseconds(20)));
-  ManualExecutor executor;  // its thread never runs dry: SyncHeldOnIdleThread is never called
+  // The executor's thread never runs dry: SyncHeldOnIdleThread is never called.
   appender->UseExecutor(executor.executor());
   for (int round = 0; round < 3; ++round) {  // also once the syncer has a deadline of its own
     const uint64_t fsyncs_before = store->wal_fsyncs();
@@ -1084,7 +1080,6 @@ BOOST_AUTO_TEST_CASE(AnotherIdleThreadLeavesHeldWritesToTheNextFsync) {
       released.wait();
     }
   });
-  ManualExecutor executor;
   appender->UseExecutor(executor.executor());
   auto first = Submit(*appender, Returning(Uses("first", 1)), Durability::kSync);
   executor.RunPending();
@@ -1116,7 +1111,7 @@ BOOST_AUTO_TEST_CASE(TheFallbackHoldsWhileTheSyncerWaitsForAPeriodicFsync) {
   AppenderOptions options = WithIdleSyncFallback(std::chrono::milliseconds(20));
   options.wal_sync_interval = std::chrono::hours(1);
   StartAppender(options);
-  ManualExecutor executor;  // never runs dry
+  // The executor never runs dry.
   appender->UseExecutor(executor.executor());
   auto used = Submit(*appender, Returning(Uses("u", 1)), Durability::kWal);
   executor.RunPending();
@@ -1136,7 +1131,6 @@ BOOST_AUTO_TEST_CASE(TheFallbackHoldsWhileTheSyncerWaitsForAPeriodicFsync) {
 
 BOOST_AUTO_TEST_CASE(StopFinishesHeldAcknowledgementsNoIdleThreadFsynced) {
   StartAppender(WithIdleSyncFallback(std::chrono::hours(1)));
-  ManualExecutor executor;
   appender->UseExecutor(executor.executor());
   auto created = Submit(*appender, Returning(Uses("c", 1)), Durability::kSync);
   executor.RunPending();
@@ -1154,7 +1148,6 @@ BOOST_AUTO_TEST_CASE(StopFinishesHeldAcknowledgementsNoIdleThreadFsynced) {
 // and in log order.
 BOOST_AUTO_TEST_CASE(IdleThreadsAndTheFallbackAcknowledgeInLogOrder) {
   StartAppender(WithIdleSyncFallback(std::chrono::microseconds(300)));
-  ManualExecutor executor;
   appender->UseExecutor(executor.executor());
   constexpr int kProducers = 3;
   constexpr int kPerProducer = 200;
