@@ -210,7 +210,7 @@ void Ledger::CreateApiKey(const Principal& p, std::string ws, CreateKeyInput in,
   key->token = GenerateToken(options_.api_token_prefix);
   Submit<CreatedKey>(
       *appender_, Durability::kSync,
-      [this, p, ws, in, key](AppendContext& c) {
+      [this, p, ws = std::move(ws), in = std::move(in), key](AppendContext& c) {
         return PrepareCreate(p, ws, in, c.now, key->id, key->token, &key->replayed, &key->replay_id);
       },
       [this, key]() -> Result<CreatedKey> {
