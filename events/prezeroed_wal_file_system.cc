@@ -12,12 +12,6 @@ namespace keyledger {
 
 namespace {
 
-bool IsWal(const std::string& fname) {
-  constexpr std::string_view kSuffix = ".log";
-  return fname.size() > kSuffix.size() &&
-         std::string_view(fname).substr(fname.size() - kSuffix.size()) == kSuffix;
-}
-
 const char kZeros[PrezeroedWalFileSystem::kPiece] = {};
 
 }  // namespace
@@ -145,7 +139,7 @@ rocksdb::IOStatus PrezeroedWalFileSystem::NewWritableFile(const std::string& fna
                                                           std::unique_ptr<rocksdb::FSWritableFile>* result,
                                                           rocksdb::IODebugContext* dbg) {
   rocksdb::IOStatus s = target()->NewWritableFile(fname, options, result, dbg);
-  if (!s.ok() || !IsWal(fname) || options.use_direct_writes) return s;
+  if (!s.ok() || !fname.ends_with(".log") || options.use_direct_writes) return s;
   const int fd = ::open(fname.c_str(), O_WRONLY | O_CLOEXEC);
   if (fd < 0) return s;  // written as it would be without this file system
   auto wal = std::make_shared<WalState>();
@@ -206,7 +200,8 @@ void PrezeroedWalFileSystem::ZeroAhead(WalState& wal) {
       }
     }
     // Commits the file's new size and its blocks: the writer's fsyncs there have only data left.
-    ok = ok && ::fdatasync(wal.fd) == 0;
+    // Nothing written means the file was closed meanwhile: no fsync for it.
+    ok = ok && (written == 0 || ::fdatasync(wal.fd) == 0);
     bytes_zeroed_.fetch_add(ok ? written : 0, std::memory_order_relaxed);
     std::lock_guard lock(wal.mutex);
     if (ok) {
