@@ -5,10 +5,8 @@
 
 #include <sys/stat.h>
 
-#include <chrono>
 #include <cstdint>
 #include <fstream>
-#include <functional>
 #include <iterator>
 #include <memory>
 #include <string>
@@ -16,6 +14,7 @@
 
 #include "events/prezeroed_wal_file_system.h"
 #include "tests/events/temp_dir.h"
+#include "tests/events/wait_for.h"
 
 namespace keyledger {
 namespace {
@@ -31,16 +30,6 @@ uint64_t FileSize(const std::string& path) {
 std::string Contents(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-// Waits (at most 30 s) for the file system's thread to make `done` true.
-bool WaitFor(const std::function<bool()>& done) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return true;
 }
 
 std::unique_ptr<rocksdb::FSWritableFile> NewFile(PrezeroedWalFileSystem& fs, const std::string& path) {

@@ -7,20 +7,19 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <random>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include "core/status.h"
 #include "events/prezeroed_wal_file_system.h"
 #include "tests/events/temp_dir.h"
+#include "tests/events/wait_for.h"
 
 namespace keyledger {
 namespace {
@@ -557,13 +556,9 @@ BOOST_AUTO_TEST_CASE(AWalEndingInZerosAfterACrashReplaysEveryWrite) {
     if (entry.path().extension() == ".log") wal = entry.path().filename();
   }
   BOOST_TEST_REQUIRE(!wal.empty());
-  // Wait (at most 30 s) for the zeros past the records.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (std::filesystem::file_size(dir + "/" + wal) < PrezeroedWalFileSystem::kAhead &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  BOOST_TEST_REQUIRE(std::filesystem::file_size(dir + "/" + wal) >= PrezeroedWalFileSystem::kAhead);
+  // The zeros past the records.
+  BOOST_TEST_REQUIRE(WaitFor(
+      [&] { return std::filesystem::file_size(dir + "/" + wal) >= PrezeroedWalFileSystem::kAhead; }));
   std::filesystem::copy(dir, crashed);
   const Rows before = ScanAll(*store, Cf::kEvents);
   store.reset();
