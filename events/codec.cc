@@ -27,7 +27,9 @@ struct DataWriter {
   }
   void operator()(const KeyCreated& d) {
     w.Field("kind", KeyKindName(d.kind)).Field("name", d.name).Field("prefix", d.prefix);
-    w.Field("digest", ToHex(d.digest));
+    char digest[2 * sizeof(Digest)];
+    BytesToHexInto(AsBytes(d.digest), digest);
+    w.Field("digest", std::string_view(digest, sizeof digest));
     if (!d.owner.empty()) w.Field("owner", d.owner);
     if (!d.description.empty()) w.Field("description", d.description);
     if (!d.role.empty()) w.Field("role", d.role);
@@ -38,7 +40,10 @@ struct DataWriter {
       for (const auto& [k, v] : d.metadata) w.Field(k, v);
       w.EndObject();
     }
-    if (d.expires_at != 0) w.Field("expires_at", FormatRfc3339(d.expires_at));
+    if (d.expires_at != 0) {
+      char expires_at[kRfc3339MaxChars];
+      w.Field("expires_at", std::string_view(expires_at, FormatRfc3339Into(d.expires_at, expires_at)));
+    }
     if (!d.rotated_from.empty()) w.Field("rotated_from", d.rotated_from);
     if (!d.idempotency_key.empty()) {
       w.Field("idempotency_key", d.idempotency_key);

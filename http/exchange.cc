@@ -38,7 +38,7 @@ Exchange::Exchange(Request&& request, RequestContext context, Responder respond)
     : request_(std::move(request)), context_(std::move(context)), respond_(std::move(respond)) {
   const std::string_view target(request_.target().data(), request_.target().size());
   const size_t q = target.find('?');
-  path_ = std::string(target.substr(0, q));
+  path_ = target.substr(0, q);
   if (q != std::string_view::npos) {
     std::string_view rest = target.substr(q + 1);
     while (!rest.empty()) {

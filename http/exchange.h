@@ -2,6 +2,8 @@
 // One request and its reply, as a handler sees it: path parameters, query parameters (decoded),
 // headers, and the ways to answer. Shared so an asynchronous handler can answer from a callback.
 
+#include <boost/container/small_vector.hpp>
+
 #include <memory>
 #include <optional>
 #include <string>
@@ -16,6 +18,9 @@ namespace keyledger::http {
 
 inline constexpr std::string_view kJsonContentType = "application/json; charset=utf-8";
 
+// A route has at most two `{…}` segments: held inline, no allocation per request.
+using PathParams = boost::container::small_vector<std::string, 2>;
+
 class Exchange {
  public:
   Exchange(Request&& request, RequestContext context, Responder respond);
@@ -26,7 +31,7 @@ class Exchange {
   std::string_view path() const { return path_; }
   // The i-th `{…}` segment of the matched route.
   const std::string& param(size_t i) const { return params_.at(i); }
-  void set_params(std::vector<std::string> params) { params_ = std::move(params); }
+  void set_params(PathParams params) { params_ = std::move(params); }
 
   std::optional<std::string> Query(std::string_view name) const;
   std::vector<std::string> QueryAll(std::string_view name) const;
@@ -47,9 +52,9 @@ class Exchange {
   RequestContext context_;
   Responder respond_;
   Response response_;
-  std::string path_;
+  std::string_view path_;  // within request_'s target, which the exchange owns and never moves
   std::vector<std::pair<std::string, std::string>> query_;
-  std::vector<std::string> params_;
+  PathParams params_;
   bool replied_ = false;
 };
 

@@ -41,9 +41,9 @@ void CreateKey(const ExchangePtr& ex, Ledger& ledger) {
     if (!s.ok()) return ex->Fail(s);
   }
   if (!name) return ex->Fail(Status::Invalid("name is required.", "name"));
-  in.name = *name;
-  in.owner = owner.value_or("");
-  in.description = description.value_or("");
+  in.name = std::move(*name);
+  in.owner = std::move(owner).value_or("");
+  in.description = std::move(description).value_or("");
   if (preset) {
     in.preset = ParsePreset(*preset);
     if (!in.preset) return ex->Fail(Status::Invalid("preset must be full_access or read_only.", "preset"));

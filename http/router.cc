@@ -7,8 +7,9 @@ namespace keyledger::http {
 namespace http = boost::beast::http;
 namespace {
 
-std::vector<std::string_view> Split(std::string_view path) {
-  std::vector<std::string_view> segments;
+// Inline: the longest route has 7 segments, so splitting a request's path allocates nothing.
+PathSegments Split(std::string_view path) {
+  PathSegments segments;
   size_t start = 1;  // skip the leading '/'
   while (start <= path.size()) {
     const size_t slash = path.find('/', start);
@@ -37,8 +38,8 @@ void Router::Add(http::verb method, std::string_view pattern, Handler handler) {
   routes_.push_back(std::move(route));
 }
 
-bool Router::Match(const Route& route, const std::vector<std::string_view>& path,
-                   std::vector<std::string>& params) {
+bool Router::Match(const Route& route, const PathSegments& path,
+                   PathParams& params) {
   if (route.segments.size() != path.size()) return false;
   params.clear();
   for (size_t i = 0; i < path.size(); ++i) {
@@ -56,7 +57,7 @@ bool Router::Match(const Route& route, const std::vector<std::string_view>& path
 void Router::Handle(Request&& request, const RequestContext& context, Responder respond) {
   auto ex = std::make_shared<Exchange>(std::move(request), context, std::move(respond));
   const auto path = Split(ex->path());
-  std::vector<std::string> params;
+  PathParams params;
   std::string allow;
   for (const Route& route : routes_) {
     if (!Match(route, path, params)) continue;

@@ -6,6 +6,8 @@
 //
 // Routes are added before serving; Dispatch is then thread-safe.
 
+#include <boost/container/small_vector.hpp>
+
 #include <functional>
 #include <string>
 #include <vector>
@@ -16,6 +18,7 @@
 namespace keyledger::http {
 
 using Handler = std::function<void(const ExchangePtr&)>;
+using PathSegments = boost::container::small_vector<std::string_view, 8>;
 
 class Router final : public RequestHandler {
  public:
@@ -28,8 +31,8 @@ class Router final : public RequestHandler {
     std::vector<std::string> segments;
     Handler handler;
   };
-  static bool Match(const Route& route, const std::vector<std::string_view>& path,
-                    std::vector<std::string>& params);
+  static bool Match(const Route& route, const PathSegments& path,
+                    PathParams& params);
 
   std::vector<Route> routes_;
 };

@@ -261,9 +261,10 @@ class Ledger : private EventSink {
   Result<LedgerState> StateAt(TimeMs as_of) const;
   void Revoke(const Principal& p, Action action, KeyKind kind, std::string ws, std::string key_id,
               std::string reason, Callback<KeyState> done);
-  // On the appender thread only: the events a new key's creation consists of.
-  Result<std::vector<PendingEvent>> PrepareCreate(const Principal& p, const std::string& ws,
-                                                  const CreateKeyInput& in, TimeMs now,
+  // On the appender thread only: the events a new key's creation consists of. Takes the input's
+  // strings into the event.
+  Result<std::vector<PendingEvent>> PrepareCreate(const std::string& actor, const std::string& ws,
+                                                  CreateKeyInput&& in, TimeMs now,
                                                   const std::string& key_id, const std::string& token,
                                                   bool* replayed, std::string* replay_id) const;
 

@@ -119,8 +119,8 @@ void Ledger::CreateAdminKey(const Principal& p, std::string ws, std::string name
       std::move(done));
 }
 
-Result<std::vector<PendingEvent>> Ledger::PrepareCreate(const Principal& p, const std::string& ws,
-                                                        const CreateKeyInput& in, TimeMs now,
+Result<std::vector<PendingEvent>> Ledger::PrepareCreate(const std::string& actor, const std::string& ws,
+                                                        CreateKeyInput&& in, TimeMs now,
                                                         const std::string& key_id,
                                                         const std::string& token, bool* replayed,
                                                         std::string* replay_id) const {
@@ -161,11 +161,11 @@ Result<std::vector<PendingEvent>> Ledger::PrepareCreate(const Principal& p, cons
 
   KeyCreated created;
   created.kind = KeyKind::kApi;
-  created.name = in.name;
+  created.name = std::move(in.name);
   created.prefix = DisplayPrefix(token);
   created.digest = TokenDigest(token);
-  created.owner = in.owner;
-  created.description = in.description;
+  created.owner = std::move(in.owner);
+  created.description = std::move(in.description);
   if (in.preset) {
     created.preset = *in.preset;
     created.abilities = Abilities::ForPreset(*in.preset).list();
@@ -174,15 +174,15 @@ Result<std::vector<PendingEvent>> Ledger::PrepareCreate(const Principal& p, cons
     if (!abilities.ok()) return abilities.status();
     created.abilities = abilities->list();
   }
-  created.metadata = in.metadata;
+  created.metadata = std::move(in.metadata);
   created.expires_at = expires_at;
   // The digest is recorded only with an idempotency key (events/codec.cc writes it only then);
   // anything the live projection keeps must be in the event, or a replay would differ from it.
   if (!in.idempotency_key.empty()) {
-    created.idempotency_key = in.idempotency_key;
+    created.idempotency_key = std::move(in.idempotency_key);
     created.request_digest = in.request_digest;
   }
-  return One({ws, key_id, p.actor, std::move(created)});
+  return One({ws, key_id, actor, std::move(created)});
 }
 
 void Ledger::CreateApiKey(const Principal& p, std::string ws, CreateKeyInput in,
@@ -210,8 +210,10 @@ void Ledger::CreateApiKey(const Principal& p, std::string ws, CreateKeyInput in,
   key->token = GenerateToken(options_.api_token_prefix);
   Submit<CreatedKey>(
       *appender_, Durability::kSync,
-      [this, p, ws = std::move(ws), in = std::move(in), key](AppendContext& c) {
-        return PrepareCreate(p, ws, in, c.now, key->id, key->token, &key->replayed, &key->replay_id);
+      // Only the actor of the principal is recorded; `in` is consumed (prepare runs once).
+      [this, actor = p.actor, ws = std::move(ws), in = std::move(in), key](AppendContext& c) mutable {
+        return PrepareCreate(actor, ws, std::move(in), c.now, key->id, key->token, &key->replayed,
+                             &key->replay_id);
       },
       [this, key]() -> Result<CreatedKey> {
         if (key->replayed) {
@@ -260,13 +262,13 @@ void Ledger::RotateKey(const Principal& p, std::string ws, std::string key_id, R
         create.request_digest = in.request_digest;
         // An idempotent retry answers before the state checks: the first attempt changed it.
         if (!in.idempotency_key.empty() && state_.FindIdempotent(ws, in.idempotency_key, c.now)) {
-          return PrepareCreate(p, ws, create, c.now, key->id, key->token, &key->replayed,
+          return PrepareCreate(p.actor, ws, std::move(create), c.now, key->id, key->token, &key->replayed,
                                &key->replay_id);
         }
         if (prior.EffectiveStatus(c.now) != KeyStatus::kActive || !prior.rotated_to.empty()) {
           return Status::Conflict("Only an active key that has not been rotated can be rotated.");
         }
-        auto events = PrepareCreate(p, ws, create, c.now, key->id, key->token, &key->replayed,
+        auto events = PrepareCreate(p.actor, ws, std::move(create), c.now, key->id, key->token, &key->replayed,
                                     &key->replay_id);
         if (!events.ok()) return events;
         events->back().data = [&] {
