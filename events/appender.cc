@@ -191,7 +191,10 @@ void Appender::RunSyncer(std::unique_lock<std::mutex>& lock) {
     if (!executor_) break;
     std::vector<Completion> group = TakeHeldGroupLocked();
     if (!group.empty()) {
-      SyncGroupLocked(lock, std::move(group), [this] { return SyncForAcknowledgements(); });
+      // Not staged here: at a syncer_priority below normal the steps would wait for the I/O
+      // thread, and the fsync with them.
+      SyncGroupLocked(lock, std::move(group), [this] { return SyncForAcknowledgements(); },
+                      /*stage=*/false);
     }
     if (std::function<void()> post = ScheduleDrainLocked()) {
       lock.unlock();
@@ -215,7 +218,9 @@ bool Appender::SyncHeldOnIdleThread() {
     if (held_.empty() || sync_in_flight_) return false;
     std::vector<Completion> group = TakeHeldGroupLocked();
     // An executor thread runs at the requests' priority: no raising needed.
-    if (!group.empty()) SyncGroupLocked(lock, std::move(group), [this] { return store_.SyncWal(); });
+    if (!group.empty()) {
+      SyncGroupLocked(lock, std::move(group), [this] { return store_.SyncWal(); }, /*stage=*/true);
+    }
     post = ScheduleDrainLocked();
   }
   idle_.notify_all();  // Stop() may be waiting for the fsync to end
@@ -233,12 +238,22 @@ std::vector<Appender::Completion> Appender::TakeHeldGroupLocked() {
   return group;
 }
 
+void Appender::RunStages(std::vector<Completion>& group) {
+  for (Completion& c : group) {
+    if (c.request.stage && c.status.ok()) c.request.stage(c.first_seq, c.last_seq);
+  }
+}
+
 template <class Sync>
 void Appender::SyncGroupLocked(std::unique_lock<std::mutex>& lock, std::vector<Completion> group,
-                               Sync sync) {
+                               Sync sync, bool stage) {
   sync_in_flight_ = true;
   SyncStartingLocked();
   lock.unlock();
+  if (stage && std::any_of(group.begin(), group.end(), [](const Completion& c) { return c.request.stage; })) {
+    store_.StartWalWriteback();  // the disk writes while the stage steps run
+    RunStages(group);
+  }
   const Status synced = sync();
   lock.lock();
   sync_in_flight_ = false;

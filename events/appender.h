@@ -85,6 +85,16 @@ struct AppendRequest {
   // On the appender thread once the batch is written or has failed, or at once when the request is
   // refused. [first_seq, last_seq] are its events; both 0 when it appended none. Must not block.
   std::function<void(const Status&, uint64_t first_seq, uint64_t last_seq)> done;
+  // Optional: prepares what `done` will need (an answer to build) while the request is written
+  // but not yet durable. Inline mode only, on the executor thread that has run out of work and is
+  // about to fsync the request's group (SyncHeldOnIdleThread): that thread starts the WAL's
+  // writeback, runs the group's stage steps while the disk writes, then fsyncs. The work thus
+  // overlaps the disk's round trip instead of following it, and the acknowledgements go out as
+  // soon as the fsync returns. Must not acknowledge anything: `done` still runs after the fsync,
+  // with its outcome, in log order. Not called for a request that prepare refused or whose write
+  // failed, nor when the appender thread fsyncs the group; `done` must then do all the work.
+  // Must not block.
+  std::function<void(uint64_t first_seq, uint64_t last_seq)> stage;
 };
 
 struct AppenderOptions {
@@ -188,9 +198,11 @@ class Appender {
   // rest: one fsync covers them all, since each was written before it was held.
   std::vector<Completion> TakeHeldGroupLocked();
   // REQUIRES: mutex_ held, `group` taken by TakeHeldGroupLocked. Fsyncs it with `sync` (unlocks
-  // around the call) and moves it to ready_.
+  // around the call; with `stage`, runs the group's stage steps first) and moves it to ready_.
   template <class Sync>
-  void SyncGroupLocked(std::unique_lock<std::mutex>& lock, std::vector<Completion> group, Sync sync);
+  void SyncGroupLocked(std::unique_lock<std::mutex>& lock, std::vector<Completion> group, Sync sync,
+                       bool stage);
+  static void RunStages(std::vector<Completion>& group);
   // REQUIRES: mutex_ held. An fsync is about to start: it covers every write made so far.
   void SyncStartingLocked() { unsynced_since_.reset(); }
   // REQUIRES: mutex_ held. Fsyncs the WAL for writes no acknowledgement waits on (unlocks around

@@ -112,7 +112,11 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const std::string& dir,
   }
   // The WAL filled with zeros ahead of the writer: its fsyncs then have no metadata to commit
   // (events/prezeroed_wal_file_system.h).
-  if (!options.read_only) file_system = std::make_shared<PrezeroedWalFileSystem>(file_system);
+  std::shared_ptr<PrezeroedWalFileSystem> wal_file_system;
+  if (!options.read_only) {
+    wal_file_system = std::make_shared<PrezeroedWalFileSystem>(file_system);
+    file_system = wal_file_system;
+  }
   if (file_system != rocksdb::FileSystem::Default()) {
     env = rocksdb::NewCompositeEnv(file_system);
     db_options.env = env.get();
@@ -153,6 +157,7 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const std::string& dir,
   std::unique_ptr<EventStore> store(new EventStore());
   store->dir_ = dir;
   store->env_ = std::move(env);
+  store->wal_file_system_ = std::move(wal_file_system);
   store->read_only_ = options.read_only;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
@@ -191,6 +196,10 @@ Status EventStore::Write(rocksdb::WriteBatch& batch, bool sync) {
     return Status::Ok();
   }
   return Fail(s);
+}
+
+void EventStore::StartWalWriteback() {
+  if (wal_file_system_) wal_file_system_->StartWalWriteback();
 }
 
 Status EventStore::SyncWal() {

@@ -30,6 +30,8 @@
 
 namespace keyledger {
 
+class PrezeroedWalFileSystem;
+
 enum class Cf : uint8_t { kEvents, kByWorkspace, kByKey, kIdempotency, kMeta };
 inline constexpr size_t kCfCount = 5;
 
@@ -61,6 +63,10 @@ class EventStore {
   Status Write(rocksdb::WriteBatch& batch, bool sync);
   // Fsyncs what earlier Writes without sync put in the WAL. Same error rules as Write.
   Status SyncWal();
+  // Starts writing what the WAL holds to disk, without waiting (see
+  // PrezeroedWalFileSystem::StartWalWriteback): for work to overlap a SyncWal about to follow.
+  // Durability still comes only from SyncWal. Does nothing on a read-only store.
+  void StartWalWriteback();
   // WAL fsyncs done so far: SyncWal calls and Writes with sync that succeeded.
   uint64_t wal_fsyncs() const { return wal_fsyncs_.load(std::memory_order_relaxed); }
   // The first write failure, or ok.
@@ -106,6 +112,7 @@ class EventStore {
 
   std::string dir_;
   std::unique_ptr<rocksdb::Env> env_;  // when not RocksDB's default; outlives db_
+  std::shared_ptr<PrezeroedWalFileSystem> wal_file_system_;  // writable stores only
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // owned by db_; destroyed before it
   bool read_only_ = false;

@@ -98,12 +98,17 @@ std::string_view Exchange::BearerToken() const {
 
 void Exchange::Reply(unsigned status, std::string json_body) {
   if (replied_) return;
+  Prepare(status, std::move(json_body));
   replied_ = true;
+  respond_(std::move(response_));  // the transport sets Content-Length (Finalize in session.cc)
+}
+
+void Exchange::Prepare(unsigned status, std::string json_body) {
+  if (replied_) return;
   response_.result(status);
   response_.set(boost::beast::http::field::content_type, kJsonContentType);
   response_.set(boost::beast::http::field::cache_control, "no-store");
   response_.body() = std::move(json_body);
-  respond_(std::move(response_));  // the transport sets Content-Length (Finalize in session.cc)
 }
 
 void Exchange::ReplyNoContent() {

@@ -41,6 +41,9 @@ class Exchange {
 
   Response& response() { return response_; }
   void Reply(unsigned status, std::string json_body);
+  // Fills in response() as Reply would, without sending it: ReplyPrepared sends it later (a
+  // Reply or Fail before then replaces it).
+  void Prepare(unsigned status, std::string json_body);
   void ReplyNoContent();
   // Sends response() as the handler has filled it in (non-JSON bodies).
   void ReplyPrepared();

@@ -19,9 +19,14 @@ Digest RequestDigest(std::string_view idempotency_key, std::string_view route,
   return idempotency_key.empty() ? Digest{} : Sha256(route, ex->body());
 }
 
-void ReplyCreated(const ExchangePtr& ex, const Result<CreatedKey>& r) {
-  if (!r.ok()) return ex->Fail(r.status());
-  ex->Reply(r->replayed ? 200 : 201, CreatedKeyJson(*r));
+// The answer to a creation or rotation, built while its fsync is still to come (Reply in
+// projections/reply.h) and sent once the key is durable.
+Reply<CreatedKey> ReplyCreated(const ExchangePtr& ex) {
+  return [ex](Result<CreatedKey> r) -> Reply<CreatedKey>::Deliver {
+    if (!r.ok()) return [ex, s = r.status()] { ex->Fail(s); };
+    ex->Prepare(r->replayed ? 200 : 201, CreatedKeyJson(*r));
+    return [ex] { ex->ReplyPrepared(); };
+  };
 }
 
 void CreateKey(const ExchangePtr& ex, Ledger& ledger) {
@@ -56,8 +61,7 @@ void CreateKey(const ExchangePtr& ex, Ledger& ledger) {
   }
   in.idempotency_key = std::string(ex->Header("Idempotency-Key"));
   in.request_digest = RequestDigest(in.idempotency_key, "create\n", ex);
-  ledger.CreateApiKey(*p, ex->param(0), std::move(in),
-                      [ex](Result<CreatedKey> r) { ReplyCreated(ex, r); });
+  ledger.CreateApiKey(*p, ex->param(0), std::move(in), ReplyCreated(ex));
 }
 
 void ListKeys(const ExchangePtr& ex, Ledger& ledger) {
@@ -106,8 +110,7 @@ void RotateKey(const ExchangePtr& ex, Ledger& ledger) {
   in.grace_seconds = grace.value_or(0);
   in.idempotency_key = std::string(ex->Header("Idempotency-Key"));
   in.request_digest = RequestDigest(in.idempotency_key, "rotate " + ex->param(1) + "\n", ex);
-  ledger.RotateKey(*p, ex->param(0), ex->param(1), std::move(in),
-                   [ex](Result<CreatedKey> r) { ReplyCreated(ex, r); });
+  ledger.RotateKey(*p, ex->param(0), ex->param(1), std::move(in), ReplyCreated(ex));
 }
 
 void RevokeKey(const ExchangePtr& ex, Ledger& ledger) { RevokeRoute(ex, ledger, &Ledger::RevokeKey); }

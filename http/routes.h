@@ -47,7 +47,7 @@ inline Handler BindAlways(Ledger& ledger, void (*fn)(const ExchangePtr&, Ledger&
 
 // The revoke routes of API keys and admin keys: an optional {"reason"} body, then `revoke`.
 using RevokeCommand = void (Ledger::*)(const Principal&, std::string, std::string, std::string,
-                                       Callback<KeyState>);
+                                       Reply<KeyState>);
 void RevokeRoute(const ExchangePtr& ex, Ledger& ledger, RevokeCommand revoke);
 
 // Answers a Result: the JSON that `render` makes of its value with `status`, or the error.

@@ -4,7 +4,8 @@
 //
 // Commands are asynchronous: they go through the appender (events/appender.h) and call back on
 // the appender thread once their events are durable (lifecycle: fsynced; uses: in the WAL), or at
-// once with the refusal. Callbacks must not block. Queries are synchronous reads of the
+// once with the refusal. Lifecycle commands take a Reply (projections/reply.h): a plain callback,
+// or one that builds its answer while the fsync is still to come. Callbacks must not block. Queries are synchronous reads of the
 // projections and never wait for a write in progress.
 //
 // Thread-safe.
@@ -28,6 +29,7 @@
 #include "projections/audit_query.h"
 #include "projections/ledger_state.h"
 #include "projections/principal.h"
+#include "projections/reply.h"
 #include "projections/review.h"
 
 namespace keyledger {
@@ -183,19 +185,19 @@ class Ledger : private EventSink {
   // Unauthorized unless `token` is a live admin or operator key.
   Result<Principal> Authenticate(std::string_view token, std::string_view actor) const;
 
-  void CreateWorkspace(const Principal& p, WorkspaceInput input, Callback<WorkspaceState> done);
+  void CreateWorkspace(const Principal& p, WorkspaceInput input, Reply<WorkspaceState> done);
   void UpdateWorkspace(const Principal& p, std::string ws, WorkspaceUpdate update,
-                       Callback<WorkspaceState> done);
+                       Reply<WorkspaceState> done);
   void CreateAdminKey(const Principal& p, std::string ws, std::string name, std::string role,
-                      Callback<CreatedKey> done);
-  void CreateApiKey(const Principal& p, std::string ws, CreateKeyInput input, Callback<CreatedKey> done);
+                      Reply<CreatedKey> done);
+  void CreateApiKey(const Principal& p, std::string ws, CreateKeyInput input, Reply<CreatedKey> done);
   void RotateKey(const Principal& p, std::string ws, std::string key_id, RotateKeyInput input,
-                 Callback<CreatedKey> done);
+                 Reply<CreatedKey> done);
   void RevokeKey(const Principal& p, std::string ws, std::string key_id, std::string reason,
-                 Callback<KeyState> done);
+                 Reply<KeyState> done);
   // Operator only: ends an admin or auditor key of `ws` at once.
   void RevokeAdminKey(const Principal& p, std::string ws, std::string key_id, std::string reason,
-                      Callback<KeyState> done);
+                      Reply<KeyState> done);
   // Never fails for a well-formed request: unknown tokens are kNotFound and append nothing; every
   // decision on a known API key appends a key.used event first. Fails only when the log cannot
   // be written.
@@ -260,7 +262,7 @@ class Ledger : private EventSink {
                              size_t limit, uint64_t start, TimeMs at) const;
   Result<LedgerState> StateAt(TimeMs as_of) const;
   void Revoke(const Principal& p, Action action, KeyKind kind, std::string ws, std::string key_id,
-              std::string reason, Callback<KeyState> done);
+              std::string reason, Reply<KeyState> done);
   // On the appender thread only: the events a new key's creation consists of. Takes the input's
   // strings into the event.
   Result<std::vector<PendingEvent>> PrepareCreate(const std::string& actor, const std::string& ws,

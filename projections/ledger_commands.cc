@@ -14,21 +14,34 @@ namespace {
 
 using Prepare = std::function<Result<std::vector<PendingEvent>>(AppendContext&)>;
 
-// Submits `prepare`; once its events are durable, `finish` (on the appender thread) builds the
-// result handed to `done`.
+// Submits `prepare`; `finish` (in the writer role, or on the thread about to fsync) builds the
+// result handed to `reply` once the events are durable. Where the appender stages the request
+// (AppendRequest::stage), the result, and with a preparing reply the answer, are built before the
+// fsync, and only the delivery waits for it.
 template <typename T>
 void Submit(Appender& appender, Durability durability, Prepare prepare,
-            std::function<Result<T>()> finish, Callback<T> done) {
+            std::function<Result<T>()> finish, Reply<T> reply) {
+  struct Answer {
+    std::function<Result<T>()> finish;
+    Reply<T> reply;
+    std::optional<Result<T>> result;       // staged, for a plain callback
+    typename Reply<T>::Deliver deliver;    // staged, for a preparing reply
+  };
+  auto answer = std::make_shared<Answer>(Answer{std::move(finish), std::move(reply), {}, {}});
   AppendRequest request;
   request.durability = durability;
   request.prepare = std::move(prepare);
-  request.done = [finish = std::move(finish), done = std::move(done)](const Status& s, uint64_t,
-                                                                      uint64_t) {
-    if (!s.ok()) {
-      done(s);
+  request.stage = [answer](uint64_t, uint64_t) {
+    if (answer->reply.prepares()) {
+      answer->deliver = answer->reply.Prepare(answer->finish());
     } else {
-      done(finish());
+      answer->result = answer->finish();
     }
+  };
+  request.done = [answer](const Status& s, uint64_t, uint64_t) {
+    if (!s.ok()) return answer->reply(s);  // a preparing reply prepares the failure instead
+    if (answer->deliver) return answer->deliver();
+    answer->reply(answer->result ? std::move(*answer->result) : answer->finish());
   };
   appender.Submit(std::move(request));
 }
@@ -49,7 +62,7 @@ struct NewKey {
 
 }  // namespace
 
-void Ledger::CreateWorkspace(const Principal& p, WorkspaceInput in, Callback<WorkspaceState> done) {
+void Ledger::CreateWorkspace(const Principal& p, WorkspaceInput in, Reply<WorkspaceState> done) {
   if (Status s = Authorize(p, Action::kManageWorkspaces, ""); !s.ok()) return done(s);
   if (!IsValidWorkspaceId(in.id)) {
     return done(Status::Invalid("Workspace id must match [a-z0-9][a-z0-9-]{1,62}.", "id"));
@@ -73,7 +86,7 @@ void Ledger::CreateWorkspace(const Principal& p, WorkspaceInput in, Callback<Wor
 }
 
 void Ledger::UpdateWorkspace(const Principal& p, std::string ws, WorkspaceUpdate update,
-                             Callback<WorkspaceState> done) {
+                             Reply<WorkspaceState> done) {
   if (Status s = Authorize(p, Action::kManageWorkspaces, ""); !s.ok()) return done(s);
   if (!update.plan && !update.max_expiry_days) {
     return done(Status::Invalid("Give plan or max_expiry_days to change.", "plan"));
@@ -92,7 +105,7 @@ void Ledger::UpdateWorkspace(const Principal& p, std::string ws, WorkspaceUpdate
 }
 
 void Ledger::CreateAdminKey(const Principal& p, std::string ws, std::string name, std::string role,
-                            Callback<CreatedKey> done) {
+                            Reply<CreatedKey> done) {
   if (Status s = Authorize(p, Action::kManageWorkspaces, ""); !s.ok()) return done(s);
   if (Status s = CheckText(name, "name", 1, kMaxNameChars); !s.ok()) return done(s);
   if (role != "admin" && role != "auditor") {
@@ -186,7 +199,7 @@ Result<std::vector<PendingEvent>> Ledger::PrepareCreate(const std::string& actor
 }
 
 void Ledger::CreateApiKey(const Principal& p, std::string ws, CreateKeyInput in,
-                          Callback<CreatedKey> done) {
+                          Reply<CreatedKey> done) {
   if (Status s = Authorize(p, Action::kManageKeys, ws); !s.ok()) return done(s);
   if (Status s = CheckText(in.name, "name", 1, kMaxNameChars); !s.ok()) return done(s);
   if (Status s = CheckText(in.owner, "owner", 0, kMaxOwnerChars); !s.ok()) return done(s);
@@ -227,7 +240,7 @@ void Ledger::CreateApiKey(const Principal& p, std::string ws, CreateKeyInput in,
 }
 
 void Ledger::RotateKey(const Principal& p, std::string ws, std::string key_id, RotateKeyInput in,
-                       Callback<CreatedKey> done) {
+                       Reply<CreatedKey> done) {
   if (Status s = Authorize(p, Action::kManageKeys, ws); !s.ok()) return done(s);
   if (in.grace_seconds < 0 || in.grace_seconds > kMaxGraceSeconds) {
     return done(Status::Invalid("grace_seconds must be 0 to 604800.", "grace_seconds"));
@@ -296,19 +309,19 @@ void Ledger::RotateKey(const Principal& p, std::string ws, std::string key_id, R
 }
 
 void Ledger::RevokeKey(const Principal& p, std::string ws, std::string key_id, std::string reason,
-                       Callback<KeyState> done) {
+                       Reply<KeyState> done) {
   Revoke(p, Action::kManageKeys, KeyKind::kApi, std::move(ws), std::move(key_id), std::move(reason),
          std::move(done));
 }
 
 void Ledger::RevokeAdminKey(const Principal& p, std::string ws, std::string key_id, std::string reason,
-                            Callback<KeyState> done) {
+                            Reply<KeyState> done) {
   Revoke(p, Action::kManageWorkspaces, KeyKind::kAdmin, std::move(ws), std::move(key_id),
          std::move(reason), std::move(done));
 }
 
 void Ledger::Revoke(const Principal& p, Action action, KeyKind kind, std::string ws, std::string key_id,
-                    std::string reason, Callback<KeyState> done) {
+                    std::string reason, Reply<KeyState> done) {
   if (Status s = Authorize(p, action, ws); !s.ok()) return done(s);
   if (Status s = CheckText(reason, "reason", 0, kMaxReasonChars); !s.ok()) return done(s);
   Submit<KeyState>(

@@ -1039,6 +1039,88 @@ BOOST_AUTO_TEST_CASE(AnIdleExecutorThreadFsyncsHeldAcknowledgementsItself) {
   BOOST_TEST(store->wal_fsyncs() == fsyncs_before + 1);
 }
 
+// What a request's stage step saw, and how its done went.
+struct Staged {
+  std::vector<uint64_t> stage_fsyncs;  // the store's fsync count at each stage call
+  uint64_t stage_first = 0, stage_last = 0;
+  std::future<Outcome> done;
+  uint64_t done_fsyncs = 0;
+};
+
+// Submits `prepare` with a stage step; both record the store's fsync count when they run.
+std::shared_ptr<Staged> SubmitStaged(Appender& appender, EventStore& store, Prepare prepare) {
+  auto staged = std::make_shared<Staged>();
+  auto promise = std::make_shared<std::promise<Outcome>>();
+  staged->done = promise->get_future();
+  AppendRequest request;
+  request.durability = Durability::kSync;
+  request.prepare = std::move(prepare);
+  request.stage = [staged, &store](uint64_t first, uint64_t last) {
+    staged->stage_fsyncs.push_back(store.wal_fsyncs());
+    staged->stage_first = first;
+    staged->stage_last = last;
+  };
+  request.done = [staged, promise, &store](const Status& s, uint64_t first, uint64_t last) {
+    staged->done_fsyncs = store.wal_fsyncs();
+    promise->set_value({s, first, last, std::this_thread::get_id()});
+  };
+  appender.Submit(std::move(request));
+  return staged;
+}
+
+BOOST_AUTO_TEST_CASE(AnIdleThreadStagesItsGroupBeforeTheFsyncAndAcknowledgesItAfter) {
+  StartAppender(WithIdleSyncFallback(std::chrono::hours(1)));
+  appender->UseExecutor(executor.executor());
+  auto a = SubmitStaged(*appender, *store, Returning(Uses("a", 2)));
+  auto refused = SubmitStaged(*appender, *store, Refusing(Status::Conflict("no")));
+  auto b = SubmitStaged(*appender, *store, Returning(Uses("b", 1)));
+  executor.RunPending();  // written, held for the fsync
+  BOOST_TEST(a->stage_fsyncs.empty());  // nothing staged before the group is taken to be fsynced
+  const uint64_t fsyncs_before = store->wal_fsyncs();
+  BOOST_TEST_REQUIRE(appender->SyncHeldOnIdleThread());
+  // Staged once each, before the fsync, with the request's seqs; not yet acknowledged.
+  BOOST_TEST(a->stage_fsyncs == std::vector<uint64_t>{fsyncs_before});
+  BOOST_TEST(b->stage_fsyncs == std::vector<uint64_t>{fsyncs_before});
+  BOOST_TEST((a->stage_first == 1u && a->stage_last == 2u && b->stage_first == 3u));
+  BOOST_TEST(!Ready(a->done));
+  executor.RunPending();
+  BOOST_TEST_REQUIRE(Ready(a->done));
+  BOOST_TEST_REQUIRE(Ready(b->done));
+  BOOST_TEST((a->done.get().status.ok() && b->done.get().status.ok()));
+  BOOST_TEST(a->done_fsyncs == fsyncs_before + 1);  // acknowledged only after the fsync
+  BOOST_TEST(b->done_fsyncs == fsyncs_before + 1);
+  // A refused request has nothing to stage; it was answered at once.
+  BOOST_TEST(refused->stage_fsyncs.empty());
+  BOOST_TEST(refused->done.get().status.code() == StatusCode::kConflict);
+}
+
+BOOST_AUTO_TEST_CASE(AStagedRequestWhoseFsyncFailsIsAnsweredWithTheFailure) {
+  StartAppender(WithIdleSyncFallback(std::chrono::hours(1)));
+  appender->UseExecutor(executor.executor());
+  auto a = SubmitStaged(*appender, *store, Returning(Uses("a", 1)));
+  executor.RunPending();
+  store->InjectWriteFailureForTesting(true);  // the write went through; its fsync fails
+  BOOST_TEST_REQUIRE(appender->SyncHeldOnIdleThread());
+  BOOST_TEST(a->stage_fsyncs.size() == 1u);
+  executor.RunPending();
+  BOOST_TEST_REQUIRE(Ready(a->done));
+  BOOST_TEST(a->done.get().status.code() == StatusCode::kUnavailable);
+}
+
+BOOST_AUTO_TEST_CASE(TheAppenderThreadsFsyncLeavesTheWholeAnswerToDone) {
+  StartAppender(WithIdleSyncFallback(std::chrono::milliseconds(1)));
+  appender->UseExecutor(executor.executor());  // never runs dry: no SyncHeldOnIdleThread
+  auto a = SubmitStaged(*appender, *store, Returning(Uses("a", 1)));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+  while (!Ready(a->done) && std::chrono::steady_clock::now() < deadline) {
+    executor.RunPending();
+    executor.WaitForWork(std::chrono::milliseconds(5));
+  }
+  BOOST_TEST_REQUIRE(Ready(a->done));
+  BOOST_TEST(a->done.get().status.ok());
+  BOOST_TEST(a->stage_fsyncs.empty());
+}
+
 BOOST_AUTO_TEST_CASE(WithoutAFallbackIdleExecutorThreadsLeaveTheFsyncToTheAppenderThread) {
   appender->UseExecutor(executor.executor());
   auto created = Submit(*appender, Returning(Uses("created", 1)), Durability::kSync);

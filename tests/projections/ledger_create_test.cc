@@ -3,10 +3,13 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "projections/ledger.h"
+#include "tests/events/manual_executor.h"
 #include "tests/projections/ledger_fixture.h"
 
 namespace keyledger {
@@ -140,6 +143,61 @@ BOOST_AUTO_TEST_CASE(admin_creates_key_with_preset_and_details) {
     return true;
   });
   BOOST_TEST(scanned.ok());
+}
+
+// A preparing Reply (projections/reply.h) has its answer built before the creation's fsync and
+// delivered after it; when that fsync fails, the failure is prepared and delivered instead.
+BOOST_AUTO_TEST_CASE(a_preparing_reply_is_built_before_the_fsync_and_delivered_after_it) {
+  LedgerOptions options = testing::TestOptions();
+  options.idle_sync_fallback = std::chrono::hours(1);  // only an idle executor thread fsyncs
+  ManualExecutor executor;  // outlives the ledger, which may hand it work until it closes
+  LedgerEnv env(options);
+  auto acme = env.MustSetUpWorkspace("acme");
+  auto admin = *env.ledger->Authenticate(acme.admin_token, "alice");
+  env.ledger->RunWritesOn(executor.executor());
+
+  struct Seen {
+    std::vector<std::pair<StatusCode, uint64_t>> prepared;  // outcome, fsyncs done by then
+    std::vector<std::pair<StatusCode, uint64_t>> delivered;
+    std::string name;
+  };
+  EventStore* store = env.store.get();
+  auto create = [&](const std::string& name) {
+    auto seen = std::make_shared<Seen>();
+    env.ledger->CreateApiKey(admin, "acme", KeyInput(name),
+                             [seen, store](Result<CreatedKey> r) -> Reply<CreatedKey>::Deliver {
+                               const StatusCode code = r.status().code();
+                               seen->prepared.emplace_back(code, store->wal_fsyncs());
+                               if (r.ok()) seen->name = r->key.name;
+                               return [seen, store, code] {
+                                 seen->delivered.emplace_back(code, store->wal_fsyncs());
+                               };
+                             });
+    return seen;
+  };
+  using Outcomes = std::vector<std::pair<StatusCode, uint64_t>>;
+
+  auto first = create("first");
+  executor.RunPending();  // written, held for its fsync
+  BOOST_TEST(first->prepared.empty());
+  const uint64_t fsyncs = store->wal_fsyncs();
+  BOOST_REQUIRE(env.ledger->SyncHeldOnIdleThread());
+  BOOST_TEST((first->prepared == Outcomes{{StatusCode::kOk, fsyncs}}));  // before the fsync
+  BOOST_TEST(first->name == "first");
+  BOOST_TEST(first->delivered.empty());
+  executor.RunPending();
+  BOOST_TEST((first->delivered == Outcomes{{StatusCode::kOk, fsyncs + 1}}));  // after it
+
+  auto second = create("second");
+  executor.RunPending();
+  store->InjectWriteFailureForTesting(true);  // written; its fsync fails
+  BOOST_REQUIRE(env.ledger->SyncHeldOnIdleThread());
+  executor.RunPending();
+  BOOST_REQUIRE(second->prepared.size() == 2u);
+  BOOST_TEST((second->prepared[0].first == StatusCode::kOk));
+  BOOST_TEST((second->prepared[1].first == StatusCode::kUnavailable));
+  BOOST_REQUIRE(second->delivered.size() == 1u);
+  BOOST_TEST((second->delivered[0].first == StatusCode::kUnavailable));
 }
 
 BOOST_AUTO_TEST_CASE(api_keys_use_the_configured_token_prefix) {
