@@ -250,7 +250,10 @@ void Appender::SyncGroupLocked(std::unique_lock<std::mutex>& lock, std::vector<C
   sync_in_flight_ = true;
   SyncStartingLocked();
   lock.unlock();
-  if (stage && std::any_of(group.begin(), group.end(), [](const Completion& c) { return c.request.stage; })) {
+  const bool staged = stage && std::any_of(group.begin(), group.end(), [](const Completion& c) {
+    return static_cast<bool>(c.request.stage);
+  });
+  if (staged) {
     store_.StartWalWriteback();  // the disk writes while the stage steps run
     RunStages(group);
   }

@@ -42,7 +42,8 @@ struct DataWriter {
     }
     if (d.expires_at != 0) {
       char expires_at[kRfc3339MaxChars];
-      w.Field("expires_at", std::string_view(expires_at, FormatRfc3339Into(d.expires_at, expires_at)));
+      const size_t n = FormatRfc3339Into(d.expires_at, expires_at);
+      w.Field("expires_at", std::string_view(expires_at, n));
     }
     if (!d.rotated_from.empty()) w.Field("rotated_from", d.rotated_from);
     if (!d.idempotency_key.empty()) {

@@ -38,8 +38,7 @@ void Router::Add(http::verb method, std::string_view pattern, Handler handler) {
   routes_.push_back(std::move(route));
 }
 
-bool Router::Match(const Route& route, const PathSegments& path,
-                   PathParams& params) {
+bool Router::Match(const Route& route, const PathSegments& path, PathParams& params) {
   if (route.segments.size() != path.size()) return false;
   params.clear();
   for (size_t i = 0; i < path.size(); ++i) {

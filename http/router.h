@@ -31,8 +31,7 @@ class Router final : public RequestHandler {
     std::vector<std::string> segments;
     Handler handler;
   };
-  static bool Match(const Route& route, const PathSegments& path,
-                    PathParams& params);
+  static bool Match(const Route& route, const PathSegments& path, PathParams& params);
 
   std::vector<Route> routes_;
 };

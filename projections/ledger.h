@@ -5,8 +5,8 @@
 // Commands are asynchronous: they go through the appender (events/appender.h) and call back on
 // the appender thread once their events are durable (lifecycle: fsynced; uses: in the WAL), or at
 // once with the refusal. Lifecycle commands take a Reply (projections/reply.h): a plain callback,
-// or one that builds its answer while the fsync is still to come. Callbacks must not block. Queries are synchronous reads of the
-// projections and never wait for a write in progress.
+// or one that builds its answer while the fsync is still to come. Callbacks must not block.
+// Queries are synchronous reads of the projections and never wait for a write in progress.
 //
 // Thread-safe.
 
@@ -190,7 +190,8 @@ class Ledger : private EventSink {
                        Reply<WorkspaceState> done);
   void CreateAdminKey(const Principal& p, std::string ws, std::string name, std::string role,
                       Reply<CreatedKey> done);
-  void CreateApiKey(const Principal& p, std::string ws, CreateKeyInput input, Reply<CreatedKey> done);
+  void CreateApiKey(const Principal& p, std::string ws, CreateKeyInput input,
+                    Reply<CreatedKey> done);
   void RotateKey(const Principal& p, std::string ws, std::string key_id, RotateKeyInput input,
                  Reply<CreatedKey> done);
   void RevokeKey(const Principal& p, std::string ws, std::string key_id, std::string reason,

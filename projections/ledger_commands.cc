@@ -132,9 +132,9 @@ void Ledger::CreateAdminKey(const Principal& p, std::string ws, std::string name
       std::move(done));
 }
 
-Result<std::vector<PendingEvent>> Ledger::PrepareCreate(const std::string& actor, const std::string& ws,
-                                                        CreateKeyInput&& in, TimeMs now,
-                                                        const std::string& key_id,
+Result<std::vector<PendingEvent>> Ledger::PrepareCreate(const std::string& actor,
+                                                        const std::string& ws, CreateKeyInput&& in,
+                                                        TimeMs now, const std::string& key_id,
                                                         const std::string& token, bool* replayed,
                                                         std::string* replay_id) const {
   const WorkspaceState* workspace = state_.FindWorkspace(ws);
@@ -224,7 +224,8 @@ void Ledger::CreateApiKey(const Principal& p, std::string ws, CreateKeyInput in,
   Submit<CreatedKey>(
       *appender_, Durability::kSync,
       // Only the actor of the principal is recorded; `in` is consumed (prepare runs once).
-      [this, actor = p.actor, ws = std::move(ws), in = std::move(in), key](AppendContext& c) mutable {
+      [this, actor = p.actor, ws = std::move(ws), in = std::move(in),
+       key](AppendContext& c) mutable {
         return PrepareCreate(actor, ws, std::move(in), c.now, key->id, key->token, &key->replayed,
                              &key->replay_id);
       },
@@ -275,14 +276,14 @@ void Ledger::RotateKey(const Principal& p, std::string ws, std::string key_id, R
         create.request_digest = in.request_digest;
         // An idempotent retry answers before the state checks: the first attempt changed it.
         if (!in.idempotency_key.empty() && state_.FindIdempotent(ws, in.idempotency_key, c.now)) {
-          return PrepareCreate(p.actor, ws, std::move(create), c.now, key->id, key->token, &key->replayed,
-                               &key->replay_id);
+          return PrepareCreate(p.actor, ws, std::move(create), c.now, key->id, key->token,
+                               &key->replayed, &key->replay_id);
         }
         if (prior.EffectiveStatus(c.now) != KeyStatus::kActive || !prior.rotated_to.empty()) {
           return Status::Conflict("Only an active key that has not been rotated can be rotated.");
         }
-        auto events = PrepareCreate(p.actor, ws, std::move(create), c.now, key->id, key->token, &key->replayed,
-                                    &key->replay_id);
+        auto events = PrepareCreate(p.actor, ws, std::move(create), c.now, key->id, key->token,
+                                    &key->replayed, &key->replay_id);
         if (!events.ok()) return events;
         events->back().data = [&] {
           KeyCreated created = std::get<KeyCreated>(events->back().data);

@@ -557,8 +557,9 @@ BOOST_AUTO_TEST_CASE(AWalEndingInZerosAfterACrashReplaysEveryWrite) {
   }
   BOOST_TEST_REQUIRE(!wal.empty());
   // The zeros past the records.
-  BOOST_TEST_REQUIRE(WaitFor(
-      [&] { return std::filesystem::file_size(dir + "/" + wal) >= PrezeroedWalFileSystem::kAhead; }));
+  const std::string wal_path = dir + "/" + wal;
+  BOOST_TEST_REQUIRE(
+      WaitFor([&] { return std::filesystem::file_size(wal_path) >= PrezeroedWalFileSystem::kAhead; }));
   std::filesystem::copy(dir, crashed);
   const Rows before = ScanAll(*store, Cf::kEvents);
   store.reset();
