@@ -43,11 +43,15 @@ LedgerState::~LedgerState() = default;
 LedgerState::LedgerState(LedgerState&&) noexcept = default;
 LedgerState& LedgerState::operator=(LedgerState&&) noexcept = default;
 
-void LedgerState::Apply(const Event& e) {
+void LedgerState::Apply(const Event& e) { ApplyHashed(e, IdHash(e.key_id)); }
+
+void LedgerState::ApplyHashed(const Event& e, uint64_t id_hash) {
   applied_seq_ = e.seq;
   applied_ts_ = e.ts;
   std::optional<KeyIndex> index;
-  if (!e.key_id.empty() && !std::holds_alternative<KeyCreated>(e.data)) index = IndexOfKey(e.key_id);
+  if (!e.key_id.empty() && !std::holds_alternative<KeyCreated>(e.data)) {
+    index = IndexOfKey(e.key_id, id_hash);
+  }
   KeyRecord* key = index ? &keys_.Mutable(*index) : nullptr;
 
   std::visit(
@@ -67,7 +71,7 @@ void LedgerState::Apply(const Event& e) {
             if (d.max_expiry_days != 0) it->second.max_expiry_days = d.max_expiry_days;
             it->second.updated_at = e.ts;
           },
-          [&](const KeyCreated& d) { ApplyKeyCreated(e, d); },
+          [&](const KeyCreated& d) { ApplyKeyCreated(e, d, id_hash); },
           [&](const KeyRotated& d) {
             if (!key) return;
             key->MutableExtra().SetText(text_, ExtraText::kRotatedTo, d.new_key_id);
@@ -102,7 +106,7 @@ void LedgerState::ApplyBatch(const Event* events, size_t count) {
   batch_hashes_.resize(count);
   batch_records_.assign(count, RecordIndex::kNone);
   for (size_t i = 0; i < count; ++i) {
-    batch_hashes_[i] = events[i].key_id.empty() ? 0 : IdHash(events[i].key_id);
+    batch_hashes_[i] = IdHash(events[i].key_id);
   }
   for (size_t i = 0; i < count; ++i) {
     if (const size_t j = i + kSlotAhead; j < count && !events[j].key_id.empty()) {
@@ -122,7 +126,7 @@ void LedgerState::ApplyBatch(const Event* events, size_t count) {
       __builtin_prefetch(text_.Resolve(key.text));
       __builtin_prefetch(key.usage.address());
     }
-    Apply(events[i]);
+    ApplyHashed(events[i], batch_hashes_[i]);
   }
 }
 
@@ -137,7 +141,7 @@ uint32_t LedgerState::InternAbilities(const Abilities& abilities) {
   return it->second;
 }
 
-void LedgerState::ApplyKeyCreated(const Event& e, const KeyCreated& d) {
+void LedgerState::ApplyKeyCreated(const Event& e, const KeyCreated& d, uint64_t id_hash) {
   KeyRecord key;
   key.digest = d.digest;
   key.text = text_.PackRef({e.key_id, d.name, d.prefix, d.description});
@@ -157,12 +161,11 @@ void LedgerState::ApplyKeyCreated(const Event& e, const KeyCreated& d) {
     key.MutableExtra().text =
         text_.Pack({d.role, d.rotated_from, "", d.idempotency_key, request_digest, "", metadata});
   }
-  Insert(std::move(key));
+  Insert(std::move(key), id_hash);
 }
 
-KeyIndex LedgerState::Insert(KeyRecord record) {
+KeyIndex LedgerState::Insert(KeyRecord record, uint64_t id_hash) {
   const std::string_view id = IdOf(record);
-  const uint64_t id_hash = IdHash(id);
   const uint32_t existing =
       by_id_.Find(id_hash, [&](uint32_t n) { return IdOf(keys_[n]) == id; });
   KeyIndex index;
@@ -257,7 +260,11 @@ void LedgerState::AddLoaded(KeyRecord record, LoadIndexer& indexer) {
 }
 
 std::optional<KeyIndex> LedgerState::IndexOfKey(std::string_view id) const {
-  const uint32_t n = by_id_.Find(IdHash(id), [&](uint32_t i) { return IdOf(keys_[i]) == id; });
+  return IndexOfKey(id, IdHash(id));
+}
+
+std::optional<KeyIndex> LedgerState::IndexOfKey(std::string_view id, uint64_t id_hash) const {
+  const uint32_t n = by_id_.Find(id_hash, [&](uint32_t i) { return IdOf(keys_[i]) == id; });
   if (n == RecordIndex::kNone) return std::nullopt;
   return n;
 }

@@ -128,11 +128,16 @@ class LedgerState {
 
  private:
   static Result<LedgerState> Deserialize(ByteReader& r, size_t size);
-  void ApplyKeyCreated(const Event& e, const KeyCreated& d);
+  // Apply() with IdHash(event.key_id) already computed: ApplyBatch hashes every id ahead for its
+  // prefetches and hands the hash on rather than hash it twice.
+  void ApplyHashed(const Event& event, uint64_t id_hash);
+  std::optional<KeyIndex> IndexOfKey(std::string_view id, uint64_t id_hash) const;
+  void ApplyKeyCreated(const Event& e, const KeyCreated& d, uint64_t id_hash);
   void ApplyKeyUsed(KeyRecord& key, const Event& e, const KeyUsed& d);
   void EndKey(KeyIndex index, KeyStatus status, TimeMs at);
-  // Adds `record` to the indexes (digest, workspace, idempotency, deadlines).
-  KeyIndex Insert(KeyRecord record);
+  // Adds `record`, whose id hashes to `id_hash`, to the indexes (digest, workspace, idempotency,
+  // deadlines).
+  KeyIndex Insert(KeyRecord record, uint64_t id_hash);
   void IndexIdempotency(KeyIndex index);
   // Deserialize: appends a record whose workspace already lists it, without looking for
   // duplicates; `indexer` indexes it on its own thread.

@@ -133,6 +133,62 @@ BOOST_AUTO_TEST_CASE(uses_count_valid_and_rejected_in_hourly_buckets) {
   BOOST_TEST(key.usage[2].rejected == 1u);
 }
 
+// ApplyBatch (replay's path: ids hashed ahead, then handed to the apply) must build exactly what
+// Apply builds one event at a time: forty keys so that the lookahead reaches across chunks, uses
+// interleaved, a use of a key that does not exist, an id created twice (the newer one wins), a
+// rotation and a revocation.
+BOOST_AUTO_TEST_CASE(apply_batch_builds_what_apply_builds) {
+  std::vector<Event> events;
+  auto add = [&](TimeMs ts, std::string key_id, EventData data) {
+    Event e;
+    e.seq = events.size() + 1;
+    e.ts = ts;
+    e.workspace = "acme";
+    e.key_id = std::move(key_id);
+    e.actor = "tester";
+    e.data = std::move(data);
+    events.push_back(std::move(e));
+  };
+  add(kStartMs, "", WorkspaceCreated{"Acme", Plan::kPro, 365});
+  for (int k = 0; k < 40; ++k) {
+    add(kStartMs + k, "key_" + std::to_string(k), ApiKey("k", GenerateToken("kl")));
+  }
+  for (int i = 0; i < 400; ++i) {
+    const int k = (i * 7) % 40;
+    const UseOutcome outcome = i % 3 == 0 ? UseOutcome::kForbidden : UseOutcome::kValid;
+    const std::string ip = "10.0.0." + std::to_string(i % 4);
+    add(kStartMs + kHourMs + i, "key_" + std::to_string(k), Use(outcome, ip));
+  }
+  add(kStartMs + 2 * kHourMs, "key_missing", Use(UseOutcome::kValid));
+  add(kStartMs + 2 * kHourMs, "key_3", ApiKey("again", GenerateToken("kl")));
+  add(kStartMs + 2 * kHourMs, "key_3", Use(UseOutcome::kValid));
+  add(kStartMs + 2 * kHourMs, "key_4", KeyRotated{"key_5", kStartMs + 3 * kHourMs});
+  add(kStartMs + 2 * kHourMs, "key_6", KeyRevoked{"leaked"});
+  add(kStartMs + 2 * kHourMs, "key_6", Use(UseOutcome::kRevoked, "10.9.9.9"));
+
+  LedgerState one_by_one;
+  for (const Event& e : events) one_by_one.Apply(e);
+  for (const size_t chunk : {events.size(), size_t{13}, size_t{1}}) {
+    LedgerState batched;
+    for (size_t i = 0; i < events.size(); i += chunk) {
+      batched.ApplyBatch(events.data() + i, std::min(chunk, events.size() - i));
+    }
+    BOOST_TEST_CONTEXT("chunks of " << chunk) {
+      BOOST_TEST((batched.Fingerprint() == one_by_one.Fingerprint()));
+      BOOST_TEST(batched.applied_seq() == events.size());
+      // key_1's uses are i = 23 + 40j, j = 0..9; those with j = 1, 4, 7 are rejected.
+      BOOST_TEST(batched.FindKey("key_1")->usage_count == 7u);
+      BOOST_TEST(batched.FindKey("key_1")->rejected_count == 3u);
+      BOOST_TEST(batched.FindKey("key_3")->name == "again");
+      BOOST_TEST(batched.FindKey("key_3")->usage_count == 1u);
+      BOOST_TEST(batched.FindKey("key_4")->rotated_to == "key_5");
+      BOOST_TEST((batched.FindKey("key_6")->status == KeyStatus::kRevoked));
+      BOOST_TEST(batched.FindKey("key_6")->last_rejected_ip == "10.9.9.9");
+      BOOST_TEST(!batched.FindKey("key_missing").has_value());
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(effective_status_changes_exactly_at_the_deadline) {
   KeyState key;
   key.expires_at = kStartMs + 1000;
