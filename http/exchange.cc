@@ -97,10 +97,8 @@ std::string_view Exchange::BearerToken() const {
 }
 
 void Exchange::Reply(unsigned status, std::string json_body) {
-  if (replied_) return;
   Prepare(status, std::move(json_body));
-  replied_ = true;
-  respond_(std::move(response_));  // the transport sets Content-Length (Finalize in session.cc)
+  ReplyPrepared();
 }
 
 void Exchange::Prepare(unsigned status, std::string json_body) {
@@ -121,7 +119,7 @@ void Exchange::ReplyNoContent() {
 void Exchange::ReplyPrepared() {
   if (replied_) return;
   replied_ = true;
-  respond_(std::move(response_));
+  respond_(std::move(response_));  // the transport sets Content-Length (Finalize in session.cc)
 }
 
 void Exchange::Fail(const Status& status) {
