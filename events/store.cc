@@ -297,6 +297,63 @@ Status EventStore::ScanImpl(Cf which, std::string_view from, std::string_view to
   return FromRocks(it->status(), "scanning");
 }
 
+Status EventStore::ScanBySeq(Cf which, const std::vector<KeyRange>& ranges, bool reverse,
+                             const std::function<bool(std::string_view, std::string_view)>& fn) const {
+  if (ranges.size() == 1) {
+    return ScanImpl(which, ranges[0].from, ranges[0].to, reverse ? ScanKind::kReverse : ScanKind::kForward, fn);
+  }
+  struct Cursor {
+    rocksdb::Slice lower, upper;
+    std::unique_ptr<rocksdb::Iterator> it;
+  };
+  const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
+  std::vector<Cursor> cursors(ranges.size());  // sized once: the iterators point at the bounds
+  for (size_t i = 0; i < ranges.size(); ++i) {
+    Cursor& c = cursors[i];
+    c.lower = rocksdb::Slice(ranges[i].from.data(), ranges[i].from.size());
+    c.upper = rocksdb::Slice(ranges[i].to.data(), ranges[i].to.size());
+    rocksdb::ReadOptions ro;
+    ro.snapshot = snapshot;
+    ro.fill_cache = !reverse && which != Cf::kMeta;  // as ScanImpl
+    if (!c.lower.empty()) ro.iterate_lower_bound = &c.lower;  // empty: no bound (see ScanImpl)
+    if (!c.upper.empty()) ro.iterate_upper_bound = &c.upper;
+    c.it.reset(db_->NewIterator(ro, cf(which)));
+    if (reverse) {
+      c.it->SeekToLast();
+    } else if (c.lower.empty()) {
+      c.it->SeekToFirst();
+    } else {
+      c.it->Seek(c.lower);
+    }
+  }
+  const auto seq_of = [](const rocksdb::Iterator& it) {
+    const rocksdb::Slice key = it.key();
+    return key.size() >= 8 ? DecodeSeq(std::string_view(key.data() + key.size() - 8, 8)) : 0;
+  };
+  Status status = Status::Ok();
+  for (;;) {
+    Cursor* next = nullptr;
+    uint64_t next_seq = 0;
+    for (Cursor& c : cursors) {
+      if (!c.it->Valid()) continue;
+      const uint64_t seq = seq_of(*c.it);
+      if (!next || (reverse ? seq > next_seq : seq < next_seq)) {
+        next = &c;
+        next_seq = seq;
+      }
+    }
+    if (!next) break;
+    if (!fn(next->it->key().ToStringView(), next->it->value().ToStringView())) break;
+    reverse ? next->it->Prev() : next->it->Next();
+  }
+  for (Cursor& c : cursors) {
+    if (status.ok()) status = FromRocks(c.it->status(), "scanning");
+  }
+  cursors.clear();  // the iterators before the snapshot they read
+  db_->ReleaseSnapshot(snapshot);
+  return status;
+}
+
 Status EventStore::CreateCheckpointCopy(const std::string& to_dir) const {
   rocksdb::Checkpoint* raw = nullptr;
   rocksdb::Status s = rocksdb::Checkpoint::Create(db_.get(), &raw);

@@ -3,7 +3,9 @@
 //
 // Column families
 //   events        8-byte big-endian seq → stored event (format: events/codec.h)
-//   by_workspace  workspace ‖ 0x00 ‖ 8-byte BE seq → 1-byte event type   (audit index)
+//   by_workspace  workspace ‖ 0x00 ‖ 8-byte BE seq → 1-byte event type   (audit index: lifecycle)
+//                 workspace ‖ 0x01 ‖ 8-byte BE seq → 1-byte event type   (audit index: key.used;
+//                 logs written before it existed hold their uses under 0x00 too)
 //   by_key        key_id ‖ 0x00 ‖ 8-byte BE seq → 1-byte event type      (per-key history)
 //   idempotency   workspace ‖ 0x00 ‖ idempotency key → record (projections/idempotency.h)
 //   meta          named rows: checkpoints, signing metadata
@@ -94,6 +96,16 @@ class EventStore {
   // Same as Scan, newest first: keys in [from, to) from the top down.
   Status ScanReverse(Cf which, std::string_view from, std::string_view to,
                      const std::function<bool(std::string_view, std::string_view)>& fn) const;
+  // Scan (or ScanReverse) of several key ranges [from, to) of `which` at once, on one snapshot, as
+  // one stream ordered by the keys' last 8 bytes (a big-endian seq, as every index row ends): for
+  // an index that keeps one owner's rows in more than one range. Ranges may be empty; their rows
+  // must not share a seq.
+  struct KeyRange {
+    std::string_view from;
+    std::string_view to;
+  };
+  Status ScanBySeq(Cf which, const std::vector<KeyRange>& ranges, bool reverse,
+                   const std::function<bool(std::string_view, std::string_view)>& fn) const;
 
   // Consistent copy for backups, via RocksDB's checkpoint (hard links where possible).
   Status CreateCheckpointCopy(const std::string& to_dir) const;

@@ -15,6 +15,28 @@ Result<uint64_t> ParseCursor(std::string_view cursor) {
   return value;
 }
 
+namespace {
+
+// What follows the owner in an index row's key: lifecycle events, or (workspace index only) uses.
+constexpr char kLifecycleRows = '\0';
+constexpr char kUseRows = '\1';
+
+std::string IndexKey(std::string_view owner, char kind, uint64_t seq) {
+  std::string key;
+  key.reserve(owner.size() + 9);
+  key.append(owner).push_back(kind);
+  key.append(EncodeSeq(seq));
+  return key;
+}
+
+}  // namespace
+
+std::string WorkspaceIndexKey(std::string_view workspace, EventType type, uint64_t seq) {
+  return IndexKey(workspace, type == EventType::kKeyUsed ? kUseRows : kLifecycleRows, seq);
+}
+
+std::string KeyIndexKey(std::string_view key_id, uint64_t seq) { return IndexKey(key_id, kLifecycleRows, seq); }
+
 std::vector<EventType> AllEventTypes() {
   std::vector<EventType> types;
   for (size_t t = 0; t < kEventTypeCount; ++t) types.push_back(static_cast<EventType>(t));
@@ -32,17 +54,29 @@ Result<EventPage> QueryEvents(const EventStore& store, std::string_view ws, cons
   if (q.types.empty()) wanted[static_cast<size_t>(EventType::kKeyUsed)] = false;
   for (EventType t : q.types) wanted[static_cast<size_t>(t)] = true;
 
-  const std::string prefix = (q.key_id.empty() ? std::string(ws) : q.key_id) + '\0';
+  // The seqs [first, end) this page may hold; the rows lie in one range per kind of row scanned: a
+  // key's history is one range; a workspace's lifecycle rows (and the uses of logs written before
+  // uses had their own range) are one, its uses another, read only when uses are wanted.
+  const std::string_view owner = q.key_id.empty() ? ws : std::string_view(q.key_id);
   const Cf index = q.key_id.empty() ? Cf::kByWorkspace : Cf::kByKey;
-  std::string from = prefix + EncodeSeq(0);
-  std::string to = prefix + EncodeSeq(UINT64_MAX);
+  uint64_t first = 0;
+  uint64_t end = UINT64_MAX;
   if (*cursor != 0) {
     if (q.descending) {
-      to = prefix + EncodeSeq(*cursor);
+      end = *cursor;
     } else {
-      from = prefix + EncodeSeq(*cursor + 1);
+      first = *cursor + 1;
     }
   }
+  std::vector<char> kinds = {kLifecycleRows};
+  if (q.key_id.empty() && wanted[static_cast<size_t>(EventType::kKeyUsed)]) kinds.push_back(kUseRows);
+  std::vector<std::string> bounds;
+  for (char kind : kinds) {
+    bounds.push_back(IndexKey(owner, kind, first));
+    bounds.push_back(IndexKey(owner, kind, end));
+  }
+  std::vector<EventStore::KeyRange> ranges;
+  for (size_t i = 0; i < bounds.size(); i += 2) ranges.push_back({bounds[i], bounds[i + 1]});
 
   EventPage page;
   Status failure;
@@ -51,7 +85,7 @@ Result<EventPage> QueryEvents(const EventStore& store, std::string_view ws, cons
         !wanted[static_cast<size_t>(value[0])]) {
       return true;
     }
-    const uint64_t seq = DecodeSeq(key.substr(prefix.size()));
+    const uint64_t seq = DecodeSeq(key.substr(owner.size() + 1));
     auto row = store.Get(Cf::kEvents, EncodeSeq(seq));
     if (!row.ok() || !row->has_value()) {
       failure = Status::Internal("the audit index names a missing event");
@@ -81,8 +115,7 @@ Result<EventPage> QueryEvents(const EventStore& store, std::string_view ws, cons
     page.last_seq = seq;
     return true;
   };
-  Status scanned = q.descending ? store.ScanReverse(Cf(index), from, to, visit)
-                                : store.Scan(Cf(index), from, to, visit);
+  Status scanned = store.ScanBySeq(index, ranges, q.descending, visit);
   if (!scanned.ok()) return scanned;
   if (!failure.ok()) return failure;
   return page;

@@ -154,13 +154,12 @@ void Ledger::Apply(const Event& event, std::string_view, BatchRows& rows) {
     std::unique_lock lock(state_mutex_);
     state_.Apply(event);
   }
-  const std::string seq = EncodeSeq(event.seq);
   const char type = static_cast<char>(event.type());
   if (!event.workspace.empty()) {
-    rows.Put(Cf::kByWorkspace, event.workspace + '\0' + seq, std::string_view(&type, 1));
+    rows.Put(Cf::kByWorkspace, WorkspaceIndexKey(event.workspace, event.type(), event.seq), std::string_view(&type, 1));
   }
   if (!event.key_id.empty()) {
-    rows.Put(Cf::kByKey, event.key_id + '\0' + seq, std::string_view(&type, 1));
+    rows.Put(Cf::kByKey, KeyIndexKey(event.key_id, event.seq), std::string_view(&type, 1));
   }
   stats_.events_appended.fetch_add(1, std::memory_order_relaxed);
 }

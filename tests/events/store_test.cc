@@ -347,6 +347,46 @@ BOOST_AUTO_TEST_CASE(ScanWithPrefixBoundsStaysInsideThePrefix) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(ScanBySeqMergesRangesInSeqOrder) {
+  TempDir tmp;
+  auto store = OpenStore(tmp.Sub("db"));
+  rocksdb::WriteBatch batch;
+  // Two key ranges of one owner with interleaved seqs, and other owners' rows around them.
+  for (uint64_t seq : {1, 4, 5, 300}) BOOST_TEST_REQUIRE(batch.Put(store->cf(Cf::kByWorkspace), "acme\0"s + EncodeSeq(seq), "L").ok());
+  for (uint64_t seq : {2, 3, 6, 256, 301}) BOOST_TEST_REQUIRE(batch.Put(store->cf(Cf::kByWorkspace), "acme\1"s + EncodeSeq(seq), "U").ok());
+  for (uint64_t seq : {7, 8}) {
+    for (const std::string neighbour : {"acme2\0"s, "acm\1"s, "acme0\1"s}) {
+      BOOST_TEST_REQUIRE(batch.Put(store->cf(Cf::kByWorkspace), neighbour + EncodeSeq(seq), "N").ok());
+    }
+  }
+  BOOST_TEST_REQUIRE(store->Write(batch, false).ok());
+  const std::string l0 = "acme\0"s + EncodeSeq(0), l1 = "acme\0"s + EncodeSeq(UINT64_MAX);
+  const std::string u0 = "acme\1"s + EncodeSeq(0), u1 = "acme\1"s + EncodeSeq(UINT64_MAX);
+  const auto scan = [&](std::vector<EventStore::KeyRange> ranges, bool reverse, size_t stop_after = 100) {
+    std::vector<std::string> seen;
+    Status s = store->ScanBySeq(Cf::kByWorkspace, ranges, reverse, [&](std::string_view k, std::string_view v) {
+      seen.push_back(std::string(v) + std::to_string(DecodeSeq(k.substr(k.size() - 8))));
+      return seen.size() < stop_after;
+    });
+    BOOST_TEST(s.ok(), s.message());
+    return seen;
+  };
+  using Seen = std::vector<std::string>;
+  BOOST_TEST(scan({{l0, l1}, {u0, u1}}, false) == (Seen{"L1", "U2", "U3", "L4", "L5", "U6", "U256", "L300", "U301"}));
+  BOOST_TEST(scan({{u0, u1}, {l0, l1}}, true) == (Seen{"U301", "L300", "U256", "U6", "L5", "L4", "U3", "U2", "L1"}));
+  BOOST_TEST(scan({{l0, l1}, {u0, u1}}, true, 3) == (Seen{"U301", "L300", "U256"}));
+  BOOST_TEST(scan({{l0, l1}, {u0, u1}}, false, 1) == (Seen{"L1"}));
+  // Bounds inside the ranges, as a cursor sets them: [4, 256).
+  const std::string l4 = "acme\0"s + EncodeSeq(4), l256 = "acme\0"s + EncodeSeq(256);
+  const std::string u4 = "acme\1"s + EncodeSeq(4), u256 = "acme\1"s + EncodeSeq(256);
+  BOOST_TEST(scan({{l4, l256}, {u4, u256}}, false) == (Seen{"L4", "L5", "U6"}));
+  BOOST_TEST(scan({{l4, l256}, {u4, u256}}, true) == (Seen{"U6", "L5", "L4"}));
+  // One range alone, an empty one beside it, none at all.
+  BOOST_TEST(scan({{u0, u1}}, false) == (Seen{"U2", "U3", "U6", "U256", "U301"}));
+  BOOST_TEST(scan({{l0, l1}, {u1, u1}}, true) == (Seen{"L300", "L5", "L4", "L1"}));
+  BOOST_TEST(scan({}, false).empty());
+}
+
 BOOST_AUTO_TEST_CASE(ScanStopsWhenTheCallbackReturnsFalse) {
   TempDir tmp;
   auto store = OpenStore(tmp.Sub("db"));
