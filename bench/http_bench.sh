@@ -200,6 +200,18 @@ lifecycle_slices() {
   log "http run $run: creates $rate/s, plain RocksDB $ref_rate/s ($slices slices each)"
 }
 
+# audit_page_ms ADMIN_TOKEN: the time (ms, curl's total) of the newest page of the bench
+# workspace's audit timeline (key.used left out, as by default) once the verify loads have
+# appended their uses: the timeline must not read back through them (README, "The audit timeline
+# never reads past uses"). The page must hold key creations.
+audit_page_ms() {
+  local seconds
+  seconds="$(curl -sf -o "$TMP/audit-page.json" -w '%{time_total}' -H "Authorization: Bearer $1" \
+    "$SERVER_URL/admin/v1/workspaces/bench/audit?order=desc&limit=50")" || die "GET the audit timeline failed"
+  grep -q '"type":"key.created"' "$TMP/audit-page.json" || die "the audit page holds no key creation"
+  awk -v s="$seconds" 'BEGIN { print s * 1000 }'
+}
+
 http_run() {
   local run="$1" dir="$TMP/http-$run"
   mkdir -p "$dir"
@@ -230,6 +242,7 @@ http_run() {
     KL_TOKENS="$tokens" measure_keyledger "$run" verify "$BENCH/wrk/verify.lua"
     KL_TOKENS="$tokens" measure_keyledger "$run" authz "$BENCH/wrk/authz.lua"
     KL_PACE_MS="$PACE_MS" KL_TOKENS="$tokens" measure_keyledger "$run" verify_paced "$BENCH/wrk/verify.lua"
+    record "$run" audit.page_ms "$(audit_page_ms "$admin")"
     log "http run $run: verify $(wrk_figure "$TMP/wrk-verify-$run.txt" rps) req/s, authz $(wrk_figure "$TMP/wrk-authz-$run.txt" rps) req/s, $pool keys"
   fi
   stop_pid "$SERVER_PID"
