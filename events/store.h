@@ -6,7 +6,9 @@
 //   by_workspace  workspace ‖ 0x00 ‖ 8-byte BE seq → 1-byte event type   (audit index: lifecycle)
 //                 workspace ‖ 0x01 ‖ 8-byte BE seq → 1-byte event type   (audit index: key.used;
 //                 logs written before it existed hold their uses under 0x00 too)
-//   by_key        key_id ‖ 0x00 ‖ 8-byte BE seq → 1-byte event type      (per-key history)
+//   by_key        key_id ‖ 0x00 ‖ 8-byte BE seq → 1-byte event type      (per-key history: lifecycle)
+//                 key_id ‖ 0x01 ‖ 8-byte BE seq → 1-byte event type      (per-key history: key.used;
+//                 older logs hold their uses under 0x00 too)
 //   idempotency   workspace ‖ 0x00 ‖ idempotency key → record (projections/idempotency.h)
 //   meta          named rows: checkpoints, signing metadata
 //

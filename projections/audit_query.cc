@@ -17,7 +17,7 @@ Result<uint64_t> ParseCursor(std::string_view cursor) {
 
 namespace {
 
-// What follows the owner in an index row's key: lifecycle events, or (workspace index only) uses.
+// What follows the owner in an index row's key: lifecycle events, or uses.
 constexpr char kLifecycleRows = '\0';
 constexpr char kUseRows = '\1';
 
@@ -31,11 +31,9 @@ std::string IndexKey(std::string_view owner, char kind, uint64_t seq) {
 
 }  // namespace
 
-std::string WorkspaceIndexKey(std::string_view workspace, EventType type, uint64_t seq) {
-  return IndexKey(workspace, type == EventType::kKeyUsed ? kUseRows : kLifecycleRows, seq);
+std::string AuditIndexKey(std::string_view owner, EventType type, uint64_t seq) {
+  return IndexKey(owner, type == EventType::kKeyUsed ? kUseRows : kLifecycleRows, seq);
 }
-
-std::string KeyIndexKey(std::string_view key_id, uint64_t seq) { return IndexKey(key_id, kLifecycleRows, seq); }
 
 std::vector<EventType> AllEventTypes() {
   std::vector<EventType> types;
@@ -54,9 +52,9 @@ Result<EventPage> QueryEvents(const EventStore& store, std::string_view ws, cons
   if (q.types.empty()) wanted[static_cast<size_t>(EventType::kKeyUsed)] = false;
   for (EventType t : q.types) wanted[static_cast<size_t>(t)] = true;
 
-  // The seqs [first, end) this page may hold; the rows lie in one range per kind of row scanned: a
-  // key's history is one range; a workspace's lifecycle rows (and the uses of logs written before
-  // uses had their own range) are one, its uses another, read only when uses are wanted.
+  // The seqs [first, end) this page may hold, in one key range per kind of row scanned: the
+  // owner's lifecycle rows (and the uses of logs written before uses had rows of their own), and
+  // its uses, read only when uses are wanted.
   const std::string_view owner = q.key_id.empty() ? ws : std::string_view(q.key_id);
   const Cf index = q.key_id.empty() ? Cf::kByWorkspace : Cf::kByKey;
   uint64_t first = 0;
@@ -69,7 +67,7 @@ Result<EventPage> QueryEvents(const EventStore& store, std::string_view ws, cons
     }
   }
   std::vector<char> kinds = {kLifecycleRows};
-  if (q.key_id.empty() && wanted[static_cast<size_t>(EventType::kKeyUsed)]) kinds.push_back(kUseRows);
+  if (wanted[static_cast<size_t>(EventType::kKeyUsed)]) kinds.push_back(kUseRows);
   std::vector<std::string> bounds;
   for (char kind : kinds) {
     bounds.push_back(IndexKey(owner, kind, first));

@@ -38,11 +38,11 @@ std::vector<EventType> AllEventTypes();
 
 Result<EventPage> QueryEvents(const EventStore& store, std::string_view workspace, const EventQuery& query);
 
-// The rows of the audit indexes (layout: events/store.h), written with each event. A workspace's
-// uses are indexed apart from its lifecycle events, so that its timeline, which leaves uses out
-// unless asked for them, never reads past the millions of uses a busy workspace makes between two
-// key creations (it did: 0.62 s for a page after 590 k uses, on the thread serving verifies).
-std::string WorkspaceIndexKey(std::string_view workspace, EventType type, uint64_t seq);
-std::string KeyIndexKey(std::string_view key_id, uint64_t seq);
+// The key of an event's row in an audit index (layout: events/store.h), `owner` being its
+// workspace (by_workspace) or its key (by_key). Uses are indexed apart from lifecycle events, so
+// that a query that leaves them out (a workspace's timeline by default, a key's history filtered
+// by type) never reads past the millions of uses a busy key makes between two lifecycle events
+// (it did: 0.62 s for a timeline page after 590 k uses, on the thread serving verifies).
+std::string AuditIndexKey(std::string_view owner, EventType type, uint64_t seq);
 
 }  // namespace keyledger

@@ -156,10 +156,10 @@ void Ledger::Apply(const Event& event, std::string_view, BatchRows& rows) {
   }
   const char type = static_cast<char>(event.type());
   if (!event.workspace.empty()) {
-    rows.Put(Cf::kByWorkspace, WorkspaceIndexKey(event.workspace, event.type(), event.seq), std::string_view(&type, 1));
+    rows.Put(Cf::kByWorkspace, AuditIndexKey(event.workspace, event.type(), event.seq), std::string_view(&type, 1));
   }
   if (!event.key_id.empty()) {
-    rows.Put(Cf::kByKey, KeyIndexKey(event.key_id, event.seq), std::string_view(&type, 1));
+    rows.Put(Cf::kByKey, AuditIndexKey(event.key_id, event.type(), event.seq), std::string_view(&type, 1));
   }
   stats_.events_appended.fetch_add(1, std::memory_order_relaxed);
 }

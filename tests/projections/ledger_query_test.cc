@@ -300,30 +300,31 @@ BOOST_AUTO_TEST_CASE(audit_orders_descending_and_paginates_both_ways) {
   BOOST_TEST(r.status().field() == "cursor");
 }
 
-// acme's rows in the workspace index, as (kind byte after the workspace id, seq, type byte).
+// An owner's rows in an audit index, as (kind byte after the owner, seq, type byte).
 struct IndexRow {
   char kind;
   uint64_t seq;
   char type;
-  bool operator==(const IndexRow&) const = default;
 };
-std::vector<IndexRow> AcmeIndexRows(const EventStore& store) {
+std::vector<IndexRow> IndexRows(const EventStore& store, Cf index, const std::string& owner) {
   std::vector<IndexRow> rows;
-  Status s = store.Scan(Cf::kByWorkspace, "acme\0", "acme\2", [&](std::string_view k, std::string_view v) {
-    BOOST_TEST(k.size() == 5u + 8u);
+  Status s = store.Scan(index, owner + '\0', owner + '\2', [&](std::string_view k, std::string_view v) {
+    BOOST_TEST(k.size() == owner.size() + 1 + 8);
     BOOST_TEST(v.size() == 1u);
-    rows.push_back({k[4], DecodeSeq(k.substr(5)), v[0]});
+    rows.push_back({k[owner.size()], DecodeSeq(k.substr(owner.size() + 1)), v[0]});
     return true;
   });
   BOOST_TEST(s.ok(), s.message());
   return rows;
 }
 
+// Every page of `q` in both orders and at three page sizes, one after the other.
 std::vector<uint64_t> AllSeqs(LedgerEnv& env, const Principal& p, EventQuery q) {
   std::vector<uint64_t> seqs;
   for (bool descending : {false, true}) {
     q.descending = descending;
     for (size_t limit : {size_t{1}, size_t{2}, size_t{50}}) {
+      q.cursor.clear();
       const auto page = Seqs(WalkAudit(env, p, q, limit));
       seqs.insert(seqs.end(), page.begin(), page.end());
     }
@@ -331,50 +332,64 @@ std::vector<uint64_t> AllSeqs(LedgerEnv& env, const Principal& p, EventQuery q) 
   return seqs;
 }
 
-BOOST_AUTO_TEST_CASE(audit_indexes_uses_apart_from_the_timeline) {
+BOOST_AUTO_TEST_CASE(audit_indexes_uses_apart_from_lifecycle_events) {
   LedgerEnv env;
   AuditScene s(env);
   const char used = static_cast<char>(EventType::kKeyUsed);
-  size_t uses = 0, lifecycle = 0;
-  for (const IndexRow& row : AcmeIndexRows(*env.store)) {
-    if (row.kind == '\1') {
-      BOOST_TEST(row.type == used);
-      ++uses;
-    } else {
-      BOOST_TEST(row.kind == '\0');
-      BOOST_TEST(row.type != used);  // the timeline's rows: a default query never reads a use
-      ++lifecycle;
+  const std::vector<std::pair<Cf, std::string>> owners = {
+      {Cf::kByWorkspace, "acme"}, {Cf::kByKey, s.k1.key.id}, {Cf::kByKey, s.k2.key.id}};
+  const std::vector<std::pair<size_t, size_t>> expected = {{6, 3}, {2, 1}, {1, 2}};  // lifecycle, uses
+  for (size_t i = 0; i < owners.size(); ++i) {
+    size_t uses = 0, lifecycle = 0;
+    for (const IndexRow& row : IndexRows(*env.store, owners[i].first, owners[i].second)) {
+      if (row.kind == '\1') {
+        BOOST_TEST(row.type == used);
+        ++uses;
+      } else {
+        BOOST_TEST(row.kind == '\0');
+        BOOST_TEST(row.type != used);  // what a query without uses reads: never a use
+        ++lifecycle;
+      }
     }
+    BOOST_TEST(lifecycle == expected[i].first, owners[i].second);
+    BOOST_TEST(uses == expected[i].second, owners[i].second);
   }
-  BOOST_TEST(uses == 3u);
-  BOOST_TEST(lifecycle == 6u);
 }
 
-BOOST_AUTO_TEST_CASE(audit_reads_uses_indexed_before_they_had_their_own_range) {
-  // A log written before uses had their own rows indexed them among the lifecycle events: moving
-  // acme's use rows there must change no query's answer.
+BOOST_AUTO_TEST_CASE(audit_reads_uses_indexed_before_they_had_their_own_rows) {
+  // A log written before uses had rows of their own indexed them among the lifecycle events:
+  // moving the use rows there must change no query's answer, in either index.
   LedgerEnv env;
   AuditScene s(env);
-  EventQuery uses, mixed, timeline, everything;
+  EventQuery uses, mixed, timeline, everything, k2_uses, k2_all, k2_created;
   uses.types = {EventType::kKeyUsed};
-  mixed.types = {EventType::kKeyRevoked, EventType::kKeyUsed};
+  mixed.types = {EventType::kKeyCreated, EventType::kKeyUsed};
   everything.types = AllEventTypes();
-  const std::vector<EventQuery> queries = {uses, mixed, timeline, everything};
+  k2_uses = uses;
+  k2_uses.key_id = s.k2.key.id;
+  k2_all = everything;
+  k2_all.key_id = s.k2.key.id;
+  k2_created.types = {EventType::kKeyCreated};
+  k2_created.key_id = s.k2.key.id;
+  const std::vector<EventQuery> queries = {uses, mixed, timeline, everything, k2_uses, k2_all, k2_created};
   std::vector<std::vector<uint64_t>> before;
   for (const EventQuery& q : queries) before.push_back(AllSeqs(env, s.acme.admin, q));
-  BOOST_TEST(before[0].size() == 2 * (3u + 3u + 3u));  // both orders, three page sizes
+  BOOST_TEST(before[0].size() == 2 * 3 * 3u);  // both orders, three page sizes, three uses
   BOOST_TEST(before[3].size() == 2 * 3 * 9u);
+  BOOST_TEST(before[5].size() == 2 * 3 * 3u);  // k2: created, used twice
 
   rocksdb::WriteBatch batch;
   size_t moved = 0;
-  for (const IndexRow& row : AcmeIndexRows(*env.store)) {
-    if (row.kind != '\1') continue;
-    auto cf = env.store->cf(Cf::kByWorkspace);
-    BOOST_TEST_REQUIRE(batch.Delete(cf, "acme\1" + EncodeSeq(row.seq)).ok());
-    BOOST_TEST_REQUIRE(batch.Put(cf, "acme" + std::string(1, '\0') + EncodeSeq(row.seq), std::string(1, row.type)).ok());
-    ++moved;
+  for (const auto& [index, owner] : std::vector<std::pair<Cf, std::string>>{{Cf::kByWorkspace, "acme"},
+                                                                          {Cf::kByKey, s.k2.key.id}}) {
+    for (const IndexRow& row : IndexRows(*env.store, index, owner)) {
+      if (row.kind != '\1') continue;
+      BOOST_TEST_REQUIRE(batch.Delete(env.store->cf(index), owner + '\1' + EncodeSeq(row.seq)).ok());
+      BOOST_TEST_REQUIRE(batch.Put(env.store->cf(index), owner + '\0' + EncodeSeq(row.seq), std::string(1, row.type)).ok());
+      ++moved;
+    }
   }
-  BOOST_TEST_REQUIRE(moved == 3u);
+  BOOST_TEST_REQUIRE(moved == 3u + 2u);
   BOOST_TEST_REQUIRE(env.store->Write(batch, true).ok());
   for (size_t i = 0; i < queries.size(); ++i) {
     BOOST_TEST((AllSeqs(env, s.acme.admin, queries[i]) == before[i]), "query " << i);
