@@ -154,13 +154,12 @@ void Ledger::Apply(const Event& event, std::string_view, BatchRows& rows) {
     std::unique_lock lock(state_mutex_);
     state_.Apply(event);
   }
-  const char type = static_cast<char>(event.type());
+  const char type_byte = static_cast<char>(event.type());
+  const std::string_view type(&type_byte, 1);
   if (!event.workspace.empty()) {
-    rows.Put(Cf::kByWorkspace, AuditIndexKey(event.workspace, event.type(), event.seq), std::string_view(&type, 1));
+    rows.Put(Cf::kByWorkspace, AuditIndexKey(event.workspace, event.type(), event.seq), type);
   }
-  if (!event.key_id.empty()) {
-    rows.Put(Cf::kByKey, AuditIndexKey(event.key_id, event.type(), event.seq), std::string_view(&type, 1));
-  }
+  if (!event.key_id.empty()) rows.Put(Cf::kByKey, AuditIndexKey(event.key_id, event.type(), event.seq), type);
   stats_.events_appended.fetch_add(1, std::memory_order_relaxed);
 }
 
