@@ -64,6 +64,14 @@ void CreateKey(const ExchangePtr& ex, Ledger& ledger) {
   ledger.CreateApiKey(*p, ex->param(0), std::move(in), ReplyCreated(ex));
 }
 
+std::string KeyPageJson(const KeyPage& page) {
+  JsonWriter w;
+  w.BeginObject().Key("keys").BeginArray();
+  for (const KeyState& key : page.keys) WriteKey(w, key);
+  w.EndArray().NullableField("next_cursor", page.next_cursor);
+  return w.EndObject().Take();
+}
+
 void ListKeys(const ExchangePtr& ex, Ledger& ledger) {
   auto p = AuthenticateAdmin(ex, ledger);
   if (!p) return;
@@ -78,14 +86,12 @@ void ListKeys(const ExchangePtr& ex, Ledger& ledger) {
   if (!as_of.ok()) return ex->Fail(as_of.status());
   auto limit = LimitParam(*ex);
   if (!limit.ok()) return ex->Fail(limit.status());
-  ReplyWith(ex, ledger.ListKeys(*p, ex->param(0), filter, *limit, ex->Query("cursor").value_or(""), *as_of),
-            200, [](const KeyPage& page) {
-              JsonWriter w;
-              w.BeginObject().Key("keys").BeginArray();
-              for (const KeyState& key : page.keys) WriteKey(w, key);
-              w.EndArray().NullableField("next_cursor", page.next_cursor);
-              return w.EndObject().Take();
-            });
+  auto list = [ex, &ledger, p = *p, ws = std::string(ex->param(0)), filter, limit = *limit,
+               cursor = ex->Query("cursor").value_or(""), as_of = *as_of] {
+    ReplyWith(ex, ledger.ListKeys(p, ws, filter, limit, cursor, as_of), 200, KeyPageJson);
+  };
+  if (as_of->has_value()) return ledger.RunPastRead(std::move(list));  // not on this I/O thread
+  list();
 }
 
 void GetKey(const ExchangePtr& ex, Ledger& ledger) {
@@ -93,7 +99,12 @@ void GetKey(const ExchangePtr& ex, Ledger& ledger) {
   if (!p) return;
   auto as_of = TimeParam(*ex, "as_of");
   if (!as_of.ok()) return ex->Fail(as_of.status());
-  ReplyWith(ex, ledger.GetKey(*p, ex->param(0), ex->param(1), *as_of), 200, KeyJson);
+  auto get = [ex, &ledger, p = *p, ws = std::string(ex->param(0)), id = std::string(ex->param(1)),
+              as_of = *as_of] {
+    ReplyWith(ex, ledger.GetKey(p, ws, id, as_of), 200, KeyJson);
+  };
+  if (as_of->has_value()) return ledger.RunPastRead(std::move(get));  // not on this I/O thread
+  get();
 }
 
 void RotateKey(const ExchangePtr& ex, Ledger& ledger) {

@@ -128,6 +128,7 @@ void Ledger::RunWritesOn(AppendExecutor executor) {
 void Ledger::Close() {
   if (closed_.exchange(true)) return;
   ready_.store(false, std::memory_order_release);
+  past_reads_.Stop();
   if (sweeper_) sweeper_->Stop();
   if (appender_) {
     // A background checkpoint writes through the appender: let it finish first. One the writer

@@ -29,6 +29,7 @@
 #include "projections/audit_query.h"
 #include "projections/ledger_state.h"
 #include "projections/principal.h"
+#include "projections/read_thread.h"
 #include "projections/reply.h"
 #include "projections/review.h"
 
@@ -170,9 +171,15 @@ class Ledger : private EventSink {
   // Loads the latest checkpoint, replays the log after it, starts the appender and the expiry
   // sweeper, and installs the operator key on an empty log.
   Status Open();
-  // Finishes pending commands, writes a checkpoint and flushes. Idempotent. Never relies on the
-  // executor given to RunWritesOn, which may have stopped running work (a stopped io_context).
+  // Finishes pending commands and reads of the past, writes a checkpoint and flushes. Idempotent.
+  // Never relies on the executor given to RunWritesOn, which may have stopped running work (a
+  // stopped io_context).
   void Close();
+  // Runs `read`, a read of the past (GetKey or ListKeys with `as_of`), on the ledger's read thread
+  // after those handed over before it, and returns at once: rebuilding the state at an instant
+  // can take a whole replay, and the caller (an I/O thread) goes on answering verifies meanwhile.
+  // Thread-safe. After Close, runs `read` on the caller's thread.
+  void RunPastRead(std::function<void()> read) { past_reads_.Run(std::move(read)); }
   // After Open: commands are then sequenced and written by work handed to `executor` (the
   // server's I/O threads) rather than by the appender thread; see Appender::UseExecutor.
   void RunWritesOn(AppendExecutor executor);
@@ -288,6 +295,7 @@ class Ledger : private EventSink {
   uint64_t checkpoint_seq_ = 0;     // appender thread only
   TimeMs checkpoint_written_at_ = 0;  // appender thread only
   mutable LedgerStats stats_;
+  ReadThread past_reads_;  // last: stopped first, while everything its reads use still exists
 };
 
 }  // namespace keyledger
