@@ -269,28 +269,37 @@ Status EventStore::ScanReverse(Cf which, std::string_view from, std::string_view
   return ScanImpl(which, from, to, ScanKind::kReverse, fn);
 }
 
-Status EventStore::ScanImpl(Cf which, std::string_view from, std::string_view to, ScanKind kind,
-                            const std::function<bool(std::string_view, std::string_view)>& fn) const {
-  const bool reverse = kind == ScanKind::kReverse;
+std::unique_ptr<rocksdb::Iterator> EventStore::NewScanIterator(Cf which, std::string_view from, std::string_view to,
+                                                               ScanKind kind, const rocksdb::Snapshot* snapshot,
+                                                               rocksdb::Slice& lower, rocksdb::Slice& upper) const {
   rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot;
   // Rows read once must not evict the hot ones: checkpoint chunks, history pages read backwards,
   // whole-log passes. Skipping the cache also spares its per-block bookkeeping (~30% of a scan).
   ro.fill_cache = kind == ScanKind::kForward && which != Cf::kMeta;
   if (kind == ScanKind::kBulk) ro.readahead_size = 4 << 20;
-  rocksdb::Slice lower(from.data(), from.size());
-  rocksdb::Slice upper(to.data(), to.size());
+  lower = rocksdb::Slice(from.data(), from.size());
+  upper = rocksdb::Slice(to.data(), to.size());
   // An empty bound is no bound. A default std::string_view has a null data(), and RocksDB asserts
   // that the slices it compares are not null, so an empty bound must never reach it.
   if (!from.empty()) ro.iterate_lower_bound = &lower;
   if (!to.empty()) ro.iterate_upper_bound = &upper;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf(which)));
-  if (reverse) {
+  if (kind == ScanKind::kReverse) {
     it->SeekToLast();
   } else if (from.empty()) {
     it->SeekToFirst();
   } else {
     it->Seek(lower);
   }
+  return it;
+}
+
+Status EventStore::ScanImpl(Cf which, std::string_view from, std::string_view to, ScanKind kind,
+                            const std::function<bool(std::string_view, std::string_view)>& fn) const {
+  const bool reverse = kind == ScanKind::kReverse;
+  rocksdb::Slice lower, upper;
+  std::unique_ptr<rocksdb::Iterator> it = NewScanIterator(which, from, to, kind, nullptr, lower, upper);
   for (; it->Valid(); reverse ? it->Prev() : it->Next()) {
     if (!fn(it->key().ToStringView(), it->value().ToStringView())) break;
   }
@@ -299,9 +308,8 @@ Status EventStore::ScanImpl(Cf which, std::string_view from, std::string_view to
 
 Status EventStore::ScanBySeq(Cf which, const std::vector<KeyRange>& ranges, bool reverse,
                              const std::function<bool(std::string_view, std::string_view)>& fn) const {
-  if (ranges.size() == 1) {
-    return ScanImpl(which, ranges[0].from, ranges[0].to, reverse ? ScanKind::kReverse : ScanKind::kForward, fn);
-  }
+  const ScanKind kind = reverse ? ScanKind::kReverse : ScanKind::kForward;
+  if (ranges.size() == 1) return ScanImpl(which, ranges[0].from, ranges[0].to, kind, fn);
   struct Cursor {
     rocksdb::Slice lower, upper;
     std::unique_ptr<rocksdb::Iterator> it;
@@ -310,27 +318,12 @@ Status EventStore::ScanBySeq(Cf which, const std::vector<KeyRange>& ranges, bool
   std::vector<Cursor> cursors(ranges.size());  // sized once: the iterators point at the bounds
   for (size_t i = 0; i < ranges.size(); ++i) {
     Cursor& c = cursors[i];
-    c.lower = rocksdb::Slice(ranges[i].from.data(), ranges[i].from.size());
-    c.upper = rocksdb::Slice(ranges[i].to.data(), ranges[i].to.size());
-    rocksdb::ReadOptions ro;
-    ro.snapshot = snapshot;
-    ro.fill_cache = !reverse && which != Cf::kMeta;  // as ScanImpl
-    if (!c.lower.empty()) ro.iterate_lower_bound = &c.lower;  // empty: no bound (see ScanImpl)
-    if (!c.upper.empty()) ro.iterate_upper_bound = &c.upper;
-    c.it.reset(db_->NewIterator(ro, cf(which)));
-    if (reverse) {
-      c.it->SeekToLast();
-    } else if (c.lower.empty()) {
-      c.it->SeekToFirst();
-    } else {
-      c.it->Seek(c.lower);
-    }
+    c.it = NewScanIterator(which, ranges[i].from, ranges[i].to, kind, snapshot, c.lower, c.upper);
   }
   const auto seq_of = [](const rocksdb::Iterator& it) {
     const rocksdb::Slice key = it.key();
     return key.size() >= 8 ? DecodeSeq(std::string_view(key.data() + key.size() - 8, 8)) : 0;
   };
-  Status status = Status::Ok();
   for (;;) {
     Cursor* next = nullptr;
     uint64_t next_seq = 0;
@@ -346,6 +339,7 @@ Status EventStore::ScanBySeq(Cf which, const std::vector<KeyRange>& ranges, bool
     if (!fn(next->it->key().ToStringView(), next->it->value().ToStringView())) break;
     reverse ? next->it->Prev() : next->it->Next();
   }
+  Status status = Status::Ok();
   for (Cursor& c : cursors) {
     if (status.ok()) status = FromRocks(c.it->status(), "scanning");
   }

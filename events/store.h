@@ -121,6 +121,12 @@ class EventStore {
   EventStore() = default;
   Status Fail(const rocksdb::Status& s);
   enum class ScanKind : uint8_t { kForward, kReverse, kBulk };
+  // An iterator over the keys in [from, to) of `which` (an empty bound is no bound), on `snapshot`
+  // when given, placed at its first row in the order `kind` scans. The iterator reads `lower` and
+  // `upper`, which this sets: they must outlive it.
+  std::unique_ptr<rocksdb::Iterator> NewScanIterator(Cf which, std::string_view from, std::string_view to,
+                                                     ScanKind kind, const rocksdb::Snapshot* snapshot,
+                                                     rocksdb::Slice& lower, rocksdb::Slice& upper) const;
   Status ScanImpl(Cf which, std::string_view from, std::string_view to, ScanKind kind,
                   const std::function<bool(std::string_view, std::string_view)>& fn) const;
 

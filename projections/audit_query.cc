@@ -66,15 +66,12 @@ Result<EventPage> QueryEvents(const EventStore& store, std::string_view ws, cons
       first = *cursor + 1;
     }
   }
-  std::vector<char> kinds = {kLifecycleRows};
-  if (wanted[static_cast<size_t>(EventType::kKeyUsed)]) kinds.push_back(kUseRows);
-  std::vector<std::string> bounds;
-  for (char kind : kinds) {
-    bounds.push_back(IndexKey(owner, kind, first));
-    bounds.push_back(IndexKey(owner, kind, end));
-  }
-  std::vector<EventStore::KeyRange> ranges;
-  for (size_t i = 0; i < bounds.size(); i += 2) ranges.push_back({bounds[i], bounds[i + 1]});
+  const std::string lifecycle_from = IndexKey(owner, kLifecycleRows, first);
+  const std::string lifecycle_to = IndexKey(owner, kLifecycleRows, end);
+  const std::string uses_from = IndexKey(owner, kUseRows, first);
+  const std::string uses_to = IndexKey(owner, kUseRows, end);
+  std::vector<EventStore::KeyRange> ranges = {{lifecycle_from, lifecycle_to}};
+  if (wanted[static_cast<size_t>(EventType::kKeyUsed)]) ranges.push_back({uses_from, uses_to});
 
   EventPage page;
   Status failure;

@@ -355,7 +355,7 @@ BOOST_AUTO_TEST_CASE(ScanBySeqMergesRangesInSeqOrder) {
   for (uint64_t seq : {1, 4, 5, 300}) BOOST_TEST_REQUIRE(batch.Put(store->cf(Cf::kByWorkspace), "acme\0"s + EncodeSeq(seq), "L").ok());
   for (uint64_t seq : {2, 3, 6, 256, 301}) BOOST_TEST_REQUIRE(batch.Put(store->cf(Cf::kByWorkspace), "acme\1"s + EncodeSeq(seq), "U").ok());
   for (uint64_t seq : {7, 8}) {
-    for (const std::string neighbour : {"acme2\0"s, "acm\1"s, "acme0\1"s}) {
+    for (const std::string& neighbour : {"acme2\0"s, "acm\1"s, "acme0\1"s}) {
       BOOST_TEST_REQUIRE(batch.Put(store->cf(Cf::kByWorkspace), neighbour + EncodeSeq(seq), "N").ok());
     }
   }
