@@ -90,7 +90,7 @@ void ListKeys(const ExchangePtr& ex, Ledger& ledger) {
                cursor = ex->Query("cursor").value_or(""), as_of = *as_of] {
     ReplyWith(ex, ledger.ListKeys(p, ws, filter, limit, cursor, as_of), 200, KeyPageJson);
   };
-  if (as_of->has_value()) return ledger.RunPastRead(std::move(list));  // not on this I/O thread
+  if (as_of->has_value()) return ledger.RunLongRead(std::move(list));  // not on this I/O thread
   list();
 }
 
@@ -103,7 +103,7 @@ void GetKey(const ExchangePtr& ex, Ledger& ledger) {
               as_of = *as_of] {
     ReplyWith(ex, ledger.GetKey(p, ws, id, as_of), 200, KeyJson);
   };
-  if (as_of->has_value()) return ledger.RunPastRead(std::move(get));  // not on this I/O thread
+  if (as_of->has_value()) return ledger.RunLongRead(std::move(get));  // not on this I/O thread
   get();
 }
 

@@ -95,18 +95,20 @@ void EventStream(const ExchangePtr& ex, Ledger& ledger) {
   });
 }
 
+std::string ReviewJson(const WorkspaceReview& review) {
+  JsonWriter w;
+  w.BeginObject().Field("generated_at", FormatRfc3339(review.generated_at)).Key("findings").BeginArray();
+  for (const ReviewFinding& f : review.findings) {
+    w.BeginObject().Field("key_id", f.key_id).Field("rule", f.rule).Field("detail", f.detail).EndObject();
+  }
+  return w.EndArray().EndObject().Take();
+}
+
 void Review(const ExchangePtr& ex, Ledger& ledger) {
   auto p = AuthenticateAdmin(ex, ledger);
   if (!p) return;
-  const TimeMs generated_at = ledger.clock().Now();
-  ReplyWith(ex, ledger.Review(*p, ex->param(0)), 200, [&](const std::vector<ReviewFinding>& findings) {
-    JsonWriter w;
-    w.BeginObject().Field("generated_at", FormatRfc3339(generated_at)).Key("findings").BeginArray();
-    for (const ReviewFinding& f : findings) {
-      w.BeginObject().Field("key_id", f.key_id).Field("rule", f.rule).Field("detail", f.detail).EndObject();
-    }
-    return w.EndArray().EndObject().Take();
-  });
+  ledger.Review(*p, std::string(ex->param(0)),  // answered from the read thread
+                [ex](Result<WorkspaceReview> r) { ReplyWith(ex, r, 200, ReviewJson); });
 }
 
 void Checkpoint(const ExchangePtr& ex, Ledger& ledger) {

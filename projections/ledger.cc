@@ -29,7 +29,10 @@ std::string_view VerifyCodeName(VerifyCode code) {
 }
 
 Ledger::Ledger(EventStore& store, const Clock& clock, LedgerOptions options)
-    : store_(store), clock_(clock), options_(std::move(options)) {}
+    : store_(store),
+      clock_(clock),
+      options_(std::move(options)),
+      long_reads_(options_.long_read_priority) {}
 
 Ledger::~Ledger() { Close(); }
 
@@ -128,7 +131,7 @@ void Ledger::RunWritesOn(AppendExecutor executor) {
 void Ledger::Close() {
   if (closed_.exchange(true)) return;
   ready_.store(false, std::memory_order_release);
-  past_reads_.Stop();
+  long_reads_.Stop();
   if (sweeper_) sweeper_->Stop();
   if (appender_) {
     // A background checkpoint writes through the appender: let it finish first. One the writer

@@ -99,12 +99,20 @@ Result<KeyPage> Ledger::ListKeysIn(const LedgerState& state, std::string_view ws
   return page;
 }
 
-Result<std::vector<ReviewFinding>> Ledger::Review(const Principal& p, std::string_view ws) const {
-  if (Status s = Authorize(p, Action::kReadKeys, ws); !s.ok()) return s;
-  const TimeMs now = clock_.Now();
-  std::shared_lock lock(state_mutex_);
-  if (!state_.FindWorkspace(ws)) return Status::NotFound("Workspace not found.");
-  return ReviewWorkspace(state_, ws, now);
+void Ledger::Review(const Principal& p, std::string ws, Callback<WorkspaceReview> done) {
+  if (Status s = Authorize(p, Action::kReadKeys, ws); !s.ok()) return done(s);
+  RunLongRead([this, ws = std::move(ws), done = std::move(done)] {
+    WorkspaceReview review;
+    review.generated_at = clock_.Now();
+    size_t next = 0;
+    for (bool more = true; more;) {
+      std::shared_lock lock(state_mutex_);
+      if (next == 0 && !state_.FindWorkspace(ws)) return done(Status::NotFound("Workspace not found."));
+      more = ReviewWorkspaceChunk(state_, ws, review.generated_at, kReviewChunkKeys, next,
+                                  review.findings);
+    }
+    done(std::move(review));
+  });
 }
 
 Result<ChainCheckpoint> Ledger::LatestCheckpoint(const Principal& p) const {

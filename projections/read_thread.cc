@@ -29,6 +29,7 @@ void ReadThread::Stop() {
 }
 
 void ReadThread::Loop() {
+  if (priority_ != BackgroundPriority::kNormal) SetThisThreadPriority(priority_);
   std::unique_lock lock(mutex_);
   for (;;) {
     woken_.wait(lock, [this] { return stopped_ || !reads_.empty(); });

@@ -13,11 +13,16 @@
 #include <mutex>
 #include <thread>
 
+#include "core/thread_priority.h"
+
 namespace keyledger {
 
 class ReadThread {
  public:
-  ReadThread() = default;
+  // The thread runs at `priority`: below normal, it takes a core that an I/O thread shares with it
+  // only in the gaps that thread leaves, or for a small share when there are none.
+  explicit ReadThread(BackgroundPriority priority = BackgroundPriority::kNormal)
+      : priority_(priority) {}
   ~ReadThread();  // Stop()s
   ReadThread(const ReadThread&) = delete;
   ReadThread& operator=(const ReadThread&) = delete;
@@ -31,6 +36,7 @@ class ReadThread {
  private:
   void Loop();
 
+  const BackgroundPriority priority_;
   std::mutex mutex_;
   std::condition_variable woken_;
   std::deque<std::function<void()>> reads_;  // GUARDED_BY(mutex_)

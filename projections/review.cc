@@ -1,6 +1,7 @@
 #include "projections/review.h"
 
 #include <algorithm>
+#include <limits>
 #include <optional>
 #include <string>
 #include <unordered_set>
@@ -187,9 +188,18 @@ void ReviewEndedKey(const KeyState& key, KeyStatus status, TimeMs now, FindingLi
 std::vector<ReviewFinding> ReviewWorkspace(const LedgerState& state, std::string_view workspace,
                                            TimeMs now) {
   std::vector<ReviewFinding> out;
+  size_t next = 0;
+  ReviewWorkspaceChunk(state, workspace, now, std::numeric_limits<size_t>::max(), next, out);
+  return out;
+}
+
+bool ReviewWorkspaceChunk(const LedgerState& state, std::string_view workspace, TimeMs now,
+                          size_t max_keys, size_t& next, std::vector<ReviewFinding>& out) {
   const WorkspaceState* ws = state.FindWorkspace(workspace);
-  if (!ws) return out;
-  for (KeyIndex index : ws->keys) {
+  if (!ws) return false;
+  const size_t end = next + std::min(max_keys, ws->keys.size() - std::min(next, ws->keys.size()));
+  for (; next < end; ++next) {
+    const KeyIndex index = ws->keys[next];
     if (state.Record(index).kind != KeyKind::kApi) continue;
     const KeyState key = state.Key(index);
     if (key.workspace != workspace) continue;
@@ -201,7 +211,7 @@ std::vector<ReviewFinding> ReviewWorkspace(const LedgerState& state, std::string
       ReviewEndedKey(key, status, now, findings);
     }
   }
-  return out;
+  return next < ws->keys.size();
 }
 
 }  // namespace keyledger

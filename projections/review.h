@@ -23,6 +23,12 @@ struct ReviewFinding {
   std::string detail;  // one sentence a reviewer can paste into a report
 };
 
+// A review as the API answers it: the instant it judged against, and what it found.
+struct WorkspaceReview {
+  TimeMs generated_at = 0;
+  std::vector<ReviewFinding> findings;
+};
+
 // The rules, in the order findings for one key are listed. All but the last look only at keys
 // that are active at `now` (KeyState::EffectiveStatus); the last looks only at keys that have
 // ended (revoked or expired), so an ended key never gets any other finding.
@@ -63,5 +69,15 @@ inline constexpr TimeMs kReviewPresentedWithinMs = 7 * kDayMs;
 // never appear. An unknown workspace, or one without findings, gives an empty list.
 std::vector<ReviewFinding> ReviewWorkspace(const LedgerState& state, std::string_view workspace,
                                            TimeMs now);
+
+// The same review a part at a time, for a caller that must not hold `state` still for a whole
+// workspace (the ledger reviews a chunk under its lock, then lets writers in): reviews the keys
+// at positions [next, next + max_keys) of the workspace's key list (creation order; keys created
+// later are appended to it), appends their findings to `out` and advances `next` past them.
+// Returns whether keys remain after `next`. Chunks run one after another over an unchanged
+// state give exactly ReviewWorkspace's findings; over a changing one, each key is reviewed as it
+// was when its chunk ran. REQUIRES: max_keys > 0.
+bool ReviewWorkspaceChunk(const LedgerState& state, std::string_view workspace, TimeMs now,
+                          size_t max_keys, size_t& next, std::vector<ReviewFinding>& out);
 
 }  // namespace keyledger

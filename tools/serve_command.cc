@@ -153,6 +153,7 @@ int Serve(const ServeFlags& flags) {
   options.use_durability = fsync_each_use ? Durability::kSync : Durability::kWal;
   options.use_fsync_interval = std::chrono::milliseconds(flags.uses_fsync_interval_ms);
   options.checkpoint_priority = background;
+  options.long_read_priority = background;
   // The fsyncing appender thread then starts an fsync only once the I/O thread has nothing to run,
   // so each covers as many creations as are in flight (AppenderOptions::syncer_priority).
   options.syncer_priority =
@@ -248,8 +249,9 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
       ->capture_default_str()
       ->check(CLI::Range(uint64_t{0}, uint64_t{60000}));
   cmd->add_option("--background-priority", flags->background_priority,
-                  "CPU priority of flushes, compactions and checkpoint writing: idle (only when a "
-                  "core is otherwise idle, so they never delay a request; the appender thread, which "
+                  "CPU priority of flushes, compactions, checkpoint writing and long reads "
+                  "(as_of queries, reviews): idle (only when a core is otherwise idle, so they "
+                  "never delay a request; the appender thread, which "
                   "fsyncs only what no idle I/O thread has, then waits at SCHED_BATCH) or normal")
       ->check(CLI::IsMember({"idle", "normal"}))
       ->capture_default_str();

@@ -1,5 +1,6 @@
-// ReadThread (reads of the past off the I/O thread) and the ledger's use of it: the caller never
-// waits for a read, reads run in order, and Stop runs what waits.
+// ReadThread (long reads off the I/O thread) and the ledger's use of it for reads of the past and
+// reviews: the caller never waits for a read, reads run in order and at the thread's priority,
+// and Stop runs what waits.
 
 #include <boost/test/unit_test.hpp>
 
@@ -10,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/thread_priority.h"
 #include "projections/ledger.h"
 #include "projections/read_thread.h"
 #include "tests/projections/ledger_fixture.h"
@@ -87,7 +89,7 @@ BOOST_AUTO_TEST_CASE(a_read_of_the_past_does_not_hold_up_verifies) {
   std::shared_future<void> released = release.get_future().share();
   std::promise<Result<KeyPage>> answer;
   auto future = answer.get_future();
-  env.ledger->RunPastRead([&] {
+  env.ledger->RunLongRead([&] {
     entered.set_value();
     released.wait_for(kPatience);
     answer.set_value(env.ledger->ListKeys(acme.admin, "acme", KeyFilter::kActive, 10, "", created));
@@ -103,6 +105,103 @@ BOOST_AUTO_TEST_CASE(a_read_of_the_past_does_not_hold_up_verifies) {
   BOOST_TEST_REQUIRE(page->keys.size() == 1u);
   BOOST_TEST(page->keys[0].id == key.key.id);
   BOOST_TEST(page->keys[0].usage_count == 0u);  // as of its creation: not yet used
+}
+
+BOOST_AUTO_TEST_CASE(runs_its_reads_at_the_priority_it_was_given) {
+  for (BackgroundPriority priority : {BackgroundPriority::kLow, BackgroundPriority::kIdle}) {
+    ReadThread reads(priority);
+    std::promise<std::optional<BackgroundPriority>> seen;
+    reads.Run([&] { seen.set_value(ThreadPriority(CurrentThreadId())); });
+    auto future = seen.get_future();
+    BOOST_TEST_REQUIRE((future.wait_for(kPatience) == std::future_status::ready));
+    BOOST_TEST((future.get() == priority));
+  }
+  // The caller's own priority is untouched.
+  BOOST_TEST((ThreadPriority(CurrentThreadId()) == BackgroundPriority::kNormal));
+}
+
+// Parks the ledger's read thread until `release` is set; returns once it is parked.
+void ParkReadThread(Ledger& ledger, std::shared_future<void> released) {
+  std::promise<void> entered;
+  ledger.RunLongRead([&entered, released] {
+    entered.set_value();
+    released.wait_for(kPatience);
+  });
+  BOOST_TEST_REQUIRE((entered.get_future().wait_for(kPatience) == std::future_status::ready));
+}
+
+BOOST_AUTO_TEST_CASE(a_review_runs_on_the_read_thread_and_verifies_go_on_meanwhile) {
+  LedgerEnv env;
+  auto acme = env.MustSetUpWorkspace("acme");
+  auto key = env.MustCreateKey(acme.admin, "acme", KeyInput("test"));
+  const TimeMs asked_at = env.clock.Now();
+
+  std::promise<void> release;
+  ParkReadThread(*env.ledger, release.get_future().share());
+  std::promise<std::pair<Result<WorkspaceReview>, std::thread::id>> answer;
+  auto future = answer.get_future();
+  env.ledger->Review(acme.auditor, "acme", [&](Result<WorkspaceReview> r) {
+    answer.set_value({std::move(r), std::this_thread::get_id()});
+  });
+  BOOST_TEST((env.VerifyCodeOf(key.token) == VerifyCode::kValid));
+  BOOST_TEST((future.wait_for(std::chrono::seconds(0)) == std::future_status::timeout));  // queued
+  env.clock.Advance(5000);  // the review judges against the instant it runs at
+  release.set_value();
+  BOOST_TEST_REQUIRE((future.wait_for(kPatience) == std::future_status::ready));
+  auto [review, thread] = future.get();
+  BOOST_TEST((thread != std::this_thread::get_id()));
+  BOOST_TEST_REQUIRE(review.ok(), review.status().message());
+  BOOST_TEST(review->generated_at == asked_at + 5000);
+  std::vector<std::string> rules;
+  for (const ReviewFinding& f : review->findings) {
+    BOOST_TEST(f.key_id == key.key.id);
+    rules.push_back(f.rule);
+  }
+  BOOST_TEST((rules == std::vector<std::string>{"no_owner", "full_access", "vague_name"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_refused_review_is_answered_before_anything_is_handed_over) {
+  LedgerEnv env;
+  auto acme = env.MustSetUpWorkspace("acme");
+  env.MustSetUpWorkspace("globex");
+  std::promise<void> release;
+  ParkReadThread(*env.ledger, release.get_future().share());
+  // Another workspace's admin, and the operator (who reads the ledger, not keys): both refused
+  // at once, although the read thread is parked.
+  for (const Principal& who : {acme.admin, env.op}) {
+    std::optional<Status> refused;
+    env.ledger->Review(who, "globex", [&](Result<WorkspaceReview> r) { refused = r.status(); });
+    BOOST_TEST_REQUIRE(refused.has_value());
+    BOOST_TEST((refused->code() == StatusCode::kForbidden), refused->message());
+  }
+  release.set_value();
+}
+
+BOOST_AUTO_TEST_CASE(a_review_walks_every_chunk_of_a_large_workspace) {
+  LedgerEnv env;
+  auto acme = env.MustSetUpWorkspace("acme");
+  const size_t keys = Ledger::kReviewChunkKeys + 44;  // two chunks and part of a third (2 admins)
+  std::vector<std::string> ids;
+  for (size_t i = 0; i < keys; ++i) {
+    ids.push_back(env.MustCreateKey(acme.admin, "acme", KeyInput("key " + std::to_string(i % 2)))
+                      .key.id);
+  }
+  std::promise<Result<WorkspaceReview>> answer;
+  env.ledger->Review(acme.admin, "acme", [&](Result<WorkspaceReview> r) { answer.set_value(std::move(r)); });
+  auto future = answer.get_future();
+  BOOST_TEST_REQUIRE((future.wait_for(kPatience) == std::future_status::ready));
+  Result<WorkspaceReview> review = future.get();
+  BOOST_TEST_REQUIRE(review.ok(), review.status().message());
+  // Every key: no_owner and full_access; "key 1" (odd i) also vague_name. In creation order.
+  std::vector<std::string> expected, found;
+  for (size_t i = 0; i < keys; ++i) {
+    expected.push_back(ids[i] + " no_owner");
+    expected.push_back(ids[i] + " full_access");
+    if (i % 2 == 1) expected.push_back(ids[i] + " vague_name");
+  }
+  for (const ReviewFinding& f : review->findings) found.push_back(f.key_id + " " + f.rule);
+  BOOST_TEST(found.size() == expected.size());
+  BOOST_TEST((found == expected));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

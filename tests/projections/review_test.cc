@@ -445,6 +445,91 @@ BOOST_AUTO_TEST_CASE(every_detail_names_the_key_by_name_and_prefix) {
   }
 }
 
+// A workspace whose keys draw different findings, with an admin key among them (never reviewed)
+// and another workspace's key (never listed): nine entries in acme's key list, seven API keys.
+StateBuilder MixedWorkspace() {
+  StateBuilder b;
+  b.Add(kT0, "globex", "", WorkspaceCreated{"Globex", Plan::kPro, 365});
+  const char* names[] = {"test", "Invoice exporter", "key 1", "Reporting staging", "ab",
+                         "Payments webhook", "asdf"};
+  for (int i = 0; i < 7; ++i) {
+    const TimeMs at = kT0 + i * kHourMs;
+    KeyCreated k = CleanKey(at, names[i]);
+    if (i % 2 == 0) k.owner.clear();
+    if (i % 3 == 0) k.preset = Preset::kFullAccess;
+    b.Create(at, "key_" + std::to_string(i), k);
+    if (i == 3) {
+      KeyCreated admin = CleanKey(at, "x");
+      admin.kind = KeyKind::kAdmin;
+      admin.role = "admin";
+      b.Create(at, "key_admin", admin);
+      b.Add(at, "globex", "key_globex", CleanKey(at, "test"));
+      b.Create(at, "key_admin2", admin);
+    }
+  }
+  b.Revoke(kT0 + 10 * kDayMs, "key_5").Use(kT0 + 11 * kDayMs, "key_5", UseOutcome::kRevoked);
+  return b;
+}
+
+std::vector<std::string> Flatten(const std::vector<ReviewFinding>& findings) {
+  std::vector<std::string> out;
+  for (const ReviewFinding& f : findings) out.push_back(f.key_id + " " + f.rule + " " + f.detail);
+  return out;
+}
+
+BOOST_AUTO_TEST_CASE(a_review_in_chunks_finds_what_the_whole_review_finds) {
+  const StateBuilder b = MixedWorkspace();
+  const TimeMs now = kT0 + 12 * kDayMs;
+  const auto whole = Flatten(ReviewWorkspace(b.state, kWs, now));
+  BOOST_TEST_REQUIRE(whole.size() >= 10u);  // every API key has a finding, some several
+  const size_t listed = b.state.FindWorkspace(kWs)->keys.size();
+  BOOST_TEST_REQUIRE(listed == 9u);
+  for (size_t chunk : {size_t{1}, size_t{2}, size_t{4}, size_t{9}, size_t{100}}) {
+    std::vector<ReviewFinding> findings;
+    size_t next = 0, calls = 0;
+    bool more = true;
+    while (more && calls < 100) {
+      const size_t before = next;
+      more = ReviewWorkspaceChunk(b.state, kWs, now, chunk, next, findings);
+      ++calls;
+      BOOST_TEST(next == std::min(before + chunk, listed), "chunk " << chunk);
+    }
+    BOOST_TEST(!more);
+    BOOST_TEST(calls == (listed + chunk - 1) / chunk, "chunk " << chunk);
+    BOOST_TEST((Flatten(findings) == whole), "chunk " << chunk);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(keys_created_between_chunks_are_reviewed_as_their_chunk_finds_them) {
+  StateBuilder b = MixedWorkspace();
+  const TimeMs now = kT0 + 12 * kDayMs;
+  std::vector<ReviewFinding> findings;
+  size_t next = 0;
+  BOOST_TEST(ReviewWorkspaceChunk(b.state, kWs, now, 2, next, findings));
+  // key_0 was reviewed while active; revoked now, its findings stay those of its chunk. A key
+  // created now joins the end of the list and is reached by a later chunk.
+  b.Revoke(kT0 + 11 * kDayMs, "key_0");
+  KeyCreated late = CleanKey(kT0 + 11 * kDayMs, "tmp");
+  b.Create(kT0 + 11 * kDayMs, "key_late", late);
+  while (ReviewWorkspaceChunk(b.state, kWs, now, 2, next, findings)) {
+  }
+  BOOST_TEST(next == 10u);
+  BOOST_TEST((RulesFor(findings, "key_0") == Rules{"no_owner", "never_used", "full_access",
+                                                        "vague_name"}));
+  BOOST_TEST((RulesFor(findings, "key_late") == Rules{"vague_name"}));
+  BOOST_TEST(RulesFor(findings, "key_admin").empty());
+  BOOST_TEST(RulesFor(findings, "key_globex").empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_chunk_of_an_unknown_workspace_finds_nothing_and_ends) {
+  const StateBuilder b = MixedWorkspace();
+  std::vector<ReviewFinding> findings;
+  size_t next = 0;
+  BOOST_TEST(!ReviewWorkspaceChunk(b.state, "initech", kT0, 4, next, findings));
+  BOOST_TEST(next == 0u);
+  BOOST_TEST(findings.empty());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace
