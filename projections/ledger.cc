@@ -32,7 +32,7 @@ Ledger::Ledger(EventStore& store, const Clock& clock, LedgerOptions options)
     : store_(store),
       clock_(clock),
       options_(std::move(options)),
-      long_reads_(options_.long_read_priority) {}
+      long_reads_(options_.long_read_priority, kLongReadRaiseAfter) {}
 
 Ledger::~Ledger() { Close(); }
 

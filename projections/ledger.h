@@ -69,7 +69,9 @@ struct LedgerOptions {
   BackgroundPriority checkpoint_priority = BackgroundPriority::kNormal;
   // Of the thread long reads run on (RunLongRead: point-in-time queries, reviews); a server sets
   // kIdle. Measured with reviews fetched back to back during a paced verify load: a verify's p99
-  // 1.24 ms at kIdle (1.39 ms with no review at all), 4.6 ms at kLow, 6.5 ms at kNormal.
+  // 1.24 ms at kIdle (1.39 ms with no review at all), 4.6 ms at kLow, 6.5 ms at kNormal. At kIdle
+  // a read still running after kLongReadRaiseAfter is raised to kLow (ReadThread), so that one
+  // on a saturated core is answered, if slowly, instead of waiting for the load to drop.
   BackgroundPriority long_read_priority = BackgroundPriority::kNormal;
   // Of the appender thread while the writes run on RunWritesOn's executor and it only fsyncs
   // (AppenderOptions::syncer_priority); a server sets kBatch.
@@ -228,6 +230,7 @@ class Ledger : private EventSink {
   // than for the whole workspace (~2 us a key; seconds at a million keys).
   void Review(const Principal& p, std::string ws, Callback<WorkspaceReview> done);
   static constexpr size_t kReviewChunkKeys = 256;
+  static constexpr std::chrono::milliseconds kLongReadRaiseAfter{500};
   // The newest signed chain-head checkpoint (operator).
   Result<ChainCheckpoint> LatestCheckpoint(const Principal& p) const;
   Result<UsageReport> Usage(const Principal& p, std::string_view ws, std::string_view key_id,

@@ -3,10 +3,11 @@
 // handing them over never waits for one: in a server that thread is an I/O thread that also
 // answers verifies. A point-in-time query is such a read: it rebuilds the state at an instant
 // from the newest checkpoint at or before it (only the newest few are kept) and the log after
-// it, up to a whole replay (~5 s at 10 M events, bench/README.md).
+// it, up to a whole replay (~5 s at 10 M events, bench/README.md). So is a review.
 //
 // Thread-safe.
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -19,10 +20,15 @@ namespace keyledger {
 
 class ReadThread {
  public:
-  // The thread runs at `priority`: below normal, it takes a core that an I/O thread shares with it
-  // only in the gaps that thread leaves, or for a small share when there are none.
-  explicit ReadThread(BackgroundPriority priority = BackgroundPriority::kNormal)
-      : priority_(priority) {}
+  // The thread runs each read at `priority`. Below normal, it takes a core that an I/O thread
+  // shares with it only in the gaps that thread leaves (kIdle), or for a small share (kLow).
+  // At kIdle a read may wait for as long as the core stays busy; with a non-zero `raise_after`,
+  // a read still running that long after it started is raised to kLow for the rest of it, so a
+  // saturated server still answers it, slowly (raising needs the right to leave idle priority:
+  // CanLeaveIdlePriority). The next read starts at `priority` again.
+  explicit ReadThread(BackgroundPriority priority = BackgroundPriority::kNormal,
+                      std::chrono::milliseconds raise_after = std::chrono::milliseconds(0))
+      : priority_(priority), raise_after_(raise_after) {}
   ~ReadThread();  // Stop()s
   ReadThread(const ReadThread&) = delete;
   ReadThread& operator=(const ReadThread&) = delete;
@@ -34,14 +40,28 @@ class ReadThread {
   void Stop();
 
  private:
+  bool raises() const {
+    return priority_ == BackgroundPriority::kIdle && raise_after_ > std::chrono::milliseconds(0);
+  }
   void Loop();
+  // While raises(): waits for each read to start, and raises the thread if it runs too long.
+  void Watch();
 
   const BackgroundPriority priority_;
+  const std::chrono::milliseconds raise_after_;
+
   std::mutex mutex_;
-  std::condition_variable woken_;
+  std::condition_variable woken_;            // for Loop: a read or Stop
+  std::condition_variable read_changed_;     // for Watch: a read started or ended, or Loop did
   std::deque<std::function<void()>> reads_;  // GUARDED_BY(mutex_)
   bool stopped_ = false;                     // GUARDED_BY(mutex_)
+  bool reading_ = false;                     // GUARDED_BY(mutex_) a read runs on the thread
+  uint64_t reads_started_ = 0;               // GUARDED_BY(mutex_)
+  std::chrono::steady_clock::time_point read_started_at_;  // GUARDED_BY(mutex_)
+  bool loop_ended_ = false;                  // GUARDED_BY(mutex_) the thread has no more reads
+  int tid_ = 0;                              // GUARDED_BY(mutex_) the thread's, once it runs
   std::thread thread_;                       // started under mutex_
+  std::thread watchdog_;                     // started under mutex_, with thread_, if raises()
 };
 
 }  // namespace keyledger

@@ -120,6 +120,51 @@ BOOST_AUTO_TEST_CASE(runs_its_reads_at_the_priority_it_was_given) {
   BOOST_TEST((ThreadPriority(CurrentThreadId()) == BackgroundPriority::kNormal));
 }
 
+BOOST_AUTO_TEST_CASE(a_read_still_running_at_idle_priority_after_raise_after_is_raised_to_low) {
+  if (!CanLeaveIdlePriority()) {
+    BOOST_TEST_MESSAGE("skipped: this process may not raise a thread from idle priority");
+    return;
+  }
+  ReadThread reads(BackgroundPriority::kIdle, std::chrono::milliseconds(1));
+  std::promise<int> tid;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  reads.Run([&] {
+    tid.set_value(CurrentThreadId());
+    released.wait_for(kPatience);
+  });
+  std::promise<std::optional<BackgroundPriority>> next_started_at;
+  reads.Run([&] { next_started_at.set_value(ThreadPriority(CurrentThreadId())); });
+  auto tid_future = tid.get_future();
+  BOOST_TEST_REQUIRE((tid_future.wait_for(kPatience) == std::future_status::ready));
+  const int read_tid = tid_future.get();
+  // Raised by the watchdog once the read has run 1 ms; polled, with a bound.
+  const auto give_up = std::chrono::steady_clock::now() + kPatience;
+  while (ThreadPriority(read_tid) != BackgroundPriority::kLow && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::yield();
+  }
+  BOOST_TEST((ThreadPriority(read_tid) == BackgroundPriority::kLow));
+  release.set_value();
+  // The next read starts at idle priority again.
+  auto next = next_started_at.get_future();
+  BOOST_TEST_REQUIRE((next.wait_for(kPatience) == std::future_status::ready));
+  BOOST_TEST((next.get() == BackgroundPriority::kIdle));
+}
+
+BOOST_AUTO_TEST_CASE(a_read_is_not_raised_before_raise_after) {
+  ReadThread reads(BackgroundPriority::kIdle, std::chrono::hours(1));
+  std::promise<std::optional<BackgroundPriority>> seen;
+  reads.Run([&] {
+    // Give a watchdog that raised at once (ignoring raise_after) every chance to have done so.
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    seen.set_value(ThreadPriority(CurrentThreadId()));
+  });
+  auto future = seen.get_future();
+  BOOST_TEST_REQUIRE((future.wait_for(kPatience) == std::future_status::ready));
+  BOOST_TEST((future.get() == BackgroundPriority::kIdle));
+  reads.Stop();  // the watchdog ends with the thread
+}
+
 // Parks the ledger's read thread until `release` is set; returns once it is parked.
 void ParkReadThread(Ledger& ledger, std::shared_future<void> released) {
   std::promise<void> entered;
