@@ -106,6 +106,7 @@ void Ledger::Review(const Principal& p, std::string ws, Callback<WorkspaceReview
     review.generated_at = clock_.Now();
     size_t next = 0;
     for (bool more = true; more;) {
+      const ReadThread::LockHold urgent = long_reads_.HoldingLock();
       std::shared_lock lock(state_mutex_);
       if (next == 0 && !state_.FindWorkspace(ws)) return done(Status::NotFound("Workspace not found."));
       more = ReviewWorkspaceChunk(state_, ws, review.generated_at, kReviewChunkKeys, next,

@@ -33,9 +33,25 @@ void ReadThread::Stop() {
   if (watchdog.joinable()) watchdog.join();
 }
 
+ReadThread::LockHold ReadThread::HoldingLock() {
+  if (priority_ == BackgroundPriority::kNormal) return LockHold(nullptr);
+  std::lock_guard lock(mutex_);
+  if (std::this_thread::get_id() != thread_id_ || !reading_) return LockHold(nullptr);
+  holding_lock_ = true;
+  SetThisThreadPriority(BackgroundPriority::kNormal);
+  return LockHold(this);
+}
+
+void ReadThread::EndLockHold() {
+  std::lock_guard lock(mutex_);
+  holding_lock_ = false;
+  SetThisThreadPriority(ReadPriorityLocked());
+}
+
 void ReadThread::Loop() {
   std::unique_lock lock(mutex_);
   tid_ = CurrentThreadId();
+  thread_id_ = std::this_thread::get_id();
   for (;;) {
     woken_.wait(lock, [this] { return stopped_ || !reads_.empty(); });
     if (reads_.empty()) break;  // stopped, nothing left
@@ -43,6 +59,7 @@ void ReadThread::Loop() {
     reads_.pop_front();
     // Every read starts at the thread's priority (the watchdog may have raised the last one).
     // Before the watchdog can see the read start, so that it never raises it too early.
+    raised_ = false;
     if (priority_ != BackgroundPriority::kNormal) SetThisThreadPriority(priority_);
     reading_ = true;
     ++reads_started_;
@@ -66,7 +83,9 @@ void ReadThread::Watch() {
     const uint64_t read = reads_started_;
     auto this_read_ended = [&] { return !reading_ || reads_started_ != read; };
     if (!read_changed_.wait_until(lock, read_started_at_ + raise_after_, this_read_ended)) {
-      SetThreadPriority(tid_, BackgroundPriority::kLow);
+      raised_ = true;
+      // Inside a lock hold the thread is at normal priority; EndLockHold lowers it to kLow.
+      if (!holding_lock_) SetThreadPriority(tid_, ReadPriorityLocked());
     }
     read_changed_.wait(lock, this_read_ended);  // raised once is enough
   }

@@ -4,10 +4,12 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -163,6 +165,67 @@ BOOST_AUTO_TEST_CASE(a_read_is_not_raised_before_raise_after) {
   BOOST_TEST_REQUIRE((future.wait_for(kPatience) == std::future_status::ready));
   BOOST_TEST((future.get() == BackgroundPriority::kIdle));
   reads.Stop();  // the watchdog ends with the thread
+}
+
+BOOST_AUTO_TEST_CASE(a_lock_hold_runs_at_normal_priority_then_at_the_reads_again) {
+  if (!CanLeaveIdlePriority()) {
+    BOOST_TEST_MESSAGE("skipped: this process may not raise a thread from idle priority");
+    return;
+  }
+  using P = std::optional<BackgroundPriority>;
+  {
+    ReadThread reads(BackgroundPriority::kIdle, std::chrono::hours(1));
+    std::promise<std::array<P, 3>> seen;
+    reads.Run([&] {
+      std::array<P, 3> at;
+      at[0] = ThreadPriority(CurrentThreadId());
+      {
+        const ReadThread::LockHold hold = reads.HoldingLock();
+        at[1] = ThreadPriority(CurrentThreadId());
+      }
+      at[2] = ThreadPriority(CurrentThreadId());
+      seen.set_value(at);
+    });
+    auto future = seen.get_future();
+    BOOST_TEST_REQUIRE((future.wait_for(kPatience) == std::future_status::ready));
+    const std::array<P, 3> at = future.get();
+    BOOST_TEST((at[0] == BackgroundPriority::kIdle));
+    BOOST_TEST((at[1] == BackgroundPriority::kNormal));
+    BOOST_TEST((at[2] == BackgroundPriority::kIdle));
+    // Not the read thread: nothing changes.
+    std::thread other([&] {
+      SetThisThreadPriority(BackgroundPriority::kLow);
+      { const ReadThread::LockHold hold = reads.HoldingLock(); }
+      BOOST_TEST((ThreadPriority(CurrentThreadId()) == BackgroundPriority::kLow));
+    });
+    other.join();
+  }
+  // The watchdog raises the read while it holds a lock: the thread stays at normal priority until
+  // the hold ends, then runs at low, not back at idle.
+  ReadThread reads(BackgroundPriority::kIdle, std::chrono::milliseconds(1));
+  std::promise<std::pair<P, int>> seen;
+  std::promise<void> polled;
+  std::shared_future<void> done_polling = polled.get_future().share();
+  reads.Run([&, done_polling] {
+    P during;
+    {
+      const ReadThread::LockHold hold = reads.HoldingLock();
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the watchdog fires meanwhile
+      during = ThreadPriority(CurrentThreadId());
+    }
+    seen.set_value({during, CurrentThreadId()});
+    done_polling.wait_for(kPatience);  // still running while the test polls
+  });
+  auto future = seen.get_future();
+  BOOST_TEST_REQUIRE((future.wait_for(kPatience) == std::future_status::ready));
+  auto [during, tid] = future.get();
+  BOOST_TEST((during == BackgroundPriority::kNormal));
+  const auto give_up = std::chrono::steady_clock::now() + kPatience;
+  while (ThreadPriority(tid) != BackgroundPriority::kLow && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::yield();
+  }
+  BOOST_TEST((ThreadPriority(tid) == BackgroundPriority::kLow));
+  polled.set_value();
 }
 
 // Parks the ledger's read thread until `release` is set; returns once it is parked.
