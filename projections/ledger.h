@@ -229,7 +229,9 @@ class Ledger : private EventSink {
   // writer takes that lock exclusively for every batch, so it waits for one chunk at most rather
   // than for the whole workspace (~2 us a key; seconds at a million keys).
   void Review(const Principal& p, std::string ws, Callback<WorkspaceReview> done);
-  static constexpr size_t kReviewChunkKeys = 256;
+  // 64: bench/run's verify_reviewed p99 1.8 ms (server's own 1.0 ms) against 2.53 ms (1.5 ms) at
+  // 256, reviews of ~450 k keys as fast (286 against 292 ms).
+  static constexpr size_t kReviewChunkKeys = 64;
   static constexpr std::chrono::milliseconds kLongReadRaiseAfter{500};
   // The newest signed chain-head checkpoint (operator).
   Result<ChainCheckpoint> LatestCheckpoint(const Principal& p) const;
