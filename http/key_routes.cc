@@ -88,10 +88,12 @@ void ListKeys(const ExchangePtr& ex, Ledger& ledger) {
   if (!limit.ok()) return ex->Fail(limit.status());
   auto list = [ex, &ledger, p = *p, ws = std::string(ex->param(0)), filter, limit = *limit,
                cursor = ex->Query("cursor").value_or(""), as_of = *as_of] {
-    ReplyWith(ex, ledger.ListKeys(p, ws, filter, limit, cursor, as_of), 200, KeyPageJson);
+    return ledger.ListKeys(p, ws, filter, limit, cursor, as_of);
   };
-  if (as_of->has_value()) return ledger.RunLongRead(std::move(list));  // not on this I/O thread
-  list();
+  if (!as_of->has_value()) return ReplyWith(ex, list(), 200, KeyPageJson);
+  ledger.RunLongRead([ex, list] {  // not on this I/O thread
+    return [ex, page = list()] { ReplyWith(ex, page, 200, KeyPageJson); };
+  });
 }
 
 void GetKey(const ExchangePtr& ex, Ledger& ledger) {
@@ -100,11 +102,11 @@ void GetKey(const ExchangePtr& ex, Ledger& ledger) {
   auto as_of = TimeParam(*ex, "as_of");
   if (!as_of.ok()) return ex->Fail(as_of.status());
   auto get = [ex, &ledger, p = *p, ws = std::string(ex->param(0)), id = std::string(ex->param(1)),
-              as_of = *as_of] {
-    ReplyWith(ex, ledger.GetKey(p, ws, id, as_of), 200, KeyJson);
-  };
-  if (as_of->has_value()) return ledger.RunLongRead(std::move(get));  // not on this I/O thread
-  get();
+              as_of = *as_of] { return ledger.GetKey(p, ws, id, as_of); };
+  if (!as_of->has_value()) return ReplyWith(ex, get(), 200, KeyJson);
+  ledger.RunLongRead([ex, get] {  // not on this I/O thread
+    return [ex, key = get()] { ReplyWith(ex, key, 200, KeyJson); };
+  });
 }
 
 void RotateKey(const ExchangePtr& ex, Ledger& ledger) {

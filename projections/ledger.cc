@@ -124,6 +124,14 @@ Status Ledger::Bootstrap() {
   return Status::Ok();
 }
 
+void Ledger::RunLongRead(std::function<std::function<void()>()> read) {
+  long_reads_.Run([this, read = std::move(read)] {
+    std::function<void()> deliver = read();
+    const ReadThread::Urgency urgent = long_reads_.Urgent();
+    if (deliver) deliver();
+  });
+}
+
 void Ledger::RunWritesOn(AppendExecutor executor) {
   if (appender_) appender_->UseExecutor(std::move(executor));
 }

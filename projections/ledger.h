@@ -185,7 +185,9 @@ class Ledger : private EventSink {
   // those handed over before it, and returns at once: rebuilding the state at an instant can take
   // a whole replay, and the caller (an I/O thread) goes on answering verifies meanwhile.
   // Thread-safe. After Close, runs `read` on the caller's thread.
-  void RunLongRead(std::function<void()> read) { long_reads_.Run(std::move(read)); }
+  // `read` returns what hands its answer over (or an empty function); that runs on the read thread
+  // too, but at normal priority (ReadThread::Urgent): it takes the server's locks.
+  void RunLongRead(std::function<std::function<void()>()> read);
   // After Open: commands are then sequenced and written by work handed to `executor` (the
   // server's I/O threads) rather than by the appender thread; see Appender::UseExecutor.
   void RunWritesOn(AppendExecutor executor);
@@ -281,6 +283,9 @@ class Ledger : private EventSink {
   Result<KeyState> FindApiKey(std::string_view ws, std::string_view key_id) const;
   static Result<KeyState> FindApiKeyIn(const LedgerState& state, std::string_view ws,
                                               std::string_view key_id);
+  // Review's walk, on the read thread: kReviewChunkKeys keys per hold of the state's lock, each
+  // hold at normal priority (ReadThread::Urgent).
+  Result<WorkspaceReview> ReviewInChunks(std::string_view ws);
   Result<KeyPage> ListKeysIn(const LedgerState& state, std::string_view ws, KeyFilter filter,
                              size_t limit, uint64_t start, TimeMs at) const;
   Result<LedgerState> StateAt(TimeMs as_of) const;

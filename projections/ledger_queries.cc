@@ -102,18 +102,23 @@ Result<KeyPage> Ledger::ListKeysIn(const LedgerState& state, std::string_view ws
 void Ledger::Review(const Principal& p, std::string ws, Callback<WorkspaceReview> done) {
   if (Status s = Authorize(p, Action::kReadKeys, ws); !s.ok()) return done(s);
   RunLongRead([this, ws = std::move(ws), done = std::move(done)] {
-    WorkspaceReview review;
-    review.generated_at = clock_.Now();
-    size_t next = 0;
-    for (bool more = true; more;) {
-      const ReadThread::LockHold urgent = long_reads_.HoldingLock();
-      std::shared_lock lock(state_mutex_);
-      if (next == 0 && !state_.FindWorkspace(ws)) return done(Status::NotFound("Workspace not found."));
-      more = ReviewWorkspaceChunk(state_, ws, review.generated_at, kReviewChunkKeys, next,
-                                  review.findings);
-    }
-    done(std::move(review));
+    Result<WorkspaceReview> result = ReviewInChunks(ws);
+    return [done, result = std::move(result)] { done(result); };
   });
+}
+
+Result<WorkspaceReview> Ledger::ReviewInChunks(std::string_view ws) {
+  WorkspaceReview review;
+  review.generated_at = clock_.Now();
+  size_t next = 0;
+  for (bool more = true; more;) {
+    const ReadThread::Urgency urgent = long_reads_.Urgent();  // released after the lock
+    std::shared_lock lock(state_mutex_);
+    if (next == 0 && !state_.FindWorkspace(ws)) return Status::NotFound("Workspace not found.");
+    more = ReviewWorkspaceChunk(state_, ws, review.generated_at, kReviewChunkKeys, next,
+                                review.findings);
+  }
+  return review;
 }
 
 Result<ChainCheckpoint> Ledger::LatestCheckpoint(const Principal& p) const {

@@ -33,34 +33,45 @@ void ReadThread::Stop() {
   if (watchdog.joinable()) watchdog.join();
 }
 
-ReadThread::LockHold ReadThread::HoldingLock() {
-  if (priority_ == BackgroundPriority::kNormal) return LockHold(nullptr);
+ReadThread::Urgency ReadThread::Urgent() {
+  if (priority_ == BackgroundPriority::kNormal ||
+      std::this_thread::get_id() != thread_id_.load(std::memory_order_acquire)) {
+    return Urgency(nullptr);
+  }
+  SetThisThreadPriority(BackgroundPriority::kNormal);  // before taking mutex_
   std::lock_guard lock(mutex_);
-  if (std::this_thread::get_id() != thread_id_ || !reading_) return LockHold(nullptr);
-  holding_lock_ = true;
-  SetThisThreadPriority(BackgroundPriority::kNormal);
-  return LockHold(this);
+  urgent_ = true;
+  return Urgency(this);
 }
 
-void ReadThread::EndLockHold() {
-  std::lock_guard lock(mutex_);
-  holding_lock_ = false;
-  SetThisThreadPriority(ReadPriorityLocked());
+void ReadThread::EndUrgency() {
+  BackgroundPriority after;
+  {
+    std::lock_guard lock(mutex_);
+    urgent_ = false;
+    after = ReadPriorityLocked();
+  }
+  // After releasing mutex_. Should the watchdog raise the read in between, this lowers it again
+  // until the next section ends (raised_ stays set) or the read does.
+  SetThisThreadPriority(after);
 }
 
 void ReadThread::Loop() {
   std::unique_lock lock(mutex_);
   tid_ = CurrentThreadId();
-  thread_id_ = std::this_thread::get_id();
+  thread_id_.store(std::this_thread::get_id(), std::memory_order_release);
   for (;;) {
     woken_.wait(lock, [this] { return stopped_ || !reads_.empty(); });
     if (reads_.empty()) break;  // stopped, nothing left
     std::function<void()> read = std::move(reads_.front());
     reads_.pop_front();
-    // Every read starts at the thread's priority (the watchdog may have raised the last one).
-    // Before the watchdog can see the read start, so that it never raises it too early.
-    raised_ = false;
+    // Every read starts at the thread's priority (the watchdog may have raised the last one):
+    // outside mutex_ (see Urgent), and before the watchdog can see the read start, so that it
+    // never raises it too early.
+    lock.unlock();
     if (priority_ != BackgroundPriority::kNormal) SetThisThreadPriority(priority_);
+    lock.lock();
+    raised_ = false;
     reading_ = true;
     ++reads_started_;
     read_started_at_ = std::chrono::steady_clock::now();
@@ -84,8 +95,8 @@ void ReadThread::Watch() {
     auto this_read_ended = [&] { return !reading_ || reads_started_ != read; };
     if (!read_changed_.wait_until(lock, read_started_at_ + raise_after_, this_read_ended)) {
       raised_ = true;
-      // Inside a lock hold the thread is at normal priority; EndLockHold lowers it to kLow.
-      if (!holding_lock_) SetThreadPriority(tid_, ReadPriorityLocked());
+      // Inside an Urgent section the thread is at normal priority; EndUrgency lowers it to kLow.
+      if (!urgent_) SetThreadPriority(tid_, ReadPriorityLocked());
     }
     read_changed_.wait(lock, this_read_ended);  // raised once is enough
   }

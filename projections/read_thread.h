@@ -7,6 +7,7 @@
 //
 // Thread-safe.
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -41,27 +42,29 @@ class ReadThread {
   void Stop();
 
   // Until the returned object is destroyed, the read thread runs at normal priority; then at the
-  // read's priority again (raised or not). For a read about to hold a lock that a request thread
-  // may need: at idle priority it could be kept from releasing it by any busier thread on its
-  // core, a priority inversion (a compile at nice 10 on the server's core made verifies wait
-  // behind reviews: p99 0.14 s). Called on any other thread, or by a thread at normal
-  // priority, does nothing.
-  class LockHold {
+  // read's priority again (raised or not). For the parts of a read that take locks a request
+  // thread may wait for: the state's lock, or the server's own when it hands an answer over. At
+  // idle priority a thread holding such a lock can be kept from releasing it by any busier
+  // thread on its core, a priority inversion (a compile at nice 10 on the server's core made
+  // verifies wait behind reviews: p99 0.14 s). Called on any other thread, or with the thread at
+  // normal priority, does nothing. The read thread never holds this object's own mutex while
+  // lowered by it.
+  class Urgency {
    public:
-    LockHold(LockHold&& other) noexcept : owner_(std::exchange(other.owner_, nullptr)) {}
-    LockHold(const LockHold&) = delete;
-    LockHold& operator=(const LockHold&) = delete;
-    LockHold& operator=(LockHold&&) = delete;
-    ~LockHold() {
-      if (owner_) owner_->EndLockHold();
+    Urgency(Urgency&& other) noexcept : owner_(std::exchange(other.owner_, nullptr)) {}
+    Urgency(const Urgency&) = delete;
+    Urgency& operator=(const Urgency&) = delete;
+    Urgency& operator=(Urgency&&) = delete;
+    ~Urgency() {
+      if (owner_) owner_->EndUrgency();
     }
 
    private:
     friend class ReadThread;
-    explicit LockHold(ReadThread* owner) : owner_(owner) {}
+    explicit Urgency(ReadThread* owner) : owner_(owner) {}
     ReadThread* owner_;  // null: nothing to undo
   };
-  [[nodiscard]] LockHold HoldingLock();
+  [[nodiscard]] Urgency Urgent();
 
  private:
   bool raises() const {
@@ -70,8 +73,8 @@ class ReadThread {
   void Loop();
   // While raises(): waits for each read to start, and raises the thread if it runs too long.
   void Watch();
-  void EndLockHold();
-  // REQUIRES: mutex_ held. The priority the running read is at outside lock holds.
+  void EndUrgency();
+  // REQUIRES: mutex_ held. The priority the running read is at outside Urgent sections.
   BackgroundPriority ReadPriorityLocked() const {
     return raised_ ? BackgroundPriority::kLow : priority_;
   }
@@ -88,8 +91,8 @@ class ReadThread {
   uint64_t reads_started_ = 0;               // GUARDED_BY(mutex_)
   std::chrono::steady_clock::time_point read_started_at_;  // GUARDED_BY(mutex_)
   bool raised_ = false;                      // GUARDED_BY(mutex_) the watchdog raised this read
-  bool holding_lock_ = false;                // GUARDED_BY(mutex_) inside HoldingLock
-  std::thread::id thread_id_;                // GUARDED_BY(mutex_) the read thread's
+  bool urgent_ = false;                      // GUARDED_BY(mutex_) inside an Urgent section
+  std::atomic<std::thread::id> thread_id_;   // the read thread's, set once it runs
   bool loop_ended_ = false;                  // GUARDED_BY(mutex_) the thread has no more reads
   int tid_ = 0;                              // GUARDED_BY(mutex_) the thread's, once it runs
   std::thread thread_;                       // started under mutex_

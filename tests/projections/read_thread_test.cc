@@ -95,6 +95,7 @@ BOOST_AUTO_TEST_CASE(a_read_of_the_past_does_not_hold_up_verifies) {
     entered.set_value();
     released.wait_for(kPatience);
     answer.set_value(env.ledger->ListKeys(acme.admin, "acme", KeyFilter::kActive, 10, "", created));
+    return std::function<void()>();
   });
   BOOST_TEST_REQUIRE((entered.get_future().wait_for(kPatience) == std::future_status::ready));
   // The read is parked on the read thread; the ledger still verifies (and writes the use).
@@ -167,7 +168,7 @@ BOOST_AUTO_TEST_CASE(a_read_is_not_raised_before_raise_after) {
   reads.Stop();  // the watchdog ends with the thread
 }
 
-BOOST_AUTO_TEST_CASE(a_lock_hold_runs_at_normal_priority_then_at_the_reads_again) {
+BOOST_AUTO_TEST_CASE(an_urgent_section_runs_at_normal_priority_then_at_the_reads_again) {
   if (!CanLeaveIdlePriority()) {
     BOOST_TEST_MESSAGE("skipped: this process may not raise a thread from idle priority");
     return;
@@ -180,7 +181,7 @@ BOOST_AUTO_TEST_CASE(a_lock_hold_runs_at_normal_priority_then_at_the_reads_again
       std::array<P, 3> at;
       at[0] = ThreadPriority(CurrentThreadId());
       {
-        const ReadThread::LockHold hold = reads.HoldingLock();
+        const ReadThread::Urgency hold = reads.Urgent();
         at[1] = ThreadPriority(CurrentThreadId());
       }
       at[2] = ThreadPriority(CurrentThreadId());
@@ -195,13 +196,13 @@ BOOST_AUTO_TEST_CASE(a_lock_hold_runs_at_normal_priority_then_at_the_reads_again
     // Not the read thread: nothing changes.
     std::thread other([&] {
       SetThisThreadPriority(BackgroundPriority::kLow);
-      { const ReadThread::LockHold hold = reads.HoldingLock(); }
+      { const ReadThread::Urgency hold = reads.Urgent(); }
       BOOST_TEST((ThreadPriority(CurrentThreadId()) == BackgroundPriority::kLow));
     });
     other.join();
   }
-  // The watchdog raises the read while it holds a lock: the thread stays at normal priority until
-  // the hold ends, then runs at low, not back at idle.
+  // The watchdog raises the read inside an urgent section: the thread stays at normal priority
+  // until the section ends, then runs at low, not back at idle.
   ReadThread reads(BackgroundPriority::kIdle, std::chrono::milliseconds(1));
   std::promise<std::pair<P, int>> seen;
   std::promise<void> polled;
@@ -209,7 +210,7 @@ BOOST_AUTO_TEST_CASE(a_lock_hold_runs_at_normal_priority_then_at_the_reads_again
   reads.Run([&, done_polling] {
     P during;
     {
-      const ReadThread::LockHold hold = reads.HoldingLock();
+      const ReadThread::Urgency hold = reads.Urgent();
       std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the watchdog fires meanwhile
       during = ThreadPriority(CurrentThreadId());
     }
@@ -228,12 +229,35 @@ BOOST_AUTO_TEST_CASE(a_lock_hold_runs_at_normal_priority_then_at_the_reads_again
   polled.set_value();
 }
 
+BOOST_AUTO_TEST_CASE(a_long_read_hands_its_answer_over_at_normal_priority) {
+  if (!CanLeaveIdlePriority()) {
+    BOOST_TEST_MESSAGE("skipped: this process may not raise a thread from idle priority");
+    return;
+  }
+  LedgerOptions options = testing::TestOptions();
+  options.long_read_priority = BackgroundPriority::kIdle;
+  LedgerEnv env(options);
+  using P = std::optional<BackgroundPriority>;
+  std::promise<std::pair<P, P>> seen;
+  env.ledger->RunLongRead([&] {
+    const P reading = ThreadPriority(CurrentThreadId());
+    return std::function<void()>(
+        [&seen, reading] { seen.set_value({reading, ThreadPriority(CurrentThreadId())}); });
+  });
+  auto future = seen.get_future();
+  BOOST_TEST_REQUIRE((future.wait_for(kPatience) == std::future_status::ready));
+  auto [reading, delivering] = future.get();
+  BOOST_TEST((reading == BackgroundPriority::kIdle));
+  BOOST_TEST((delivering == BackgroundPriority::kNormal));
+}
+
 // Parks the ledger's read thread until `release` is set; returns once it is parked.
 void ParkReadThread(Ledger& ledger, std::shared_future<void> released) {
   std::promise<void> entered;
   ledger.RunLongRead([&entered, released] {
     entered.set_value();
     released.wait_for(kPatience);
+    return std::function<void()>();
   });
   BOOST_TEST_REQUIRE((entered.get_future().wait_for(kPatience) == std::future_status::ready));
 }
