@@ -2,6 +2,7 @@
 // projections under a shared lock or the audit indexes in RocksDB; none waits for a write.
 
 #include <charconv>
+#include <thread>
 
 #include "events/codec.h"
 #include "projections/point_in_time.h"
@@ -112,11 +113,18 @@ Result<WorkspaceReview> Ledger::ReviewInChunks(std::string_view ws) {
   review.generated_at = clock_.Now();
   size_t next = 0;
   for (bool more = true; more;) {
-    const ReadThread::Urgency urgent = long_reads_.Urgent();  // released after the lock
-    std::shared_lock lock(state_mutex_);
-    if (next == 0 && !state_.FindWorkspace(ws)) return Status::NotFound("Workspace not found.");
-    more = ReviewWorkspaceChunk(state_, ws, review.generated_at, kReviewChunkKeys, next,
-                                review.findings);
+    {
+      const ReadThread::Urgency urgent = long_reads_.Urgent();  // ends after the lock is released
+      std::shared_lock lock(state_mutex_);
+      if (next == 0 && !state_.FindWorkspace(ws)) return Status::NotFound("Workspace not found.");
+      more = ReviewWorkspaceChunk(state_, ws, review.generated_at, kReviewChunkKeys, next,
+                                  review.findings);
+    }
+    // Lets the other background threads on this core run between chunks: one holding a lock the
+    // writer waits for (RocksDB's flushes and compactions, at idle priority too) would otherwise
+    // wait for a scheduler slice of the review's. bench/run's verify_reviewed p99: 1.9-2.3 ms,
+    // against 4-28 ms without (server's own p99 1-1.5 ms in both).
+    std::this_thread::yield();
   }
   return review;
 }
