@@ -47,8 +47,8 @@ class ReadThread {
   // idle priority a thread holding such a lock can be kept from releasing it by any busier
   // thread on its core, a priority inversion (a compile at nice 10 on the server's core made
   // verifies wait behind reviews: p99 0.14 s). Called on any other thread, or with the thread at
-  // normal priority, does nothing. The read thread never holds this object's own mutex while
-  // lowered by it.
+  // normal priority, does nothing. The read thread changes its priority only outside this
+  // object's mutex, which Run takes on the I/O thread.
   class Urgency {
    public:
     Urgency(Urgency&& other) noexcept : owner_(std::exchange(other.owner_, nullptr)) {}
