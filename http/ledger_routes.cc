@@ -23,6 +23,10 @@ std::string EventPageJson(const EventPage& page, std::string_view cursor_name, s
   return out;
 }
 
+std::string AuditPageJson(const EventPage& page) {
+  return EventPageJson(page, "next_cursor", page.next_cursor);
+}
+
 // Fills the filters every event listing shares; answers 400 and returns false on bad input.
 bool ReadEventQuery(const ExchangePtr& ex, EventQuery& q) {
   auto limit = LimitParam(*ex);
@@ -62,8 +66,9 @@ void WorkspaceAudit(const ExchangePtr& ex, Ledger& ledger) {
   EventQuery q;
   if (!ReadEventQuery(ex, q)) return;
   q.key_id = ex->Query("key_id").value_or("");
-  ReplyWith(ex, ledger.Audit(*p, ex->param(0), q), 200,
-            [](const EventPage& page) { return EventPageJson(page, "next_cursor", page.next_cursor); });
+  ledger.Audit(*p, std::string(ex->param(0)), std::move(q), [ex](Result<EventPage> page) {
+    ReplyWith(ex, page, 200, AuditPageJson);  // here, or from the read thread
+  });
 }
 
 void KeyHistory(const ExchangePtr& ex, Ledger& ledger) {
@@ -73,8 +78,9 @@ void KeyHistory(const ExchangePtr& ex, Ledger& ledger) {
   if (!ReadEventQuery(ex, q)) return;
   q.key_id = ex->param(1);
   if (q.types.empty()) q.types = AllEventTypes();  // a key's history: its whole timeline, uses included
-  ReplyWith(ex, ledger.Audit(*p, ex->param(0), q), 200,
-            [](const EventPage& page) { return EventPageJson(page, "next_cursor", page.next_cursor); });
+  ledger.Audit(*p, std::string(ex->param(0)), std::move(q), [ex](Result<EventPage> page) {
+    ReplyWith(ex, page, 200, AuditPageJson);  // here, or from the read thread
+  });
 }
 
 void EventStream(const ExchangePtr& ex, Ledger& ledger) {

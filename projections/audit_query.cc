@@ -75,7 +75,12 @@ Result<EventPage> QueryEvents(const EventStore& store, std::string_view ws, cons
 
   EventPage page;
   Status failure;
+  size_t rows = 0;
   auto visit = [&](std::string_view key, std::string_view value) {
+    if (q.max_rows != 0 && ++rows > q.max_rows) {
+      page.cut_short = true;
+      return false;
+    }
     if (value.size() != 1 || static_cast<size_t>(value[0]) >= kEventTypeCount ||
         !wanted[static_cast<size_t>(value[0])]) {
       return true;

@@ -21,12 +21,17 @@ struct EventQuery {
   bool descending = false;
   size_t limit = 50;             // REQUIRES: >= 1
   std::string cursor;            // next_cursor of the previous page
+  // 0: no bound. Otherwise the scan stops after this many index rows and the page says cut_short
+  // (its events are then incomplete): for a caller that must not scan for long, since filters
+  // that match rarely (actor, from/to, a rare type) read every row of the owner's range.
+  size_t max_rows = 0;
 };
 
 struct EventPage {
   std::vector<std::string> events;  // `<Event>` JSON each
   std::string next_cursor;          // empty at the end
   uint64_t last_seq = 0;
+  bool cut_short = false;           // the scan reached EventQuery::max_rows first
 };
 
 // Parses a next_cursor this service issued (a decimal position); InvalidArgument naming `cursor`

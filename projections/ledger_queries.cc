@@ -170,6 +170,17 @@ Result<EventPage> Ledger::Audit(const Principal& p, std::string_view ws, const E
   return QueryEvents(store_, ws, q);
 }
 
+void Ledger::Audit(const Principal& p, std::string ws, EventQuery q, Callback<EventPage> done) {
+  EventQuery bounded = q;
+  bounded.max_rows = kAuditInlineRows;
+  Result<EventPage> page = Audit(p, ws, bounded);
+  if (!page.ok() || !page->cut_short) return done(std::move(page));
+  RunLongRead([this, p, ws = std::move(ws), q = std::move(q), done = std::move(done)] {
+    Result<EventPage> whole = Audit(p, ws, q);  // checked again: time has passed
+    return [done, whole = std::move(whole)] { done(whole); };
+  });
+}
+
 Result<EventPage> Ledger::Events(const Principal& p, uint64_t after, size_t limit) const {
   if (Status s = Authorize(p, Action::kReadLedger, ""); !s.ok()) return s;
   EventPage page;

@@ -9,6 +9,7 @@
 #include <rocksdb/write_batch.h>
 
 #include "core/sha256.h"
+#include "projections/audit_query.h"
 #include "projections/ledger.h"
 #include "tests/projections/ledger_fixture.h"
 
@@ -264,6 +265,33 @@ BOOST_AUTO_TEST_CASE(audit_filters_by_actor_and_time) {
   uses_at_noon.from = kStartMs + 2 * kHourMs;
   uses_at_noon.actor = "";
   BOOST_TEST(MustAudit(env, s.acme.admin, uses_at_noon).size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(audit_with_a_row_bound_stops_there_and_says_so) {
+  LedgerEnv env;
+  AuditScene s(env);
+  const auto all = MustAudit(env, s.acme.admin, EventQuery{});
+  BOOST_TEST_REQUIRE(all.size() >= 5u);
+  EventQuery nobody;
+  nobody.actor = "nobody";
+  nobody.max_rows = 3;  // fewer rows than the workspace's lifecycle events
+  auto cut = QueryEvents(*env.store, "acme", nobody);
+  BOOST_TEST_REQUIRE(cut.ok());
+  BOOST_TEST(cut->cut_short);
+  BOOST_TEST(cut->events.empty());
+  nobody.max_rows = all.size();  // enough for every row
+  auto whole = QueryEvents(*env.store, "acme", nobody);
+  BOOST_TEST_REQUIRE(whole.ok());
+  BOOST_TEST(!whole->cut_short);
+  // A page filled within the bound is not cut short, whatever lies beyond.
+  EventQuery two;
+  two.limit = 2;
+  two.max_rows = 3;
+  auto page = QueryEvents(*env.store, "acme", two);
+  BOOST_TEST_REQUIRE(page.ok());
+  BOOST_TEST(!page->cut_short);
+  BOOST_TEST(page->events.size() == 2u);
+  BOOST_TEST(!page->next_cursor.empty());
 }
 
 BOOST_AUTO_TEST_CASE(audit_orders_descending_and_paginates_both_ways) {

@@ -336,6 +336,45 @@ BOOST_AUTO_TEST_CASE(a_review_walks_every_chunk_of_a_large_workspace) {
   BOOST_TEST((found == expected));
 }
 
+BOOST_AUTO_TEST_CASE(an_audit_that_reads_far_is_answered_from_the_read_thread) {
+  LedgerEnv env;
+  auto acme = env.MustSetUpWorkspace("acme");
+  for (size_t i = 0; i < Ledger::kAuditInlineRows; ++i) {
+    env.MustCreateKey(acme.admin, "acme", KeyInput("k" + std::to_string(i)));
+  }
+  // Within the bound: the newest page of the timeline is answered before Audit returns.
+  EventQuery newest;
+  newest.descending = true;
+  newest.limit = 10;
+  std::optional<Result<EventPage>> inline_answer;
+  env.ledger->Audit(acme.admin, "acme", newest, [&](Result<EventPage> r) { inline_answer = r; });
+  BOOST_TEST_REQUIRE(inline_answer.has_value());
+  BOOST_TEST_REQUIRE(inline_answer->ok());
+  BOOST_TEST((*inline_answer)->events.size() == 10u);
+
+  // An actor nobody is reads every lifecycle row: more than the bound, so it is handed over.
+  std::promise<void> release;
+  ParkReadThread(*env.ledger, release.get_future().share());
+  EventQuery alice;
+  alice.actor = "alice";
+  std::promise<Result<EventPage>> answer;
+  auto future = answer.get_future();
+  env.ledger->Audit(acme.admin, "acme", alice, [&](Result<EventPage> r) { answer.set_value(r); });
+  BOOST_TEST((future.wait_for(std::chrono::seconds(0)) == std::future_status::timeout));  // queued
+  release.set_value();
+  BOOST_TEST_REQUIRE((future.wait_for(kPatience) == std::future_status::ready));
+  Result<EventPage> page = future.get();
+  BOOST_TEST_REQUIRE(page.ok(), page.status().message());
+  BOOST_TEST(page->events.empty());
+  BOOST_TEST(!page->cut_short);
+  BOOST_TEST(page->next_cursor.empty());
+  // And a refused principal is answered at once, as before.
+  std::optional<Status> refused;
+  env.ledger->Audit(env.op, "acme", alice, [&](Result<EventPage> r) { refused = r.status(); });
+  BOOST_TEST_REQUIRE(refused.has_value());
+  BOOST_TEST((refused->code() == StatusCode::kForbidden));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace
