@@ -86,14 +86,10 @@ void ListKeys(const ExchangePtr& ex, Ledger& ledger) {
   if (!as_of.ok()) return ex->Fail(as_of.status());
   auto limit = LimitParam(*ex);
   if (!limit.ok()) return ex->Fail(limit.status());
-  auto list = [ex, &ledger, p = *p, ws = std::string(ex->param(0)), filter, limit = *limit,
-               cursor = ex->Query("cursor").value_or(""), as_of = *as_of] {
-    return ledger.ListKeys(p, ws, filter, limit, cursor, as_of);
-  };
-  if (!as_of->has_value()) return ReplyWith(ex, list(), 200, KeyPageJson);
-  ledger.RunLongRead([ex, list] {  // not on this I/O thread
-    return [ex, page = list()] { ReplyWith(ex, page, 200, KeyPageJson); };
-  });
+  ledger.ListKeys(*p, std::string(ex->param(0)), filter, *limit, ex->Query("cursor").value_or(""),
+                  *as_of, [ex](Result<KeyPage> page) {  // here, or from the read thread
+                    ReplyWith(ex, page, 200, KeyPageJson);
+                  });
 }
 
 void GetKey(const ExchangePtr& ex, Ledger& ledger) {
@@ -101,12 +97,10 @@ void GetKey(const ExchangePtr& ex, Ledger& ledger) {
   if (!p) return;
   auto as_of = TimeParam(*ex, "as_of");
   if (!as_of.ok()) return ex->Fail(as_of.status());
-  auto get = [ex, &ledger, p = *p, ws = std::string(ex->param(0)), id = std::string(ex->param(1)),
-              as_of = *as_of] { return ledger.GetKey(p, ws, id, as_of); };
-  if (!as_of->has_value()) return ReplyWith(ex, get(), 200, KeyJson);
-  ledger.RunLongRead([ex, get] {  // not on this I/O thread
-    return [ex, key = get()] { ReplyWith(ex, key, 200, KeyJson); };
-  });
+  ledger.GetKey(*p, std::string(ex->param(0)), std::string(ex->param(1)), *as_of,
+                [ex](Result<KeyState> key) {  // here, or from the read thread
+                  ReplyWith(ex, key, 200, KeyJson);
+                });
 }
 
 void RotateKey(const ExchangePtr& ex, Ledger& ledger) {

@@ -226,6 +226,12 @@ class Ledger : private EventSink {
                           std::optional<TimeMs> as_of = std::nullopt) const;
   Result<KeyPage> ListKeys(const Principal& p, std::string_view ws, KeyFilter filter, size_t limit,
                            std::string_view cursor, std::optional<TimeMs> as_of = std::nullopt) const;
+  // The same for a caller that must not wait long (an I/O thread): with `as_of`, the read runs on
+  // the read thread (RunLongRead) and `done` runs there; otherwise both run here.
+  void GetKey(const Principal& p, std::string ws, std::string key_id, std::optional<TimeMs> as_of,
+              Callback<KeyState> done);
+  void ListKeys(const Principal& p, std::string ws, KeyFilter filter, size_t limit,
+                std::string cursor, std::optional<TimeMs> as_of, Callback<KeyPage> done);
   // The review of `ws`'s API keys as of now (projections/review.h). A refused principal is answered
   // before this returns; otherwise `done` runs on the read thread (RunLongRead), which walks the
   // workspace kReviewChunkKeys keys at a time, each chunk under the state's shared lock. The
@@ -292,6 +298,14 @@ class Ledger : private EventSink {
   Result<KeyState> FindApiKey(std::string_view ws, std::string_view key_id) const;
   static Result<KeyState> FindApiKeyIn(const LedgerState& state, std::string_view ws,
                                               std::string_view key_id);
+  // Runs `read` on the read thread (RunLongRead) and hands its result to `done`, which runs there
+  // at normal priority.
+  template <typename T>
+  void AnswerOnReadThread(std::function<Result<T>()> read, Callback<T> done) {
+    RunLongRead([read = std::move(read), done = std::move(done)] {
+      return [done, result = read()] { done(result); };
+    });
+  }
   // Review's walk, on the read thread: kReviewChunkKeys keys per hold of the state's lock, each
   // hold at normal priority (ReadThread::Urgent).
   Result<WorkspaceReview> ReviewInChunks(std::string_view ws);

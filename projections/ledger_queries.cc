@@ -82,6 +82,26 @@ Result<KeyPage> Ledger::ListKeys(const Principal& p, std::string_view ws, KeyFil
   return ListKeysIn(state_, ws, filter, limit, *start, now);
 }
 
+void Ledger::GetKey(const Principal& p, std::string ws, std::string key_id,
+                    std::optional<TimeMs> as_of, Callback<KeyState> done) {
+  if (!as_of) return done(GetKey(p, ws, key_id));
+  AnswerOnReadThread<KeyState>(
+      [this, p, ws = std::move(ws), key_id = std::move(key_id), as_of] {
+        return GetKey(p, ws, key_id, as_of);
+      },
+      std::move(done));
+}
+
+void Ledger::ListKeys(const Principal& p, std::string ws, KeyFilter filter, size_t limit,
+                      std::string cursor, std::optional<TimeMs> as_of, Callback<KeyPage> done) {
+  if (!as_of) return done(ListKeys(p, ws, filter, limit, cursor));
+  AnswerOnReadThread<KeyPage>(
+      [this, p, ws = std::move(ws), filter, limit, cursor = std::move(cursor), as_of] {
+        return ListKeys(p, ws, filter, limit, cursor, as_of);
+      },
+      std::move(done));
+}
+
 Result<KeyPage> Ledger::ListKeysIn(const LedgerState& state, std::string_view ws, KeyFilter filter,
                                    size_t limit, uint64_t start, TimeMs at) const {
   const WorkspaceState* workspace = state.FindWorkspace(ws);
@@ -102,10 +122,8 @@ Result<KeyPage> Ledger::ListKeysIn(const LedgerState& state, std::string_view ws
 
 void Ledger::Review(const Principal& p, std::string ws, Callback<WorkspaceReview> done) {
   if (Status s = Authorize(p, Action::kReadKeys, ws); !s.ok()) return done(s);
-  RunLongRead([this, ws = std::move(ws), done = std::move(done)] {
-    Result<WorkspaceReview> result = ReviewInChunks(ws);
-    return [done, result = std::move(result)] { done(result); };
-  });
+  AnswerOnReadThread<WorkspaceReview>([this, ws = std::move(ws)] { return ReviewInChunks(ws); },
+                                      std::move(done));
 }
 
 Result<WorkspaceReview> Ledger::ReviewInChunks(std::string_view ws) {
@@ -175,10 +193,9 @@ void Ledger::Audit(const Principal& p, std::string ws, EventQuery q, Callback<Ev
   bounded.max_rows = kAuditInlineRows;
   Result<EventPage> page = Audit(p, ws, bounded);
   if (!page.ok() || !page->cut_short) return done(std::move(page));
-  RunLongRead([this, p, ws = std::move(ws), q = std::move(q), done = std::move(done)] {
-    Result<EventPage> whole = Audit(p, ws, q);  // checked again: time has passed
-    return [done, whole = std::move(whole)] { done(whole); };
-  });
+  // Authorized again there: time has passed.
+  AnswerOnReadThread<EventPage>(
+      [this, p, ws = std::move(ws), q = std::move(q)] { return Audit(p, ws, q); }, std::move(done));
 }
 
 Result<EventPage> Ledger::Events(const Principal& p, uint64_t after, size_t limit) const {

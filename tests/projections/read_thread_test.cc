@@ -336,6 +336,45 @@ BOOST_AUTO_TEST_CASE(a_review_walks_every_chunk_of_a_large_workspace) {
   BOOST_TEST((found == expected));
 }
 
+BOOST_AUTO_TEST_CASE(key_reads_of_the_past_are_answered_from_the_read_thread_and_the_present_at_once) {
+  LedgerEnv env;
+  auto acme = env.MustSetUpWorkspace("acme");
+  auto key = env.MustCreateKey(acme.admin, "acme", KeyInput("k1"));
+  const TimeMs created = env.clock.Now();
+  env.clock.Advance(1000);
+  std::promise<void> release;
+  ParkReadThread(*env.ledger, release.get_future().share());
+  // The present: answered before the calls return, although the read thread is parked.
+  bool key_found = false;
+  size_t listed = 0;
+  env.ledger->GetKey(acme.admin, "acme", key.key.id, std::nullopt,
+                     [&](Result<KeyState> r) { key_found = r.ok() && r->id == key.key.id; });
+  env.ledger->ListKeys(acme.admin, "acme", KeyFilter::kActive, 10, "", std::nullopt,
+                       [&](Result<KeyPage> r) { listed = r.ok() ? r->keys.size() : 0; });
+  BOOST_TEST(key_found);
+  BOOST_TEST(listed == 1u);
+  // The past: queued behind the parked read.
+  std::promise<Result<KeyState>> past_key;
+  std::promise<Result<KeyPage>> past_page;
+  env.ledger->GetKey(acme.admin, "acme", key.key.id, created,
+                     [&](Result<KeyState> r) { past_key.set_value(r); });
+  env.ledger->ListKeys(acme.admin, "acme", KeyFilter::kActive, 10, "", created,
+                       [&](Result<KeyPage> r) { past_page.set_value(r); });
+  auto key_future = past_key.get_future();
+  auto page_future = past_page.get_future();
+  BOOST_TEST((key_future.wait_for(std::chrono::seconds(0)) == std::future_status::timeout));
+  BOOST_TEST((page_future.wait_for(std::chrono::seconds(0)) == std::future_status::timeout));
+  release.set_value();
+  BOOST_TEST_REQUIRE((key_future.wait_for(kPatience) == std::future_status::ready));
+  BOOST_TEST_REQUIRE((page_future.wait_for(kPatience) == std::future_status::ready));
+  Result<KeyState> then = key_future.get();
+  BOOST_TEST_REQUIRE(then.ok(), then.status().message());
+  BOOST_TEST(then->id == key.key.id);
+  Result<KeyPage> page = page_future.get();
+  BOOST_TEST_REQUIRE(page.ok(), page.status().message());
+  BOOST_TEST(page->keys.size() == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(an_audit_that_reads_far_is_answered_from_the_read_thread) {
   LedgerEnv env;
   auto acme = env.MustSetUpWorkspace("acme");
