@@ -230,8 +230,16 @@ class Ledger : private EventSink {
   // the read thread (RunLongRead) and `done` runs there; otherwise both run here.
   void GetKey(const Principal& p, std::string ws, std::string key_id, std::optional<TimeMs> as_of,
               Callback<KeyState> done);
+  // Without `as_of`, ListKeys reads at most kListKeysChunkReads of the workspace's keys and
+  // builds at most kListKeysChunkViews of them here, and answers if that completes the page (a
+  // default page of a workspace's active keys does); otherwise the listing goes on from there on
+  // the read thread, a chunk of that size per hold of the state's shared lock. A status that
+  // matches rarely reads the whole workspace: 0.5-1.5 ms at ~100 k keys on the I/O thread, a
+  // page of 1,000 keys ~1.4 ms.
   void ListKeys(const Principal& p, std::string ws, KeyFilter filter, size_t limit,
                 std::string cursor, std::optional<TimeMs> as_of, Callback<KeyPage> done);
+  static constexpr size_t kListKeysChunkReads = 4096;
+  static constexpr size_t kListKeysChunkViews = 100;
   // The review of `ws`'s API keys as of now (projections/review.h). A refused principal is answered
   // before this returns; otherwise `done` runs on the read thread (RunLongRead), which walks the
   // workspace kReviewChunkKeys keys at a time, each chunk under the state's shared lock. The
@@ -311,6 +319,21 @@ class Ledger : private EventSink {
   Result<WorkspaceReview> ReviewInChunks(std::string_view ws);
   Result<KeyPage> ListKeysIn(const LedgerState& state, std::string_view ws, KeyFilter filter,
                              size_t limit, uint64_t start, TimeMs at) const;
+  // A listing under way: the page so far and the position of the next key to read.
+  struct KeyListing {
+    KeyFilter filter;
+    size_t limit;
+    TimeMs at;
+    size_t next;
+    KeyPage page;
+  };
+  // Reads `ws`'s keys from listing.next on, at most `max_reads` of them, building at most
+  // `max_views` views. True when the page is complete: `limit` keys and the cursor of the next
+  // match, or the workspace's end.
+  bool ListKeysChunk(const LedgerState& state, const WorkspaceState& ws, KeyListing& listing,
+                     size_t max_reads, size_t max_views) const;
+  // The rest of a listing, on the read thread, chunk by chunk as Review's walk.
+  Result<KeyPage> ListKeysInChunks(std::string_view ws, KeyListing listing);
   Result<LedgerState> StateAt(TimeMs as_of) const;
   void Revoke(const Principal& p, Action action, KeyKind kind, std::string ws, std::string key_id,
               std::string reason, Reply<KeyState> done);

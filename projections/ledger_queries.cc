@@ -2,6 +2,7 @@
 // projections under a shared lock or the audit indexes in RocksDB; none waits for a write.
 
 #include <charconv>
+#include <limits>
 #include <thread>
 
 #include "events/codec.h"
@@ -94,10 +95,32 @@ void Ledger::GetKey(const Principal& p, std::string ws, std::string key_id,
 
 void Ledger::ListKeys(const Principal& p, std::string ws, KeyFilter filter, size_t limit,
                       std::string cursor, std::optional<TimeMs> as_of, Callback<KeyPage> done) {
-  if (!as_of) return done(ListKeys(p, ws, filter, limit, cursor));
+  if (as_of) {
+    return AnswerOnReadThread<KeyPage>(
+        [this, p, ws = std::move(ws), filter, limit, cursor = std::move(cursor), as_of] {
+          return ListKeys(p, ws, filter, limit, cursor, as_of);
+        },
+        std::move(done));
+  }
+  if (Status s = Authorize(p, Action::kReadKeys, ws); !s.ok()) return done(s);
+  if (limit == 0) return done(Status::Invalid("limit must be at least 1.", "limit"));
+  auto start = ParseCursor(cursor);
+  if (!start.ok()) return done(start.status());
+  KeyListing listing{filter, limit, clock_.Now(), *start, {}};
+  {
+    std::shared_lock lock(state_mutex_);
+    const WorkspaceState* workspace = state_.FindWorkspace(ws);
+    bool complete = false;
+    if (workspace) {
+      complete = ListKeysChunk(state_, *workspace, listing, kListKeysChunkReads, kListKeysChunkViews);
+    }
+    lock.unlock();  // before the answer is built
+    if (!workspace) return done(Status::NotFound("Workspace not found."));
+    if (complete) return done(std::move(listing.page));
+  }
   AnswerOnReadThread<KeyPage>(
-      [this, p, ws = std::move(ws), filter, limit, cursor = std::move(cursor), as_of] {
-        return ListKeys(p, ws, filter, limit, cursor, as_of);
+      [this, ws = std::move(ws), listing = std::move(listing)]() mutable {
+        return ListKeysInChunks(ws, std::move(listing));
       },
       std::move(done));
 }
@@ -106,18 +129,46 @@ Result<KeyPage> Ledger::ListKeysIn(const LedgerState& state, std::string_view ws
                                    size_t limit, uint64_t start, TimeMs at) const {
   const WorkspaceState* workspace = state.FindWorkspace(ws);
   if (!workspace) return Status::NotFound("Workspace not found.");
-  KeyPage page;
-  const std::vector<KeyIndex>& keys = workspace->keys;
-  for (size_t i = start; i < keys.size(); ++i) {
+  KeyListing listing{filter, limit, at, start, {}};
+  const size_t unbounded = std::numeric_limits<size_t>::max();
+  ListKeysChunk(state, *workspace, listing, unbounded, unbounded);
+  return std::move(listing.page);
+}
+
+bool Ledger::ListKeysChunk(const LedgerState& state, const WorkspaceState& ws, KeyListing& listing,
+                           size_t max_reads, size_t max_views) const {
+  const std::vector<KeyIndex>& keys = ws.keys;
+  KeyPage& page = listing.page;
+  size_t& i = listing.next;
+  const size_t end = i + std::min(max_reads, keys.size() - std::min(i, keys.size()));
+  for (size_t views = 0; i < end; ++i) {
     const KeyRecord& key = state.Record(keys[i]);
-    if (key.kind != KeyKind::kApi || !Matches(filter, key.EffectiveStatus(at))) continue;
-    if (page.keys.size() == limit) {
-      page.next_cursor = std::to_string(i);
-      break;
+    if (key.kind != KeyKind::kApi || !Matches(listing.filter, key.EffectiveStatus(listing.at))) {
+      continue;
     }
-    page.keys.push_back(ViewKey(state.Key(keys[i], LedgerState::Usage::kOmit), at));
+    if (page.keys.size() == listing.limit) {
+      page.next_cursor = std::to_string(i);
+      return true;
+    }
+    if (views == max_views) return false;
+    page.keys.push_back(ViewKey(state.Key(keys[i], LedgerState::Usage::kOmit), listing.at));
+    ++views;
   }
-  return page;
+  return i >= keys.size();
+}
+
+Result<KeyPage> Ledger::ListKeysInChunks(std::string_view ws, KeyListing listing) {
+  for (bool complete = false; !complete;) {
+    {
+      const ReadThread::Urgency urgent = long_reads_.Urgent();  // ends after the lock is released
+      std::shared_lock lock(state_mutex_);
+      const WorkspaceState* workspace = state_.FindWorkspace(ws);
+      if (!workspace) return Status::NotFound("Workspace not found.");
+      complete = ListKeysChunk(state_, *workspace, listing, kListKeysChunkReads, kListKeysChunkViews);
+    }
+    std::this_thread::yield();  // as in ReviewInChunks
+  }
+  return std::move(listing.page);
 }
 
 void Ledger::Review(const Principal& p, std::string ws, Callback<WorkspaceReview> done) {

@@ -9,10 +9,12 @@
 
 #include <boost/test/unit_test.hpp>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <functional>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -348,6 +350,37 @@ class LedgerEnv {
     auto created = CreateApiKey(admin, ws, std::move(in));
     BOOST_REQUIRE_MESSAGE(created.ok(), "CreateApiKey: " << created.status().message());
     return std::move(created).value();
+  }
+  // `count` keys named prefix0, prefix1, ... created concurrently (group-committed, so thousands
+  // take well under a second); their ids in name order.
+  std::vector<std::string> MustCreateKeys(const Principal& admin, const std::string& ws, size_t count,
+                                          const std::string& prefix = "key ") {
+    struct Answers {  // shared with the callbacks: a failed wait must not leave them dangling
+      std::mutex mutex;
+      std::condition_variable all_done;
+      std::vector<std::string> ids;
+      size_t answered = 0;
+      std::string failure;
+    };
+    auto answers = std::make_shared<Answers>();
+    answers->ids.resize(count);
+    for (size_t i = 0; i < count; ++i) {
+      ledger->CreateApiKey(admin, ws, KeyInput(prefix + std::to_string(i)), [answers, i, count](Result<CreatedKey> r) {
+        std::lock_guard lock(answers->mutex);
+        if (r.ok()) {
+          answers->ids[i] = r->key.id;
+        } else if (answers->failure.empty()) {
+          answers->failure = r.status().message();
+        }
+        if (++answers->answered == count) answers->all_done.notify_all();
+      });
+    }
+    std::unique_lock lock(answers->mutex);
+    const bool all = answers->all_done.wait_for(lock, std::chrono::seconds(60),
+                                                [&] { return answers->answered == count; });
+    BOOST_REQUIRE_MESSAGE(all, "only " << answers->answered << " of " << count << " creations were answered");
+    BOOST_REQUIRE_MESSAGE(answers->failure.empty(), "CreateApiKey: " << answers->failure);
+    return answers->ids;
   }
   KeyState MustGetKey(const Principal& p, const std::string& ws, const std::string& id) {
     auto key = ledger->GetKey(p, ws, id);
