@@ -181,8 +181,9 @@ class Ledger : private EventSink {
   // Never relies on the executor given to RunWritesOn, which may have stopped running work (a
   // stopped io_context).
   void Close();
-  // Runs `read`, a long read (GetKey or ListKeys with `as_of`, a review), on the ledger's read
-  // thread after those handed over before it, and returns at once: rebuilding the state at an
+  // Runs `read`, a long read (GetKey or ListKeys with `as_of`, an audit that reads far), whole on
+  // the ledger's read thread once those handed over before it have started and had a step each
+  // (ReadThread), and returns at once: rebuilding the state at an
   // instant can take a whole replay, and the caller (an I/O thread) goes on answering verifies
   // meanwhile.
   // Thread-safe. After Close, runs `read` on the caller's thread.
@@ -233,7 +234,7 @@ class Ledger : private EventSink {
   // Without `as_of`, ListKeys reads at most kListKeysChunkReads of the workspace's keys and
   // builds at most kListKeysChunkViews of them here, and answers if that completes the page (a
   // default page of a workspace's active keys does); otherwise the listing goes on from there on
-  // the read thread, a chunk of that size per hold of the state's shared lock. A status that
+  // the read thread, a chunk of that size per step (as Review's). A status that
   // matches rarely reads the whole workspace: 0.5-1.5 ms at ~100 k keys on the I/O thread, a
   // page of 1,000 keys ~1.4 ms.
   void ListKeys(const Principal& p, std::string ws, KeyFilter filter, size_t limit,
@@ -241,11 +242,11 @@ class Ledger : private EventSink {
   static constexpr size_t kListKeysChunkReads = 4096;
   static constexpr size_t kListKeysChunkViews = 100;
   // The review of `ws`'s API keys as of now (projections/review.h). A refused principal is answered
-  // before this returns; otherwise `done` runs on the read thread (RunLongRead), which walks the
-  // workspace kReviewChunkKeys keys at a time, each chunk under the state's shared lock. The
-  // writer takes that lock exclusively for every batch, so it waits for one chunk at most rather
-  // than for the whole workspace (~0.3 us a key: 130 ms at bench/run's ~450 k keys). Between
-  // chunks the read thread yields its core.
+  // before this returns; otherwise `done` runs on the read thread, which walks the workspace
+  // kReviewChunkKeys keys at a time, a step each (ReadThread::RunInSteps: other reads there take
+  // turns with it), each chunk under the state's shared lock. The writer takes that lock
+  // exclusively for every batch, so it waits for one chunk at most rather than for the whole
+  // workspace (~0.3 us a key: 130 ms at bench/run's ~450 k keys).
   void Review(const Principal& p, std::string ws, Callback<WorkspaceReview> done);
   // 64: bench/run's verify_reviewed p99 1.8 ms (server's own 1.0 ms) against 2.53 ms (1.5 ms) at
   // 256, reviews of ~450 k keys as fast (286 against 292 ms).
@@ -314,9 +315,28 @@ class Ledger : private EventSink {
       return [done, result = read()] { done(result); };
     });
   }
-  // Review's walk, on the read thread: kReviewChunkKeys keys per hold of the state's lock, each
-  // hold at normal priority (ReadThread::Urgent).
-  Result<WorkspaceReview> ReviewInChunks(std::string_view ws);
+  // Runs `step` on the read thread in turn with the other reads there (ReadThread::RunInSteps)
+  // until it gives an answer, and hands that to `done`, which runs there at normal priority.
+  template <typename T>
+  void AnswerInSteps(std::function<std::optional<Result<T>>()> step, Callback<T> done) {
+    long_reads_.RunInSteps([this, step = std::move(step), done = std::move(done)] {
+      std::optional<Result<T>> answer = step();
+      if (!answer) return false;
+      const ReadThread::Urgency urgent = long_reads_.Urgent();
+      done(std::move(*answer));
+      return true;
+    });
+  }
+  // A review under way on the read thread.
+  struct ReviewWalk {
+    std::string ws;
+    bool started = false;
+    size_t next = 0;
+    WorkspaceReview review;
+  };
+  // One step of a review: kReviewChunkKeys keys under the state's lock, held at normal priority
+  // (ReadThread::Urgent). The answer once the walk is done.
+  std::optional<Result<WorkspaceReview>> ReviewStep(ReviewWalk& walk);
   Result<KeyPage> ListKeysIn(const LedgerState& state, std::string_view ws, KeyFilter filter,
                              size_t limit, uint64_t start, TimeMs at) const;
   // A listing under way: the page so far and the position of the next key to read.
@@ -332,8 +352,8 @@ class Ledger : private EventSink {
   // match, or the workspace's end.
   bool ListKeysChunk(const LedgerState& state, const WorkspaceState& ws, KeyListing& listing,
                      size_t max_reads, size_t max_views) const;
-  // The rest of a listing, on the read thread, chunk by chunk as Review's walk.
-  Result<KeyPage> ListKeysInChunks(std::string_view ws, KeyListing listing);
+  // One step of the rest of a listing, on the read thread, as ReviewStep.
+  std::optional<Result<KeyPage>> ListKeysStep(std::string_view ws, KeyListing& listing);
   Result<LedgerState> StateAt(TimeMs as_of) const;
   void Revoke(const Principal& p, Action action, KeyKind kind, std::string ws, std::string key_id,
               std::string reason, Reply<KeyState> done);

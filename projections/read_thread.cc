@@ -5,10 +5,17 @@ namespace keyledger {
 ReadThread::~ReadThread() { Stop(); }
 
 void ReadThread::Run(std::function<void()> read) {
+  RunInSteps([read = std::move(read)] {
+    read();
+    return true;
+  });
+}
+
+void ReadThread::RunInSteps(Step step) {
   {
     std::lock_guard lock(mutex_);
     if (!stopped_) {
-      reads_.push_back(std::move(read));
+      reads_.push_back(Read{std::move(step), ++reads_given_});
       if (!thread_.joinable()) {
         thread_ = std::thread([this] { Loop(); });
         if (raises()) watchdog_ = std::thread([this] { Watch(); });
@@ -17,7 +24,8 @@ void ReadThread::Run(std::function<void()> read) {
       return;
     }
   }
-  read();
+  while (!step()) {
+  }
 }
 
 void ReadThread::Stop() {
@@ -60,27 +68,50 @@ void ReadThread::Loop() {
   std::unique_lock lock(mutex_);
   tid_ = CurrentThreadId();
   thread_id_.store(std::this_thread::get_id(), std::memory_order_release);
+  bool at_read_priority = false;  // the thread is at ReadPriorityLocked() outside Urgent sections
   for (;;) {
     woken_.wait(lock, [this] { return stopped_ || !reads_.empty(); });
     if (reads_.empty()) break;  // stopped, nothing left
-    std::function<void()> read = std::move(reads_.front());
+    Read read = std::move(reads_.front());
     reads_.pop_front();
-    // Every read starts at the thread's priority (the watchdog may have raised the last one):
-    // outside mutex_ (see Urgent), and before the watchdog can see the read start, so that it
-    // never raises it too early.
+    const auto now = std::chrono::steady_clock::now();
+    if (read.started_at == std::chrono::steady_clock::time_point{}) read.started_at = now;
+    const bool raised = raises() && now - read.started_at >= raise_after_;
+    // Every step starts at its read's priority (the watchdog may have raised the last step, of
+    // this read or another): outside mutex_ (see Urgent), and before the watchdog can see the
+    // step start, so that it never raises it too early.
+    if (priority_ != BackgroundPriority::kNormal && (!at_read_priority || raised != raised_)) {
+      lock.unlock();
+      SetThisThreadPriority(raised ? BackgroundPriority::kLow : priority_);
+      lock.lock();
+      at_read_priority = true;
+    }
+    raised_ = raised;
+    // The watchdog is told only when another read's step starts (or the first): a read in many
+    // steps would otherwise wake it twice a step.
+    if (!reading_ || read.id != running_read_) {
+      reading_ = true;
+      running_read_ = read.id;
+      read_started_at_ = read.started_at;
+      read_changed_.notify_all();
+    }
     lock.unlock();
-    if (priority_ != BackgroundPriority::kNormal) SetThisThreadPriority(priority_);
+    const bool done = read.step();
     lock.lock();
-    raised_ = false;
-    reading_ = true;
-    ++reads_started_;
-    read_started_at_ = std::chrono::steady_clock::now();
-    read_changed_.notify_all();
-    lock.unlock();
-    read();
-    lock.lock();
-    reading_ = false;
-    read_changed_.notify_all();
+    if (!done) {
+      reads_.push_back(std::move(read));  // its next step after every other read's
+      // Lets the other background threads on this core run between steps: one holding a lock
+      // the writer waits for (most likely RocksDB's flushes and compactions, at idle priority
+      // too) would otherwise wait for a scheduler slice of the read's. bench/run's
+      // verify_reviewed p99: 1.30-1.69 ms, against 4-28 ms without (the server's own 0.75-1.5 ms
+      // in both).
+      lock.unlock();
+      std::this_thread::yield();
+      lock.lock();
+    } else if (reads_.empty()) {
+      reading_ = false;
+      read_changed_.notify_all();
+    }
   }
   loop_ended_ = true;
   read_changed_.notify_all();
@@ -91,14 +122,14 @@ void ReadThread::Watch() {
   for (;;) {
     read_changed_.wait(lock, [this] { return reading_ || loop_ended_; });
     if (!reading_) return;  // the read thread has ended
-    const uint64_t read = reads_started_;
-    auto this_read_ended = [&] { return !reading_ || reads_started_ != read; };
-    if (!read_changed_.wait_until(lock, read_started_at_ + raise_after_, this_read_ended)) {
+    const uint64_t read = running_read_;
+    auto this_read_paused = [&] { return !reading_ || running_read_ != read; };
+    if (!raised_ && !read_changed_.wait_until(lock, read_started_at_ + raise_after_, this_read_paused)) {
       raised_ = true;
       // Inside an Urgent section the thread is at normal priority; EndUrgency lowers it to kLow.
       if (!urgent_) SetThreadPriority(tid_, ReadPriorityLocked());
     }
-    read_changed_.wait(lock, this_read_ended);  // raised once is enough
+    read_changed_.wait(lock, this_read_paused);  // raised once is enough
   }
 }
 

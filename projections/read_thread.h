@@ -1,9 +1,13 @@
 #pragma once
-// Runs long reads on a thread of their own, one at a time in the order given, so that the thread
-// handing them over never waits for one: in a server that thread is an I/O thread that also
-// answers verifies. A point-in-time query is such a read: it rebuilds the state at an instant
-// from the newest checkpoint at or before it (only the newest few are kept) and the log after
-// it, up to a whole replay (~5 s at 10 M events, bench/README.md). So is a review.
+// Runs long reads on a thread of their own, so that the thread handing them over never waits for
+// one: in a server that thread is an I/O thread that also answers verifies. A point-in-time query
+// is such a read: it rebuilds the state at an instant from the newest checkpoint at or before it
+// (only the newest few are kept) and the log after it, up to a whole replay (~5 s at 10 M events,
+// bench/README.md). So is a review, or a listing of a large workspace's keys.
+//
+// A read may be done in steps (RunInSteps): the thread takes its reads in turn, one step each,
+// so that a short read handed over behind a long one waits for one of its steps, not for all of
+// it. A read given whole (Run) is one step. Reads start in the order given.
 //
 // Thread-safe.
 
@@ -25,9 +29,10 @@ class ReadThread {
   // The thread runs each read at `priority`. Below normal, it takes a core that an I/O thread
   // shares with it only in the gaps that thread leaves (kIdle), or for a small share (kLow).
   // At kIdle a read may wait for as long as the core stays busy; with a non-zero `raise_after`,
-  // a read still running that long after it started is raised to kLow for the rest of it, so a
-  // saturated server still answers it, slowly (raising needs the right to leave idle priority:
-  // CanLeaveIdlePriority). The next read starts at `priority` again.
+  // a read still running that long after its first step started is raised to kLow for the rest
+  // of it (each of its later steps runs at kLow), so a saturated server still answers it, slowly
+  // (raising needs the right to leave idle priority: CanLeaveIdlePriority). Another read's steps
+  // run at `priority` until that read, too, has run that long.
   explicit ReadThread(BackgroundPriority priority = BackgroundPriority::kNormal,
                       std::chrono::milliseconds raise_after = std::chrono::milliseconds(0))
       : priority_(priority), raise_after_(raise_after) {}
@@ -35,10 +40,17 @@ class ReadThread {
   ReadThread(const ReadThread&) = delete;
   ReadThread& operator=(const ReadThread&) = delete;
 
-  // Runs `read` on the thread (started by the first read) after every read handed over before it,
-  // and returns without waiting. After Stop(), runs it at once on the caller's thread instead.
+  // One step of a read: does a bounded part of it and says whether the read is done.
+  using Step = std::function<bool()>;
+
+  // Runs `read` on the thread (started by the first read) after the reads handed over before it
+  // have started and had a step each, and returns without waiting. After Stop(), runs it at once
+  // on the caller's thread instead.
   void Run(std::function<void()> read);
-  // Runs the reads still waiting, then ends the thread. Idempotent.
+  // The same for a read done in steps: `step` runs until it returns true, one call per turn of
+  // the thread's reads; between two of its calls the thread yields its core.
+  void RunInSteps(Step step);
+  // Runs the reads still waiting to the end, then ends the thread. Idempotent.
   void Stop();
 
   // Until the returned object is destroyed, the read thread runs at normal priority; then at the
@@ -70,11 +82,17 @@ class ReadThread {
   bool raises() const {
     return priority_ == BackgroundPriority::kIdle && raise_after_ > std::chrono::milliseconds(0);
   }
+  struct Read {
+    Step step;
+    uint64_t id = 0;
+    std::chrono::steady_clock::time_point started_at{};  // its first step's start; unset before
+  };
   void Loop();
-  // While raises(): waits for each read to start, and raises the thread if it runs too long.
+  // While raises(): waits for a read's steps to start, and raises the thread if that read has
+  // run too long before another read's step starts or the reads run out.
   void Watch();
   void EndUrgency();
-  // REQUIRES: mutex_ held. The priority the running read is at outside Urgent sections.
+  // REQUIRES: mutex_ held. The priority the running step is at outside Urgent sections.
   BackgroundPriority ReadPriorityLocked() const {
     return raised_ ? BackgroundPriority::kLow : priority_;
   }
@@ -85,12 +103,13 @@ class ReadThread {
   std::mutex mutex_;
   std::condition_variable woken_;            // for Loop: a read or Stop
   std::condition_variable read_changed_;     // for Watch: a read started or ended, or Loop did
-  std::deque<std::function<void()>> reads_;  // GUARDED_BY(mutex_)
+  std::deque<Read> reads_;                   // GUARDED_BY(mutex_) in turn; the running one is out
   bool stopped_ = false;                     // GUARDED_BY(mutex_)
-  bool reading_ = false;                     // GUARDED_BY(mutex_) a read runs on the thread
-  uint64_t reads_started_ = 0;               // GUARDED_BY(mutex_)
-  std::chrono::steady_clock::time_point read_started_at_;  // GUARDED_BY(mutex_)
-  bool raised_ = false;                      // GUARDED_BY(mutex_) the watchdog raised this read
+  bool reading_ = false;                     // GUARDED_BY(mutex_) the thread has reads to run
+  uint64_t reads_given_ = 0;                 // GUARDED_BY(mutex_) the last read's id
+  uint64_t running_read_ = 0;                // GUARDED_BY(mutex_) the id of the read stepping
+  std::chrono::steady_clock::time_point read_started_at_;  // GUARDED_BY(mutex_) that read's
+  bool raised_ = false;                      // GUARDED_BY(mutex_) the step runs raised
   bool urgent_ = false;                      // GUARDED_BY(mutex_) inside an Urgent section
   std::atomic<std::thread::id> thread_id_;   // the read thread's, set once it runs
   bool loop_ended_ = false;                  // GUARDED_BY(mutex_) the thread has no more reads

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <future>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -141,6 +142,32 @@ BOOST_AUTO_TEST_CASE(a_page_of_more_keys_than_a_chunk_builds_is_built_across_chu
   BOOST_TEST(!rest.handed_over);
   BOOST_TEST(rest.page->keys.size() == 20u);
   BOOST_TEST(rest.page->next_cursor.empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_listing_handed_over_behind_a_review_does_not_wait_for_all_of_it) {
+  LedgerEnv env;
+  auto acme = env.MustSetUpWorkspace("acme");
+  const std::vector<std::string> ids =
+      env.MustCreateKeys(acme.admin, "acme", Ledger::kListKeysChunkReads + 50);
+  BOOST_TEST_REQUIRE(env.Revoke(acme.admin, "acme", ids.back()).ok());
+  std::promise<void> release;
+  ParkReadThread(*env.ledger, release.get_future().share());
+  std::mutex mutex;
+  std::vector<std::string> answered;
+  std::promise<void> both;
+  auto answer = [&](std::string what, bool ok) {
+    std::lock_guard lock(mutex);
+    answered.push_back(what + (ok ? "" : " failed"));
+    if (answered.size() == 2) both.set_value();
+  };
+  // The review takes a step per kReviewChunkKeys keys (65 here); the listing one step.
+  env.ledger->Review(acme.admin, "acme", [&](Result<WorkspaceReview> r) { answer("review", r.ok()); });
+  env.ledger->ListKeys(acme.admin, "acme", KeyFilter::kRevoked, 50, "", std::nullopt,
+                       [&](Result<KeyPage> r) { answer("listing", r.ok() && r->keys.size() == 1); });
+  release.set_value();
+  BOOST_TEST_REQUIRE((both.get_future().wait_for(kPatience) == std::future_status::ready));
+  std::lock_guard lock(mutex);
+  BOOST_TEST((answered == std::vector<std::string>{"listing", "review"}));
 }
 
 BOOST_AUTO_TEST_CASE(refusals_and_bad_input_are_answered_at_once) {

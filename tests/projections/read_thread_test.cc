@@ -10,6 +10,7 @@
 #include <future>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -78,6 +79,113 @@ BOOST_AUTO_TEST_CASE(stop_runs_the_reads_still_waiting_and_later_reads_run_on_th
   reads.Run([&] { ran_on = std::this_thread::get_id(); });
   BOOST_TEST((ran_on == std::this_thread::get_id()));
   reads.Stop();  // idempotent
+}
+
+// A read of `steps` steps that records each as name + step number.
+ReadThread::Step RecordingSteps(std::string name, int steps, std::mutex& mutex,
+                                std::vector<std::string>& order) {
+  return [name, steps, &mutex, &order, done = 0]() mutable {
+    std::lock_guard lock(mutex);
+    order.push_back(name + std::to_string(++done));
+    return done == steps;
+  };
+}
+
+BOOST_AUTO_TEST_CASE(reads_in_steps_take_turns_and_start_in_order) {
+  ReadThread reads;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  reads.Run([released] { released.wait_for(kPatience); });  // the others queue behind it
+  std::mutex mutex;
+  std::vector<std::string> order;
+  std::promise<void> finished;
+  reads.RunInSteps(RecordingSteps("a", 3, mutex, order));
+  reads.RunInSteps(RecordingSteps("b", 2, mutex, order));
+  reads.Run([&] {
+    std::lock_guard lock(mutex);
+    order.push_back("c");
+  });
+  reads.RunInSteps([&, step = RecordingSteps("d", 1, mutex, order)] {
+    const bool done = step();
+    finished.set_value();
+    return done;
+  });
+  release.set_value();
+  BOOST_TEST_REQUIRE((finished.get_future().wait_for(kPatience) == std::future_status::ready));
+  reads.Stop();  // runs a's last step if it has not run yet
+  std::lock_guard lock(mutex);
+  BOOST_TEST((order == std::vector<std::string>{"a1", "b1", "c", "d1", "a2", "b2", "a3"}));
+}
+
+BOOST_AUTO_TEST_CASE(stop_finishes_reads_in_steps_and_later_ones_run_whole_on_the_caller) {
+  ReadThread reads;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  reads.Run([released] { released.wait_for(kPatience); });
+  std::mutex mutex;
+  std::vector<std::string> order;
+  reads.RunInSteps(RecordingSteps("a", 4, mutex, order));
+  std::thread stopper([&] { reads.Stop(); });
+  release.set_value();
+  stopper.join();
+  {
+    std::lock_guard lock(mutex);
+    BOOST_TEST((order == std::vector<std::string>{"a1", "a2", "a3", "a4"}));
+    order.clear();
+  }
+  std::thread::id ran_on;
+  reads.RunInSteps([&, step = RecordingSteps("b", 3, mutex, order)] {
+    ran_on = std::this_thread::get_id();
+    return step();
+  });
+  BOOST_TEST((ran_on == std::this_thread::get_id()));
+  std::lock_guard lock(mutex);
+  BOOST_TEST((order == std::vector<std::string>{"b1", "b2", "b3"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_raised_read_stays_raised_for_its_later_steps_and_others_start_at_idle) {
+  if (!CanLeaveIdlePriority()) {
+    BOOST_TEST_MESSAGE("skipped: this process may not raise a thread from idle priority");
+    return;
+  }
+  using P = std::optional<BackgroundPriority>;
+  // Long enough that b, which records its priority as it starts, is not raised first on a busy
+  // machine.
+  ReadThread reads(BackgroundPriority::kIdle, std::chrono::milliseconds(100));
+  std::mutex mutex;
+  std::vector<std::pair<std::string, P>> seen;
+  std::promise<void> finished;
+  auto record = [&](std::string what) {
+    std::lock_guard lock(mutex);
+    seen.emplace_back(std::move(what), ThreadPriority(CurrentThreadId()));
+  };
+  reads.RunInSteps([&, steps = 0]() mutable {
+    if (++steps == 1) {
+      // Raised by the watchdog once the read has run 100 ms; polled, with a bound.
+      const auto give_up = std::chrono::steady_clock::now() + kPatience;
+      while (ThreadPriority(CurrentThreadId()) != BackgroundPriority::kLow &&
+             std::chrono::steady_clock::now() < give_up) {
+        std::this_thread::yield();
+      }
+      record("a1");
+      return false;
+    }
+    record("a2");
+    finished.set_value();
+    return true;
+  });
+  reads.Run([&] { record("b"); });
+  BOOST_TEST_REQUIRE((finished.get_future().wait_for(kPatience) == std::future_status::ready));
+  std::lock_guard lock(mutex);
+  const std::vector<std::pair<std::string, P>> expected = {
+      {"a1", BackgroundPriority::kLow}, {"b", BackgroundPriority::kIdle}, {"a2", BackgroundPriority::kLow}};
+  BOOST_TEST_REQUIRE(seen.size() == expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) {
+    BOOST_TEST_CONTEXT(expected[i].first) {
+      BOOST_TEST(seen[i].first == expected[i].first);
+      BOOST_TEST((seen[i].second == expected[i].second));
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(a_read_of_the_past_does_not_hold_up_verifies) {
