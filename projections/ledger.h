@@ -227,8 +227,10 @@ class Ledger : private EventSink {
                           std::optional<TimeMs> as_of = std::nullopt) const;
   Result<KeyPage> ListKeys(const Principal& p, std::string_view ws, KeyFilter filter, size_t limit,
                            std::string_view cursor, std::optional<TimeMs> as_of = std::nullopt) const;
-  // The same for a caller that must not wait long (an I/O thread): with `as_of`, the read runs on
-  // the read thread (RunLongRead) and `done` runs there; otherwise both run here.
+  // The same for a caller that must not wait long (an I/O thread): with `as_of`, a request the
+  // principal may not make or that asks about the future is answered here; otherwise the state at
+  // that instant is rebuilt on the read thread, in steps (projections/point_in_time.h:
+  // StateAsOfSteps), and `done` runs there. Without `as_of` both run here.
   void GetKey(const Principal& p, std::string ws, std::string key_id, std::optional<TimeMs> as_of,
               Callback<KeyState> done);
   // Without `as_of`, ListKeys reads at most kListKeysChunkReads of the workspace's keys and
@@ -355,6 +357,13 @@ class Ledger : private EventSink {
   // One step of the rest of a listing, on the read thread, as ReviewStep.
   std::optional<Result<KeyPage>> ListKeysStep(std::string_view ws, KeyListing& listing);
   Result<LedgerState> StateAt(TimeMs as_of) const;
+  Status CheckAsOf(TimeMs as_of) const;  // not in the future
+  // A listing's arguments, checked before any state is read; the position it starts from.
+  Result<uint64_t> CheckListing(const Principal& p, std::string_view ws, size_t limit,
+                                std::string_view cursor, std::optional<TimeMs> as_of) const;
+  // `key_id` of `ws` in `state`, as seen at `at`.
+  Result<KeyState> KeyAt(const LedgerState& state, std::string_view ws, std::string_view key_id,
+                         TimeMs at) const;
   void Revoke(const Principal& p, Action action, KeyKind kind, std::string ws, std::string key_id,
               std::string reason, Reply<KeyState> done);
   // On the appender thread only: the events a new key's creation consists of. Takes the input's

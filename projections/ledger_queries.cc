@@ -37,9 +37,31 @@ Result<KeyState> Ledger::FindApiKey(std::string_view ws, std::string_view key_id
   return FindApiKeyIn(state_, ws, key_id);
 }
 
-Result<LedgerState> Ledger::StateAt(TimeMs as_of) const {
+Status Ledger::CheckAsOf(TimeMs as_of) const {
   if (as_of > clock_.Now()) return Status::Invalid("as_of must not be in the future.", "as_of");
+  return Status::Ok();
+}
+
+Result<LedgerState> Ledger::StateAt(TimeMs as_of) const {
+  if (Status s = CheckAsOf(as_of); !s.ok()) return s;
   return StateAsOf(store_, as_of);
+}
+
+Result<uint64_t> Ledger::CheckListing(const Principal& p, std::string_view ws, size_t limit,
+                                      std::string_view cursor, std::optional<TimeMs> as_of) const {
+  if (Status s = Authorize(p, Action::kReadKeys, ws); !s.ok()) return s;
+  if (limit == 0) return Status::Invalid("limit must be at least 1.", "limit");
+  if (as_of) {
+    if (Status s = CheckAsOf(*as_of); !s.ok()) return s;
+  }
+  return ParseCursor(cursor);
+}
+
+Result<KeyState> Ledger::KeyAt(const LedgerState& state, std::string_view ws,
+                               std::string_view key_id, TimeMs at) const {
+  auto key = FindApiKeyIn(state, ws, key_id);
+  if (!key.ok()) return key.status();
+  return ViewKey(std::move(key).value(), at);
 }
 
 Result<WorkspaceState> Ledger::GetWorkspace(const Principal& p, std::string_view ws) const {
@@ -56,9 +78,7 @@ Result<KeyState> Ledger::GetKey(const Principal& p, std::string_view ws, std::st
   if (as_of) {
     auto state = StateAt(*as_of);
     if (!state.ok()) return state.status();
-    auto key = FindApiKeyIn(*state, ws, key_id);
-    if (!key.ok()) return key.status();
-    return ViewKey(std::move(key).value(), *as_of);
+    return KeyAt(*state, ws, key_id, *as_of);
   }
   std::shared_lock lock(state_mutex_);
   auto key = FindApiKey(ws, key_id);
@@ -69,12 +89,10 @@ Result<KeyState> Ledger::GetKey(const Principal& p, std::string_view ws, std::st
 Result<KeyPage> Ledger::ListKeys(const Principal& p, std::string_view ws, KeyFilter filter,
                                  size_t limit, std::string_view cursor,
                                  std::optional<TimeMs> as_of) const {
-  if (Status s = Authorize(p, Action::kReadKeys, ws); !s.ok()) return s;
-  if (limit == 0) return Status::Invalid("limit must be at least 1.", "limit");
-  auto start = ParseCursor(cursor);
+  auto start = CheckListing(p, ws, limit, cursor, as_of);
   if (!start.ok()) return start.status();
   if (as_of) {
-    auto state = StateAt(*as_of);
+    auto state = StateAsOf(store_, *as_of);
     if (!state.ok()) return state.status();
     return ListKeysIn(*state, ws, filter, limit, *start, *as_of);
   }
@@ -86,26 +104,34 @@ Result<KeyPage> Ledger::ListKeys(const Principal& p, std::string_view ws, KeyFil
 void Ledger::GetKey(const Principal& p, std::string ws, std::string key_id,
                     std::optional<TimeMs> as_of, Callback<KeyState> done) {
   if (!as_of) return done(GetKey(p, ws, key_id));
-  AnswerOnReadThread<KeyState>(
-      [this, p, ws = std::move(ws), key_id = std::move(key_id), as_of] {
-        return GetKey(p, ws, key_id, as_of);
+  if (Status s = Authorize(p, Action::kReadKeys, ws); !s.ok()) return done(s);
+  if (Status s = CheckAsOf(*as_of); !s.ok()) return done(s);
+  auto build = std::make_shared<StateAsOfSteps>(store_, *as_of);
+  AnswerInSteps<KeyState>(
+      [this, build, ws = std::move(ws), key_id = std::move(key_id),
+       at = *as_of]() -> std::optional<Result<KeyState>> {
+        if (!build->Step()) return std::nullopt;
+        if (!build->status().ok()) return Result<KeyState>(build->status());
+        return KeyAt(build->state(), ws, key_id, at);
       },
       std::move(done));
 }
 
 void Ledger::ListKeys(const Principal& p, std::string ws, KeyFilter filter, size_t limit,
                       std::string cursor, std::optional<TimeMs> as_of, Callback<KeyPage> done) {
+  auto start = CheckListing(p, ws, limit, cursor, as_of);
+  if (!start.ok()) return done(start.status());
   if (as_of) {
-    return AnswerOnReadThread<KeyPage>(
-        [this, p, ws = std::move(ws), filter, limit, cursor = std::move(cursor), as_of] {
-          return ListKeys(p, ws, filter, limit, cursor, as_of);
+    auto build = std::make_shared<StateAsOfSteps>(store_, *as_of);
+    return AnswerInSteps<KeyPage>(
+        [this, build, ws = std::move(ws), filter, limit, start = *start,
+         at = *as_of]() -> std::optional<Result<KeyPage>> {
+          if (!build->Step()) return std::nullopt;
+          if (!build->status().ok()) return Result<KeyPage>(build->status());
+          return ListKeysIn(build->state(), ws, filter, limit, start, at);
         },
         std::move(done));
   }
-  if (Status s = Authorize(p, Action::kReadKeys, ws); !s.ok()) return done(s);
-  if (limit == 0) return done(Status::Invalid("limit must be at least 1.", "limit"));
-  auto start = ParseCursor(cursor);
-  if (!start.ok()) return done(start.status());
   KeyListing listing{filter, limit, clock_.Now(), *start, {}};
   {
     std::shared_lock lock(state_mutex_);

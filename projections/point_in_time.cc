@@ -6,11 +6,30 @@
 namespace keyledger {
 
 Result<LedgerState> StateAsOf(const EventStore& store, TimeMs as_of) {
-  auto checkpoint = LoadProjectionCheckpoint(store, as_of);
-  if (!checkpoint.ok()) return checkpoint.status();
-  LedgerState state = checkpoint->has_value() ? std::move(**checkpoint) : LedgerState();
-  if (Status s = ReplayInto(store, state, 0, as_of); !s.ok()) return s;
-  return state;
+  StateAsOfSteps build(store, as_of, 0);
+  while (!build.Step()) {
+  }
+  if (!build.status().ok()) return build.status();
+  return std::move(build.state());
+}
+
+bool StateAsOfSteps::Step() {
+  if (done_) return true;
+  if (!loaded_) {
+    loaded_ = true;
+    auto checkpoint = LoadProjectionCheckpoint(store_, as_of_);
+    if (!checkpoint.ok()) {
+      status_ = checkpoint.status();
+      return done_ = true;
+    }
+    if (checkpoint->has_value()) state_ = std::move(**checkpoint);
+    return false;
+  }
+  const uint64_t to_seq = events_per_step_ == 0 ? 0 : state_.applied_seq() + events_per_step_;
+  status_ = ReplayInto(store_, state_, to_seq, as_of_);
+  // Short of to_seq: the replay met the log's end or an event after as_of.
+  done_ = !status_.ok() || to_seq == 0 || state_.applied_seq() < to_seq;
+  return done_;
 }
 
 Result<LedgerState> StateAtSeq(const EventStore& store, uint64_t seq) {

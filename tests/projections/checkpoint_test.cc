@@ -27,6 +27,7 @@ using testing::KeyInput;
 using testing::KeyInputWithAbilities;
 using testing::kStartMs;
 using testing::LedgerEnv;
+using testing::PutRawEvent;
 using testing::RebuildFromLog;
 
 // projections/checkpoint.h: "projection_checkpoint/" ‖ BE ts ‖ BE seq → seq ‖ hash ‖ ts ‖ chunk
@@ -168,22 +169,6 @@ std::string WorkspaceName(LedgerEnv& env) {
   auto ws = env.ledger->GetWorkspace(env.op, "acme");
   BOOST_REQUIRE(ws.ok());
   return ws->name;
-}
-
-// Writes a raw event at `seq` into the log, bypassing the appender.
-void PutRawEvent(EventStore& store, uint64_t seq, const Digest& prev_hash) {
-  Event e;
-  e.seq = seq;
-  e.ts = kStartMs + 10 * kDayMs;
-  e.workspace = "acme";
-  e.actor = "intruder";
-  e.data = WorkspaceUpdated{Plan::kFree};
-  e.prev_hash = prev_hash;
-  const std::string body = EncodeBody(e);
-  rocksdb::WriteBatch batch;
-  BatchRowsForStore(batch, store).Put(Cf::kEvents, EncodeSeq(seq), EncodeStoredValue(ChainHash(prev_hash, body), body));
-  Status s = store.Write(batch, true);
-  BOOST_REQUIRE_MESSAGE(s.ok(), s.message());
 }
 
 BOOST_AUTO_TEST_SUITE(CheckpointTest)

@@ -47,12 +47,13 @@ struct Listing {
 };
 
 Listing ListWhileParked(LedgerEnv& env, const Principal& p, const std::string& ws, KeyFilter filter,
-                        size_t limit, const std::string& cursor = "") {
+                        size_t limit, const std::string& cursor = "",
+                        std::optional<TimeMs> as_of = std::nullopt) {
   std::promise<void> release;
   ParkReadThread(*env.ledger, release.get_future().share());
   std::promise<Result<KeyPage>> answer;
   auto future = answer.get_future();
-  env.ledger->ListKeys(p, ws, filter, limit, cursor, std::nullopt,
+  env.ledger->ListKeys(p, ws, filter, limit, cursor, as_of,
                        [&answer](Result<KeyPage> r) { answer.set_value(std::move(r)); });
   Listing listing;
   listing.handed_over = future.wait_for(std::chrono::seconds(0)) == std::future_status::timeout;
@@ -180,17 +181,21 @@ BOOST_AUTO_TEST_CASE(refusals_and_bad_input_are_answered_at_once) {
     std::string ws;
     size_t limit;
     std::string cursor;
+    std::optional<TimeMs> as_of;
     StatusCode code;
   };
+  const TimeMs now = env.clock.Now();
   const std::vector<Case> cases = {
-      {"another workspace's admin", &acme.admin, "globex", 50, "", StatusCode::kForbidden},
-      {"the operator reads no keys", &env.op, "acme", 50, "", StatusCode::kForbidden},
-      {"limit 0", &acme.admin, "acme", 0, "", StatusCode::kInvalidArgument},
-      {"a cursor this service never issued", &acme.admin, "acme", 50, "x1", StatusCode::kInvalidArgument},
+      {"another workspace's admin", &acme.admin, "globex", 50, "", {}, StatusCode::kForbidden},
+      {"the operator reads no keys", &env.op, "acme", 50, "", {}, StatusCode::kForbidden},
+      {"limit 0", &acme.admin, "acme", 0, "", {}, StatusCode::kInvalidArgument},
+      {"a cursor this service never issued", &acme.admin, "acme", 50, "x1", {}, StatusCode::kInvalidArgument},
+      {"another workspace's admin, in the past", &acme.admin, "globex", 50, "", now - 1, StatusCode::kForbidden},
+      {"the future", &acme.admin, "acme", 50, "", now + 1, StatusCode::kInvalidArgument},
   };
   for (const Case& c : cases) {
     BOOST_TEST_CONTEXT(c.what) {
-      Listing listing = ListWhileParked(env, *c.who, c.ws, KeyFilter::kActive, c.limit, c.cursor);
+      Listing listing = ListWhileParked(env, *c.who, c.ws, KeyFilter::kActive, c.limit, c.cursor, c.as_of);
       BOOST_TEST(!listing.handed_over);
       BOOST_TEST_REQUIRE(!listing.page.ok());
       BOOST_TEST((listing.page.status().code() == c.code), listing.page.status().message());

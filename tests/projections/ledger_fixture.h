@@ -4,6 +4,7 @@
 // callbacks run on the appender thread); the wrappers here wait for the callback and hand back its
 // value, with a bounded wait so that a lost callback fails the test instead of hanging it.
 
+#include <rocksdb/write_batch.h>
 #include <simdjson.h>
 #include <stdlib.h>
 
@@ -198,6 +199,22 @@ inline LedgerState RebuildFromLog(const EventStore& store, uint64_t to_seq = 0) 
   Status s = ReplayInto(store, state, to_seq);
   BOOST_REQUIRE_MESSAGE(s.ok(), s.message());
   return state;
+}
+
+// Writes a raw event at `seq` into the log, bypassing the appender.
+inline void PutRawEvent(EventStore& store, uint64_t seq, const Digest& prev_hash) {
+  Event e;
+  e.seq = seq;
+  e.ts = kStartMs + 10 * kDayMs;
+  e.workspace = "acme";
+  e.actor = "intruder";
+  e.data = WorkspaceUpdated{Plan::kFree};
+  e.prev_hash = prev_hash;
+  const std::string body = EncodeBody(e);
+  rocksdb::WriteBatch batch;
+  BatchRowsForStore(batch, store).Put(Cf::kEvents, EncodeSeq(seq), EncodeStoredValue(ChainHash(prev_hash, body), body));
+  Status s = store.Write(batch, true);
+  BOOST_REQUIRE_MESSAGE(s.ok(), s.message());
 }
 
 // Appends events straight through an Appender, bypassing the Ledger's rules: for facts no command

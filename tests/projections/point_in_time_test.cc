@@ -107,6 +107,64 @@ BOOST_AUTO_TEST_CASE(state_as_of_from_a_checkpoint_equals_a_replay_from_seq_one)
   }
 }
 
+// The same states, built a few events per step, as the read thread builds them between other reads.
+BOOST_AUTO_TEST_CASE(state_as_of_in_steps_equals_state_as_of) {
+  LedgerOptions options = TestOptions();
+  options.checkpoint_every_events = 8;
+  LedgerEnv env(options);
+  auto acme = env.MustSetUpWorkspace("acme");
+  std::vector<TimeMs> instants = {env.clock.Now() - 1};  // before the first event: empty
+  for (int i = 0; i < 12; ++i) {
+    auto key = env.MustCreateKey(acme.admin, "acme", KeyInput("key " + std::to_string(i)));
+    env.clock.Advance(kSecondMs);
+    for (int u = 0; u < i; ++u) BOOST_REQUIRE((env.VerifyCodeOf(key.token) == VerifyCode::kValid));
+    instants.push_back(env.clock.Now());
+    env.clock.Advance(kSecondMs);
+  }
+  env.CloseLedger();
+  for (uint64_t per_step : {uint64_t{1}, uint64_t{3}, uint64_t{5}}) {
+    for (TimeMs t : instants) {
+      BOOST_TEST_CONTEXT("events per step " << per_step << ", as of " << t) {
+        auto whole = StateAsOf(*env.store, t);
+        BOOST_REQUIRE(whole.ok());
+        StateAsOfSteps build(*env.store, t, per_step);
+        int steps = 1;
+        while (!build.Step() && steps < 10000) ++steps;
+        BOOST_TEST_REQUIRE(build.status().ok(), build.status().message());
+        BOOST_TEST((build.state().Fingerprint() == whole->Fingerprint()));
+        BOOST_TEST(build.state().applied_seq() == whole->applied_seq());
+        // The checkpoint's step, then at least the events after it, per_step at a time.
+        BOOST_TEST(steps >= 2);
+        BOOST_TEST(build.Step());  // done stays done
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(state_as_of_in_steps_stops_at_a_break_in_a_later_step) {
+  LedgerEnv env;
+  auto acme = env.MustSetUpWorkspace("acme");
+  auto key = env.MustCreateKey(acme.admin, "acme", KeyInput("busy"));
+  std::vector<uint64_t> use_seqs;
+  std::vector<TimeMs> use_times;
+  for (int i = 0; i < 20; ++i) {
+    env.clock.Advance(1);
+    BOOST_REQUIRE((env.VerifyCodeOf(key.token) == VerifyCode::kValid));
+    use_seqs.push_back(env.ledger->head_seq());
+    use_times.push_back(env.clock.Now());
+  }
+  env.CloseLedger();  // writes a checkpoint at the head: as_of below lies before it
+  const uint64_t broken = use_seqs[10];
+  PutRawEvent(*env.store, broken, Digest{});  // its prev_hash no longer links
+  StateAsOfSteps build(*env.store, use_times[15], 4);
+  int steps = 1;
+  while (!build.Step() && steps < 1000) ++steps;
+  BOOST_TEST(!build.status().ok());
+  BOOST_TEST(build.status().message().find("chain breaks at seq " + std::to_string(broken)) != std::string::npos);
+  BOOST_TEST(build.state().applied_seq() == broken - 1);
+  BOOST_TEST(steps > 2);
+}
+
 BOOST_AUTO_TEST_CASE(state_at_seq_stops_exactly_at_that_seq) {
   LedgerOptions options = TestOptions();
   options.checkpoint_every_events = 3;

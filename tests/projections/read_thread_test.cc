@@ -461,6 +461,17 @@ BOOST_AUTO_TEST_CASE(key_reads_of_the_past_are_answered_from_the_read_thread_and
                        [&](Result<KeyPage> r) { listed = r.ok() ? r->keys.size() : 0; });
   BOOST_TEST(key_found);
   BOOST_TEST(listed == 1u);
+  // A question about the past the ledger refuses is answered at once too.
+  std::optional<Status> future_refused, isolation_refused;
+  env.ledger->GetKey(acme.admin, "acme", key.key.id, env.clock.Now() + 1,
+                     [&](Result<KeyState> r) { future_refused = r.status(); });
+  auto globex = env.MustSetUpWorkspace("globex");
+  env.ledger->GetKey(globex.admin, "acme", key.key.id, created,
+                     [&](Result<KeyState> r) { isolation_refused = r.status(); });
+  BOOST_TEST_REQUIRE(future_refused.has_value());
+  BOOST_TEST(future_refused->field() == "as_of");
+  BOOST_TEST_REQUIRE(isolation_refused.has_value());
+  BOOST_TEST((isolation_refused->code() == StatusCode::kForbidden));
   // The past: queued behind the parked read.
   std::promise<Result<KeyState>> past_key;
   std::promise<Result<KeyPage>> past_page;
