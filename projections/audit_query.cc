@@ -41,31 +41,20 @@ std::vector<EventType> AllEventTypes() {
   return types;
 }
 
-Result<EventPage> QueryEvents(const EventStore& store, std::string_view ws, const EventQuery& q) {
-  if (q.limit == 0) return Status::Invalid("limit must be at least 1.", "limit");
-  auto cursor = ParseCursor(q.cursor);
-  if (!cursor.ok()) return cursor.status();
-  if (*cursor == UINT64_MAX) return EventPage{};  // nothing lies beyond the last possible seq
+namespace {
 
+// Reads the rows of `q`'s owner with seqs in [first, end) into `page`, in q's order.
+Status ScanInto(const EventStore& store, std::string_view ws, const EventQuery& q, uint64_t first,
+                uint64_t end, EventPage& page) {
   bool wanted[kEventTypeCount] = {};
   for (size_t t = 0; t < kEventTypeCount; ++t) wanted[t] = q.types.empty();
   if (q.types.empty()) wanted[static_cast<size_t>(EventType::kKeyUsed)] = false;
   for (EventType t : q.types) wanted[static_cast<size_t>(t)] = true;
 
-  // The seqs [first, end) this page may hold, in one key range per kind of row scanned: the
-  // owner's lifecycle rows (and the uses of logs written before uses had rows of their own), and
-  // its uses, read only when uses are wanted.
+  // One key range per kind of row scanned: the owner's lifecycle rows (and the uses of logs
+  // written before uses had rows of their own), and its uses, read only when uses are wanted.
   const std::string_view owner = q.key_id.empty() ? ws : std::string_view(q.key_id);
   const Cf index = q.key_id.empty() ? Cf::kByWorkspace : Cf::kByKey;
-  uint64_t first = 0;
-  uint64_t end = UINT64_MAX;
-  if (*cursor != 0) {
-    if (q.descending) {
-      end = *cursor;
-    } else {
-      first = *cursor + 1;
-    }
-  }
   const std::string lifecycle_from = IndexKey(owner, kLifecycleRows, first);
   const std::string lifecycle_to = IndexKey(owner, kLifecycleRows, end);
   const std::string uses_from = IndexKey(owner, kUseRows, first);
@@ -73,7 +62,7 @@ Result<EventPage> QueryEvents(const EventStore& store, std::string_view ws, cons
   std::vector<EventStore::KeyRange> ranges = {{lifecycle_from, lifecycle_to}};
   if (wanted[static_cast<size_t>(EventType::kKeyUsed)]) ranges.push_back({uses_from, uses_to});
 
-  EventPage page;
+  page.cut_short = false;
   Status failure;
   size_t rows = 0;
   auto visit = [&](std::string_view key, std::string_view value) {
@@ -81,11 +70,12 @@ Result<EventPage> QueryEvents(const EventStore& store, std::string_view ws, cons
       page.cut_short = true;
       return false;
     }
+    const uint64_t seq = DecodeSeq(key.substr(owner.size() + 1));
+    page.scanned_to = seq;
     if (value.size() != 1 || static_cast<size_t>(value[0]) >= kEventTypeCount ||
         !wanted[static_cast<size_t>(value[0])]) {
       return true;
     }
-    const uint64_t seq = DecodeSeq(key.substr(owner.size() + 1));
     auto row = store.Get(Cf::kEvents, EncodeSeq(seq));
     if (!row.ok() || !row->has_value()) {
       failure = Status::Internal("the audit index names a missing event");
@@ -117,8 +107,39 @@ Result<EventPage> QueryEvents(const EventStore& store, std::string_view ws, cons
   };
   Status scanned = store.ScanBySeq(index, ranges, q.descending, visit);
   if (!scanned.ok()) return scanned;
-  if (!failure.ok()) return failure;
+  return failure;
+}
+
+}  // namespace
+
+Result<EventPage> QueryEvents(const EventStore& store, std::string_view ws, const EventQuery& q) {
+  if (q.limit == 0) return Status::Invalid("limit must be at least 1.", "limit");
+  auto cursor = ParseCursor(q.cursor);
+  if (!cursor.ok()) return cursor.status();
+  if (*cursor == UINT64_MAX) return EventPage{};  // nothing lies beyond the last possible seq
+  // The seqs [first, end) this page may hold.
+  uint64_t first = 0;
+  uint64_t end = UINT64_MAX;
+  if (*cursor != 0) {
+    if (q.descending) {
+      end = *cursor;
+    } else {
+      first = *cursor + 1;
+    }
+  }
+  EventPage page;
+  if (Status s = ScanInto(store, ws, q, first, end, page); !s.ok()) return s;
   return page;
+}
+
+Status ContinueQuery(const EventStore& store, std::string_view ws, const EventQuery& q, EventPage& page) {
+  // The cursor bounded only the side the scan started from: what is left lies past scanned_to.
+  if (q.descending) return ScanInto(store, ws, q, 0, page.scanned_to, page);
+  if (page.scanned_to == UINT64_MAX) {
+    page.cut_short = false;
+    return Status::Ok();
+  }
+  return ScanInto(store, ws, q, page.scanned_to + 1, UINT64_MAX, page);
 }
 
 }  // namespace keyledger

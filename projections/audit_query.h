@@ -32,6 +32,7 @@ struct EventPage {
   std::string next_cursor;          // empty at the end
   uint64_t last_seq = 0;
   bool cut_short = false;           // the scan reached EventQuery::max_rows first
+  uint64_t scanned_to = 0;          // the seq of the last index row read
 };
 
 // Parses a next_cursor this service issued (a decimal position); InvalidArgument naming `cursor`
@@ -42,6 +43,13 @@ Result<uint64_t> ParseCursor(std::string_view cursor);
 std::vector<EventType> AllEventTypes();
 
 Result<EventPage> QueryEvents(const EventStore& store, std::string_view workspace, const EventQuery& query);
+
+// Goes on with a page that QueryEvents or ContinueQuery cut short (`query` the same, max_rows
+// included), from the index row after the last one read; cut_short again if the rest exceeds
+// max_rows. A query run so, step by step, gives exactly the page QueryEvents gives without
+// max_rows over the same rows.
+Status ContinueQuery(const EventStore& store, std::string_view workspace, const EventQuery& query,
+                     EventPage& page);
 
 // The key of an event's row in an audit index (layout: events/store.h), `owner` being its
 // workspace (by_workspace) or its key (by_key). Uses are indexed apart from lifecycle events, so

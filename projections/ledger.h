@@ -67,7 +67,7 @@ struct LedgerOptions {
   bool background_checkpoints = true;
   // Of that thread (core/thread_priority.h); a server sets kIdle.
   BackgroundPriority checkpoint_priority = BackgroundPriority::kNormal;
-  // Of the thread long reads run on (RunLongRead: point-in-time queries, reviews); a server sets
+  // Of the thread long reads run on (point-in-time queries, reviews, ...); a server sets
   // kIdle. Measured with reviews fetched back to back during a paced verify load: a verify's p99
   // 1.24 ms at kIdle (1.39 ms with no review at all), 4.6 ms at kLow, 6.5 ms at kNormal. At kIdle
   // a read still running after kLongReadRaiseAfter is raised to kLow (ReadThread), so that one
@@ -181,11 +181,9 @@ class Ledger : private EventSink {
   // Never relies on the executor given to RunWritesOn, which may have stopped running work (a
   // stopped io_context).
   void Close();
-  // Runs `read`, a long read (GetKey or ListKeys with `as_of`, an audit that reads far), whole on
-  // the ledger's read thread once those handed over before it have started and had a step each
-  // (ReadThread), and returns at once: rebuilding the state at an
-  // instant can take a whole replay, and the caller (an I/O thread) goes on answering verifies
-  // meanwhile.
+  // Runs `read` whole on the ledger's read thread, where the ledger's own long reads (reviews,
+  // point-in-time queries, listings and audits that read far) run in steps: once the reads
+  // handed over before it have started and had a step each (ReadThread). Returns at once.
   // Thread-safe. After Close, runs `read` on the caller's thread.
   // `read` returns what hands its answer over (or an empty function); that runs on the read thread
   // too, but at normal priority (ReadThread::Urgent): it takes the server's locks.
@@ -261,11 +259,13 @@ class Ledger : private EventSink {
   Result<EventPage> Audit(const Principal& p, std::string_view ws, const EventQuery& query) const;
   // The same for a caller that must not wait long (an I/O thread): reads at most
   // kAuditInlineRows index rows here and answers if that is enough (a page of an unfiltered
-  // timeline is); otherwise the query runs again on the read thread (RunLongRead) and `done`
-  // runs there. A filter that matches rarely reads the owner's whole range: an actor filter cost
-  // 0.36 s at ~120 k keys on the I/O thread, a verify's p99 1.6 s with five such queries.
+  // timeline is); otherwise the query goes on from there on the read thread, kAuditStepRows rows
+  // a step (ReadThread::RunInSteps; ContinueQuery), and `done` runs there. A filter that matches
+  // rarely reads the owner's whole range: an actor filter cost 0.36 s at ~120 k keys on the I/O
+  // thread, a verify's p99 1.6 s with five such queries.
   void Audit(const Principal& p, std::string ws, EventQuery query, Callback<EventPage> done);
   static constexpr size_t kAuditInlineRows = 256;
+  static constexpr size_t kAuditStepRows = 16384;  // ~1.5 us a row with an actor filter: ~25 ms
   Result<EventPage> Events(const Principal& p, uint64_t after, size_t limit) const;
 
   // For the sweeper and tests: appends key.expired for every active key past its deadline.
@@ -309,14 +309,6 @@ class Ledger : private EventSink {
   Result<KeyState> FindApiKey(std::string_view ws, std::string_view key_id) const;
   static Result<KeyState> FindApiKeyIn(const LedgerState& state, std::string_view ws,
                                               std::string_view key_id);
-  // Runs `read` on the read thread (RunLongRead) and hands its result to `done`, which runs there
-  // at normal priority.
-  template <typename T>
-  void AnswerOnReadThread(std::function<Result<T>()> read, Callback<T> done) {
-    RunLongRead([read = std::move(read), done = std::move(done)] {
-      return [done, result = read()] { done(result); };
-    });
-  }
   // Runs `step` on the read thread in turn with the other reads there (ReadThread::RunInSteps)
   // until it gives an answer, and hands that to `done`, which runs there at normal priority.
   template <typename T>

@@ -264,9 +264,16 @@ void Ledger::Audit(const Principal& p, std::string ws, EventQuery q, Callback<Ev
   bounded.max_rows = kAuditInlineRows;
   Result<EventPage> page = Audit(p, ws, bounded);
   if (!page.ok() || !page->cut_short) return done(std::move(page));
-  // Authorized again there: time has passed.
-  AnswerOnReadThread<EventPage>(
-      [this, p, ws = std::move(ws), q = std::move(q)] { return Audit(p, ws, q); }, std::move(done));
+  // The rest on the read thread, kAuditStepRows index rows a step.
+  bounded.max_rows = kAuditStepRows;
+  AnswerInSteps<EventPage>(
+      [this, ws = std::move(ws), q = std::move(bounded),
+       page = std::move(page).value()]() mutable -> std::optional<Result<EventPage>> {
+        if (Status s = ContinueQuery(store_, ws, q, page); !s.ok()) return Result<EventPage>(s);
+        if (page.cut_short) return std::nullopt;
+        return Result<EventPage>(std::move(page));
+      },
+      std::move(done));
 }
 
 Result<EventPage> Ledger::Events(const Principal& p, uint64_t after, size_t limit) const {

@@ -294,6 +294,61 @@ BOOST_AUTO_TEST_CASE(audit_with_a_row_bound_stops_there_and_says_so) {
   BOOST_TEST(!page->next_cursor.empty());
 }
 
+// The read thread runs a far-reaching audit max_rows at a time (Ledger::Audit): every page, in
+// either order, with any filter, must come out as one unbounded scan gives it.
+BOOST_AUTO_TEST_CASE(a_query_continued_step_by_step_gives_the_unbounded_page) {
+  LedgerEnv env;
+  AuditScene s(env);
+  std::vector<std::pair<std::string, EventQuery>> queries;
+  auto add = [&](std::string what, auto&& set) {
+    EventQuery q;
+    set(q);
+    queries.emplace_back(std::move(what), q);
+  };
+  add("timeline", [](EventQuery&) {});
+  add("everything", [](EventQuery& q) { q.types = AllEventTypes(); });
+  add("uses", [](EventQuery& q) { q.types = {EventType::kKeyUsed}; });
+  add("alice", [](EventQuery& q) { q.actor = "alice"; });
+  add("nobody", [](EventQuery& q) { q.actor = "nobody"; });
+  add("second hour on", [](EventQuery& q) { q.from = kStartMs + 2 * kHourMs; q.types = AllEventTypes(); });
+  add("until the second hour", [](EventQuery& q) { q.to = kStartMs + 2 * kHourMs; q.types = AllEventTypes(); });
+  add("k2's history", [&](EventQuery& q) { q.key_id = s.k2.key.id; q.types = AllEventTypes(); });
+  for (auto& [what, base] : queries) {
+    for (bool descending : {false, true}) {
+      for (size_t limit : {size_t{1}, size_t{2}, size_t{50}}) {
+        for (size_t max_rows : {size_t{1}, size_t{2}, size_t{3}}) {
+          BOOST_TEST_CONTEXT(what << (descending ? ", desc" : ", asc") << ", limit " << limit
+                                  << ", max_rows " << max_rows) {
+            EventQuery q = base;
+            q.descending = descending;
+            q.limit = limit;
+            for (int page_number = 0; page_number < 20; ++page_number) {  // every page of the walk
+              EventQuery whole_query = q;
+              whole_query.max_rows = 0;
+              auto whole = QueryEvents(*env.store, "acme", whole_query);
+              BOOST_TEST_REQUIRE(whole.ok());
+              EventQuery bounded = q;
+              bounded.max_rows = max_rows;
+              auto page = QueryEvents(*env.store, "acme", bounded);
+              BOOST_TEST_REQUIRE(page.ok());
+              int steps = 0;
+              while (page->cut_short && steps < 1000) {
+                BOOST_TEST_REQUIRE(ContinueQuery(*env.store, "acme", bounded, *page).ok());
+                ++steps;
+              }
+              BOOST_TEST(!page->cut_short);
+              BOOST_TEST((page->events == whole->events));
+              BOOST_TEST(page->next_cursor == whole->next_cursor);
+              if (whole->next_cursor.empty()) break;
+              q.cursor = whole->next_cursor;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(audit_orders_descending_and_paginates_both_ways) {
   LedgerEnv env;
   AuditScene s(env);
