@@ -212,31 +212,33 @@ audit_page_ms() {
   awk -v s="$seconds" 'BEGIN { print s * 1000 }'
 }
 
-# reviewed_load RUN ADMIN_TOKEN TOKENS_FILE: the paced verify load again, while one client (a
-# single curl, one keep-alive connection, on the load CPU) fetches the bench workspace's review
-# back to back: each a walk over all its keys, which must not hold up the verifies (README, "A
-# review runs on that thread too"). Records the load's figures as verify_reviewed and the
-# reviews' count and mean time; every review must answer 200.
-reviewed_load() {
-  local run="$1" urls="$TMP/review-urls-$1.txt" out="$TMP/reviews-$1.txt" pid
+# admin_read_load RUN ADMIN_TOKEN TOKENS_FILE FIGURE PATH READS: the paced verify load again,
+# while one client (a single curl, one keep-alive connection, on the load CPU) GETs PATH under
+# the bench workspace back to back: each a read over all its keys or their rows, which must not
+# hold up the verifies (README, "A review runs on that thread too"). Records the load's figures
+# as FIGURE and the reads' count and mean time as READS.count and READS.mean_ms; every read must
+# answer 200.
+admin_read_load() {
+  local run="$1" figure="$4" path="$5" reads="$6"
+  local urls="$TMP/$reads-urls-$run.txt" out="$TMP/$reads-$run.txt" pid
   for _ in $(seq 20000); do
-    printf 'url = "%s"\noutput = "/dev/null"\n' "$SERVER_URL/admin/v1/workspaces/bench/review"
+    printf 'url = "%s"\noutput = "/dev/null"\n' "$SERVER_URL/admin/v1/workspaces/bench/$path"
   done >"$urls"
   taskset -c "$LOAD_CPU" stdbuf -oL curl -s -K "$urls" -H "Authorization: Bearer $2" \
     -w '%{http_code} %{time_total}\n' >"$out" 2>/dev/null &
   pid=$!
   STARTED_PIDS+=("$pid")
-  KL_PACE_MS="$PACE_MS" KL_TOKENS="$3" measure_keyledger "$run" verify_reviewed "$BENCH/wrk/verify.lua"
+  KL_PACE_MS="$PACE_MS" KL_TOKENS="$3" measure_keyledger "$run" "$figure" "$BENCH/wrk/verify.lua"
   kill "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
   forget_pid "$pid"
   local count mean
   read -r count mean < <(awk '$1 == 200 { n++; s += $2 } END { print n + 0, (n ? s / n * 1000 : 0) }' "$out")
-  ((count > 0)) || die "verify_reviewed: no review answered during the load"
-  # The last line may be the review cut short when curl was stopped; any other must be a 200.
-  (($(head -n -1 "$out" | awk '$1 != 200' | wc -l) == 0)) || { head "$out" >&2; die "a review answered an error"; }
-  record "$run" review.count "$count"
-  record "$run" review.mean_ms "$mean"
+  ((count > 0)) || die "$figure: no GET $path answered during the load"
+  # The last line may be the read cut short when curl was stopped; any other must be a 200.
+  (($(head -n -1 "$out" | awk '$1 != 200' | wc -l) == 0)) || { head "$out" >&2; die "GET $path answered an error"; }
+  record "$run" "$reads.count" "$count"
+  record "$run" "$reads.mean_ms" "$mean"
 }
 
 http_run() {
@@ -269,7 +271,9 @@ http_run() {
     KL_TOKENS="$tokens" measure_keyledger "$run" verify "$BENCH/wrk/verify.lua"
     KL_TOKENS="$tokens" measure_keyledger "$run" authz "$BENCH/wrk/authz.lua"
     KL_PACE_MS="$PACE_MS" KL_TOKENS="$tokens" measure_keyledger "$run" verify_paced "$BENCH/wrk/verify.lua"
-    reviewed_load "$run" "$admin" "$tokens"
+    admin_read_load "$run" "$admin" "$tokens" verify_reviewed review review
+    # An actor nobody is: every lifecycle row of the workspace read, each event decoded.
+    admin_read_load "$run" "$admin" "$tokens" verify_audited 'audit?actor=nobody' audit_scan
     record "$run" audit.page_ms "$(audit_page_ms "$admin")"
     log "http run $run: verify $(wrk_figure "$TMP/wrk-verify-$run.txt" rps) req/s, authz $(wrk_figure "$TMP/wrk-authz-$run.txt" rps) req/s, $pool keys"
   fi
