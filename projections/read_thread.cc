@@ -1,5 +1,8 @@
 #include "projections/read_thread.h"
 
+#include <pthread.h>
+#include <time.h>
+
 namespace keyledger {
 
 ReadThread::~ReadThread() { Stop(); }
@@ -18,7 +21,11 @@ void ReadThread::RunInSteps(Step step) {
       reads_.push_back(Read{std::move(step), ++reads_given_});
       if (!thread_.joinable()) {
         thread_ = std::thread([this] { Loop(); });
-        if (raises()) watchdog_ = std::thread([this] { Watch(); });
+        // The clock is taken here, while the thread cannot have been joined: its handle is valid.
+        clockid_t read_thread_clock;
+        if (raises() && pthread_getcpuclockid(thread_.native_handle(), &read_thread_clock) == 0) {
+          watchdog_ = std::thread([this, read_thread_clock] { Watch(read_thread_clock); });
+        }
       }
       woken_.notify_one();
       return;
@@ -74,9 +81,9 @@ void ReadThread::Loop() {
     if (reads_.empty()) break;  // stopped, nothing left
     Read read = std::move(reads_.front());
     reads_.pop_front();
-    const auto now = std::chrono::steady_clock::now();
-    if (read.started_at == std::chrono::steady_clock::time_point{}) read.started_at = now;
-    const bool raised = raises() && now - read.started_at >= raise_after_;
+    const bool same_read = reading_ && read.id == running_read_;
+    // The watchdog may have raised this read between its steps (mostly then, when it starves).
+    const bool raised = read.raised || (same_read && raised_);
     // Every step starts at its read's priority (the watchdog may have raised the last step, of
     // this read or another): outside mutex_ (see Urgent), and before the watchdog can see the
     // step start, so that it never raises it too early.
@@ -86,18 +93,18 @@ void ReadThread::Loop() {
       lock.lock();
       at_read_priority = true;
     }
-    raised_ = raised;
+    raised_ = raised || (same_read && raised_);  // raised while the lock was released: keep it
     // The watchdog is told only when another read's step starts (or the first): a read in many
     // steps would otherwise wake it twice a step.
-    if (!reading_ || read.id != running_read_) {
+    if (!same_read) {
       reading_ = true;
       running_read_ = read.id;
-      read_started_at_ = read.started_at;
       read_changed_.notify_all();
     }
     lock.unlock();
     const bool done = read.step();
     lock.lock();
+    read.raised = raised_;  // the watchdog may have raised it meanwhile
     if (!done) {
       reads_.push_back(std::move(read));  // its next step after every other read's
       // Lets the other background threads on this core run between steps: one holding a lock
@@ -117,19 +124,32 @@ void ReadThread::Loop() {
   read_changed_.notify_all();
 }
 
-void ReadThread::Watch() {
+void ReadThread::Watch(clockid_t read_thread_clock) {
   std::unique_lock lock(mutex_);
+  const auto cpu_time = [&] {
+    timespec t{};  // stays 0 once the thread has ended (EINVAL): nothing runs then anyway
+    clock_gettime(read_thread_clock, &t);
+    return std::chrono::seconds(t.tv_sec) + std::chrono::nanoseconds(t.tv_nsec);
+  };
   for (;;) {
     read_changed_.wait(lock, [this] { return reading_ || loop_ended_; });
     if (!reading_) return;  // the read thread has ended
     const uint64_t read = running_read_;
     auto this_read_paused = [&] { return !reading_ || running_read_ != read; };
-    if (!raised_ && !read_changed_.wait_until(lock, read_started_at_ + raise_after_, this_read_paused)) {
-      raised_ = true;
-      // Inside an Urgent section the thread is at normal priority; EndUrgency lowers it to kLow.
-      if (!urgent_) SetThreadPriority(tid_, ReadPriorityLocked());
+    // Each raise_after while this read steps: raise it if it got too little of a core (checked
+    // again after a raise, which the read thread's step start may have overtaken).
+    for (;;) {
+      const auto from = std::chrono::steady_clock::now();
+      const auto cpu_from = cpu_time();
+      if (read_changed_.wait_until(lock, from + raise_after_, this_read_paused)) break;
+      const std::chrono::duration<double> wall = std::chrono::steady_clock::now() - from;
+      const std::chrono::duration<double> cpu = cpu_time() - cpu_from;
+      if (!raised_ && cpu.count() < kStarvedShare * wall.count()) {
+        raised_ = true;
+        // Inside an Urgent section the thread is at normal priority; EndUrgency lowers it to kLow.
+        if (!urgent_) SetThreadPriority(tid_, ReadPriorityLocked());
+      }
     }
-    read_changed_.wait(lock, this_read_paused);  // raised once is enough
   }
 }
 

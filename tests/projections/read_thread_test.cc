@@ -2,8 +2,11 @@
 // reviews: the caller never waits for a read, reads run in order and at the thread's priority,
 // and Stop runs what waits.
 
+#include <time.h>
+
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -161,11 +164,12 @@ BOOST_AUTO_TEST_CASE(a_raised_read_stays_raised_for_its_later_steps_and_others_s
   };
   reads.RunInSteps([&, steps = 0]() mutable {
     if (++steps == 1) {
-      // Raised by the watchdog once the read has run 100 ms; polled, with a bound.
+      // Raised by the watchdog once the read has starved for 100 ms (it sleeps: it uses no CPU);
+      // polled, with a bound.
       const auto give_up = std::chrono::steady_clock::now() + kPatience;
       while (ThreadPriority(CurrentThreadId()) != BackgroundPriority::kLow &&
              std::chrono::steady_clock::now() < give_up) {
-        std::this_thread::yield();
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
       }
       record("a1");
       return false;
@@ -260,6 +264,51 @@ BOOST_AUTO_TEST_CASE(a_read_still_running_at_idle_priority_after_raise_after_is_
   auto next = next_started_at.get_future();
   BOOST_TEST_REQUIRE((next.wait_for(kPatience) == std::future_status::ready));
   BOOST_TEST((next.get() == BackgroundPriority::kIdle));
+}
+
+// The CPU time of the calling thread.
+std::chrono::nanoseconds ThisThreadCpuTime() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return std::chrono::seconds(t.tv_sec) + std::chrono::nanoseconds(t.tv_nsec);
+}
+
+BOOST_AUTO_TEST_CASE(a_read_that_gets_the_core_it_needs_is_not_raised) {
+  if (!CanLeaveIdlePriority()) {
+    BOOST_TEST_MESSAGE("skipped: this process may not raise a thread from idle priority");
+    return;
+  }
+  const auto interval = std::chrono::milliseconds(20);
+  ReadThread reads(BackgroundPriority::kIdle, interval);
+  struct Seen {
+    double least_share = 1;  // the smallest share of a core the read had over an interval
+    std::optional<BackgroundPriority> priority;
+  };
+  std::promise<Seen> seen;
+  reads.Run([&] {
+    Seen s;
+    for (int i = 0; i < 10; ++i) {  // ten intervals of spinning, each measured
+      const auto from = std::chrono::steady_clock::now();
+      const auto cpu_from = ThisThreadCpuTime();
+      while (std::chrono::steady_clock::now() - from < interval) {
+      }
+      const std::chrono::duration<double> wall = std::chrono::steady_clock::now() - from;
+      const std::chrono::duration<double> cpu = ThisThreadCpuTime() - cpu_from;
+      s.least_share = std::min(s.least_share, cpu.count() / wall.count());
+    }
+    s.priority = ThreadPriority(CurrentThreadId());
+    seen.set_value(s);
+  });
+  auto future = seen.get_future();
+  BOOST_TEST_REQUIRE((future.wait_for(kPatience) == std::future_status::ready));
+  const Seen s = future.get();
+  // At idle priority the read runs only when its core has nothing else to run: on a machine busy
+  // enough to starve it, being raised is right, and the test cannot tell.
+  if (s.least_share < 2 * ReadThread::kStarvedShare) {
+    BOOST_TEST_MESSAGE("inconclusive: the read got only " << s.least_share << " of a core");
+    return;
+  }
+  BOOST_TEST((s.priority == BackgroundPriority::kIdle));
 }
 
 BOOST_AUTO_TEST_CASE(a_read_is_not_raised_before_raise_after) {
