@@ -215,7 +215,7 @@ audit_page_ms() {
 # admin_read_load RUN ADMIN_TOKEN TOKENS_FILE FIGURE PATH READS: the paced verify load again,
 # while one client (a single curl, one keep-alive connection, on the load CPU) GETs PATH under
 # the bench workspace back to back: each a read over all its keys or their rows, which must not
-# hold up the verifies (README, "A review runs on that thread too"). Records the load's figures
+# hold up the verifies (README, "For compliance reviewers"). Records the load's figures
 # as FIGURE and the reads' count and mean time as READS.count and READS.mean_ms; every read must
 # answer 200.
 admin_read_load() {
