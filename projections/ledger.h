@@ -70,8 +70,9 @@ struct LedgerOptions {
   // Of the thread long reads run on (point-in-time queries, reviews, ...); a server sets
   // kIdle. Measured with reviews fetched back to back during a paced verify load: a verify's p99
   // 1.24 ms at kIdle (1.39 ms with no review at all), 4.6 ms at kLow, 6.5 ms at kNormal. At kIdle
-  // a read still running after kLongReadRaiseAfter is raised to kLow (ReadThread), so that one
-  // on a saturated core is answered, if slowly, instead of waiting for the load to drop.
+  // a read that has had less than a fifth of a core over kLongReadRaiseAfter is raised to kLow
+  // (ReadThread), so that one on a saturated core is answered, if slowly, instead of waiting for
+  // the load to drop.
   BackgroundPriority long_read_priority = BackgroundPriority::kNormal;
   // Of the appender thread while the writes run on RunWritesOn's executor and it only fsyncs
   // (AppenderOptions::syncer_priority); a server sets kBatch.
