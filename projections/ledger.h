@@ -322,6 +322,10 @@ class Ledger : private EventSink {
       return true;
     });
   }
+  // Rebuilds the state at `as_of` on the read thread, in steps (StateAsOfSteps, in turn with the
+  // other reads there), and answers `done` there with `read` of it.
+  template <typename T>
+  void AnswerAsOf(TimeMs as_of, std::function<Result<T>(const LedgerState&)> read, Callback<T> done);
   // A review under way on the read thread.
   struct ReviewWalk {
     std::string ws;
@@ -347,7 +351,8 @@ class Ledger : private EventSink {
   // match, or the workspace's end.
   bool ListKeysChunk(const LedgerState& state, const WorkspaceState& ws, KeyListing& listing,
                      size_t max_reads, size_t max_views) const;
-  // One step of the rest of a listing, on the read thread, as ReviewStep.
+  // One chunk of a listing (as ReviewStep's, at normal priority on the read thread); the page
+  // once it is complete. The I/O thread runs the first chunk itself.
   std::optional<Result<KeyPage>> ListKeysStep(std::string_view ws, KeyListing& listing);
   Result<LedgerState> StateAt(TimeMs as_of) const;
   Status CheckAsOf(TimeMs as_of) const;  // not in the future

@@ -3,7 +3,6 @@
 
 #include <charconv>
 #include <limits>
-#include <thread>
 
 #include "events/codec.h"
 #include "projections/point_in_time.h"
@@ -101,18 +100,28 @@ Result<KeyPage> Ledger::ListKeys(const Principal& p, std::string_view ws, KeyFil
   return ListKeysIn(state_, ws, filter, limit, *start, now);
 }
 
+template <typename T>
+void Ledger::AnswerAsOf(TimeMs as_of, std::function<Result<T>(const LedgerState&)> read,
+                        Callback<T> done) {
+  auto build = std::make_shared<StateAsOfSteps>(store_, as_of);
+  AnswerInSteps<T>(
+      [build, read = std::move(read)]() -> std::optional<Result<T>> {
+        if (!build->Step()) return std::nullopt;
+        if (!build->status().ok()) return Result<T>(build->status());
+        return read(build->state());
+      },
+      std::move(done));
+}
+
 void Ledger::GetKey(const Principal& p, std::string ws, std::string key_id,
                     std::optional<TimeMs> as_of, Callback<KeyState> done) {
   if (!as_of) return done(GetKey(p, ws, key_id));
   if (Status s = Authorize(p, Action::kReadKeys, ws); !s.ok()) return done(s);
   if (Status s = CheckAsOf(*as_of); !s.ok()) return done(s);
-  auto build = std::make_shared<StateAsOfSteps>(store_, *as_of);
-  AnswerInSteps<KeyState>(
-      [this, build, ws = std::move(ws), key_id = std::move(key_id),
-       at = *as_of]() -> std::optional<Result<KeyState>> {
-        if (!build->Step()) return std::nullopt;
-        if (!build->status().ok()) return Result<KeyState>(build->status());
-        return KeyAt(build->state(), ws, key_id, at);
+  AnswerAsOf<KeyState>(
+      *as_of,
+      [this, ws = std::move(ws), key_id = std::move(key_id), at = *as_of](const LedgerState& state) {
+        return KeyAt(state, ws, key_id, at);
       },
       std::move(done));
 }
@@ -122,28 +131,17 @@ void Ledger::ListKeys(const Principal& p, std::string ws, KeyFilter filter, size
   auto start = CheckListing(p, ws, limit, cursor, as_of);
   if (!start.ok()) return done(start.status());
   if (as_of) {
-    auto build = std::make_shared<StateAsOfSteps>(store_, *as_of);
-    return AnswerInSteps<KeyPage>(
-        [this, build, ws = std::move(ws), filter, limit, start = *start,
-         at = *as_of]() -> std::optional<Result<KeyPage>> {
-          if (!build->Step()) return std::nullopt;
-          if (!build->status().ok()) return Result<KeyPage>(build->status());
-          return ListKeysIn(build->state(), ws, filter, limit, start, at);
+    return AnswerAsOf<KeyPage>(
+        *as_of,
+        [this, ws = std::move(ws), filter, limit, start = *start, at = *as_of](const LedgerState& state) {
+          return ListKeysIn(state, ws, filter, limit, start, at);
         },
         std::move(done));
   }
   KeyListing listing{filter, limit, clock_.Now(), *start, {}};
-  {
-    std::shared_lock lock(state_mutex_);
-    const WorkspaceState* workspace = state_.FindWorkspace(ws);
-    bool complete = false;
-    if (workspace) {
-      complete = ListKeysChunk(state_, *workspace, listing, kListKeysChunkReads, kListKeysChunkViews);
-    }
-    lock.unlock();  // before the answer is built
-    if (!workspace) return done(Status::NotFound("Workspace not found."));
-    if (complete) return done(std::move(listing.page));
-  }
+  // The first chunk here (ListKeysStep takes no priority off the read thread); the answer is
+  // built after the state's lock is released.
+  if (std::optional<Result<KeyPage>> page = ListKeysStep(ws, listing)) return done(std::move(*page));
   AnswerInSteps<KeyPage>(
       [this, ws = std::move(ws), listing = std::move(listing)]() mutable {
         return ListKeysStep(ws, listing);
