@@ -19,19 +19,9 @@ namespace keyledger {
 namespace {
 
 using testing::LedgerEnv;
+using testing::ParkReadThread;
 
 constexpr auto kPatience = std::chrono::seconds(10);  // a bound on waits that must not hang
-
-// Holds the ledger's read thread until `released` is ready, so that what is handed to it waits.
-void ParkReadThread(Ledger& ledger, std::shared_future<void> released) {
-  std::promise<void> entered;
-  ledger.RunLongRead([&entered, released] {
-    entered.set_value();
-    released.wait_for(kPatience);
-    return std::function<void()>();
-  });
-  BOOST_TEST_REQUIRE((entered.get_future().wait_for(kPatience) == std::future_status::ready));
-}
 
 std::vector<std::string> IdsOf(const KeyPage& page) {
   std::vector<std::string> ids;

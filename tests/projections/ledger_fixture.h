@@ -201,6 +201,20 @@ inline LedgerState RebuildFromLog(const EventStore& store, uint64_t to_seq = 0) 
   return state;
 }
 
+// Holds the ledger's read thread until `released` is ready, so that what is handed to it waits;
+// returns once the thread is held. Both waits are bounded, so that a test that never releases it
+// fails instead of hanging.
+inline void ParkReadThread(Ledger& ledger, std::shared_future<void> released) {
+  constexpr auto kPatience = std::chrono::seconds(10);
+  std::promise<void> entered;
+  ledger.RunLongRead([&entered, released, kPatience] {
+    entered.set_value();
+    released.wait_for(kPatience);
+    return std::function<void()>();
+  });
+  BOOST_TEST_REQUIRE((entered.get_future().wait_for(kPatience) == std::future_status::ready));
+}
+
 // Writes a raw event at `seq` into the log, bypassing the appender.
 inline void PutRawEvent(EventStore& store, uint64_t seq, const Digest& prev_hash) {
   Event e;

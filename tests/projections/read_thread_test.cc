@@ -27,8 +27,18 @@ namespace {
 
 using testing::KeyInput;
 using testing::LedgerEnv;
+using testing::ParkReadThread;
 
 constexpr auto kPatience = std::chrono::seconds(10);  // a bound on waits that must not hang
+
+// Polls, with a bound, until thread `tid` runs at `priority`. Sleeps between looks, so that a
+// read thread polling itself uses no CPU: the watchdog raises only a read that starves.
+void AwaitPriority(int tid, BackgroundPriority priority) {
+  const auto give_up = std::chrono::steady_clock::now() + kPatience;
+  while (ThreadPriority(tid) != priority && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
 
 BOOST_AUTO_TEST_SUITE(ReadThreadTest)
 
@@ -164,13 +174,8 @@ BOOST_AUTO_TEST_CASE(a_raised_read_stays_raised_for_its_later_steps_and_others_s
   };
   reads.RunInSteps([&, steps = 0]() mutable {
     if (++steps == 1) {
-      // Raised by the watchdog once the read has starved for 100 ms (it sleeps: it uses no CPU);
-      // polled, with a bound.
-      const auto give_up = std::chrono::steady_clock::now() + kPatience;
-      while (ThreadPriority(CurrentThreadId()) != BackgroundPriority::kLow &&
-             std::chrono::steady_clock::now() < give_up) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      }
+      // Raised by the watchdog once the read has starved for 100 ms (it sleeps: it uses no CPU).
+      AwaitPriority(CurrentThreadId(), BackgroundPriority::kLow);
       record("a1");
       return false;
     }
@@ -235,7 +240,7 @@ BOOST_AUTO_TEST_CASE(runs_its_reads_at_the_priority_it_was_given) {
   BOOST_TEST((ThreadPriority(CurrentThreadId()) == BackgroundPriority::kNormal));
 }
 
-BOOST_AUTO_TEST_CASE(a_read_still_running_at_idle_priority_after_raise_after_is_raised_to_low) {
+BOOST_AUTO_TEST_CASE(a_read_starving_at_idle_priority_for_raise_after_is_raised_to_low) {
   if (!CanLeaveIdlePriority()) {
     BOOST_TEST_MESSAGE("skipped: this process may not raise a thread from idle priority");
     return;
@@ -253,11 +258,8 @@ BOOST_AUTO_TEST_CASE(a_read_still_running_at_idle_priority_after_raise_after_is_
   auto tid_future = tid.get_future();
   BOOST_TEST_REQUIRE((tid_future.wait_for(kPatience) == std::future_status::ready));
   const int read_tid = tid_future.get();
-  // Raised by the watchdog once the read has run 1 ms; polled, with a bound.
-  const auto give_up = std::chrono::steady_clock::now() + kPatience;
-  while (ThreadPriority(read_tid) != BackgroundPriority::kLow && std::chrono::steady_clock::now() < give_up) {
-    std::this_thread::yield();
-  }
+  // Raised by the watchdog once the read has starved for 1 ms (it waits: it uses no CPU).
+  AwaitPriority(read_tid, BackgroundPriority::kLow);
   BOOST_TEST((ThreadPriority(read_tid) == BackgroundPriority::kLow));
   release.set_value();
   // The next read starts at idle priority again.
@@ -378,10 +380,7 @@ BOOST_AUTO_TEST_CASE(an_urgent_section_runs_at_normal_priority_then_at_the_reads
   BOOST_TEST_REQUIRE((future.wait_for(kPatience) == std::future_status::ready));
   auto [during, tid] = future.get();
   BOOST_TEST((during == BackgroundPriority::kNormal));
-  const auto give_up = std::chrono::steady_clock::now() + kPatience;
-  while (ThreadPriority(tid) != BackgroundPriority::kLow && std::chrono::steady_clock::now() < give_up) {
-    std::this_thread::yield();
-  }
+  AwaitPriority(tid, BackgroundPriority::kLow);
   BOOST_TEST((ThreadPriority(tid) == BackgroundPriority::kLow));
   polled.set_value();
 }
@@ -406,17 +405,6 @@ BOOST_AUTO_TEST_CASE(a_long_read_hands_its_answer_over_at_normal_priority) {
   auto [reading, delivering] = future.get();
   BOOST_TEST((reading == BackgroundPriority::kIdle));
   BOOST_TEST((delivering == BackgroundPriority::kNormal));
-}
-
-// Parks the ledger's read thread until `release` is set; returns once it is parked.
-void ParkReadThread(Ledger& ledger, std::shared_future<void> released) {
-  std::promise<void> entered;
-  ledger.RunLongRead([&entered, released] {
-    entered.set_value();
-    released.wait_for(kPatience);
-    return std::function<void()>();
-  });
-  BOOST_TEST_REQUIRE((entered.get_future().wait_for(kPatience) == std::future_status::ready));
 }
 
 BOOST_AUTO_TEST_CASE(a_review_runs_on_the_read_thread_and_verifies_go_on_meanwhile) {
