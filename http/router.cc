@@ -38,10 +38,17 @@ void Router::Add(http::verb method, std::string_view pattern, Handler handler) {
   routes_.push_back(std::move(route));
 }
 
+void Router::AddForwardAuth(std::string_view pattern, Handler handler) {
+  Add(http::verb::unknown, pattern, std::move(handler));
+  routes_.back().forward_auth = true;
+}
+
 bool Router::Match(const Route& route, const PathSegments& path, PathParams& params) {
-  if (route.segments.size() != path.size()) return false;
+  if (route.forward_auth ? path.size() < route.segments.size() : path.size() != route.segments.size()) {
+    return false;
+  }
   params.clear();
-  for (size_t i = 0; i < path.size(); ++i) {
+  for (size_t i = 0; i < route.segments.size(); ++i) {
     const std::string& s = route.segments[i];
     if (!s.empty() && s.front() == '{') {
       if (path[i].empty()) return false;
@@ -60,14 +67,14 @@ void Router::Handle(Request&& request, const RequestContext& context, Responder 
   std::string allow;
   for (const Route& route : routes_) {
     if (!Match(route, path, params)) continue;
-    if (route.method != ex->request().method()) {
+    if (!route.forward_auth && route.method != ex->request().method()) {
       if (!allow.empty()) allow += ", ";
       allow += std::string(http::to_string(route.method));
       continue;
     }
     const auto method = ex->request().method();
-    if ((method == http::verb::post || method == http::verb::patch) && !ex->body().empty() &&
-        !IsJson(ex->Header("Content-Type"))) {
+    if ((method == http::verb::post || method == http::verb::patch) && !route.forward_auth &&
+        !ex->body().empty() && !IsJson(ex->Header("Content-Type"))) {
       ex->Reply(415, ErrorBody("Request bodies must be application/json.", "unsupported_media_type"));
       return;
     }

@@ -4,6 +4,11 @@
 // pattern is 404; one that matches with another method is 405 with `Allow`. Bodies sent to
 // POST/PATCH must be JSON (415 otherwise). A handler that throws answers 500.
 //
+// A forward-auth route (AddForwardAuth) answers for a request that a proxy guards: it takes every
+// method, since nginx's auth_request and Envoy's ext_authz ask with the guarded request's method,
+// and paths below its pattern too, since Envoy appends the guarded request's path to the one it
+// is given. Its handler never reads the body, so any body is let through to it.
+//
 // Routes are added before serving; Dispatch is then thread-safe.
 
 #include <boost/container/small_vector.hpp>
@@ -23,6 +28,7 @@ using PathSegments = boost::container::small_vector<std::string_view, 8>;
 class Router final : public RequestHandler {
  public:
   void Add(boost::beast::http::verb method, std::string_view pattern, Handler handler);
+  void AddForwardAuth(std::string_view pattern, Handler handler);
   void Handle(Request&& request, const RequestContext& context, Responder respond) override;
 
  private:
@@ -30,6 +36,7 @@ class Router final : public RequestHandler {
     boost::beast::http::verb method;
     std::vector<std::string> segments;
     Handler handler;
+    bool forward_auth = false;  // any method, any path below, any body
   };
   static bool Match(const Route& route, const PathSegments& path, PathParams& params);
 

@@ -65,9 +65,14 @@ void Me(const ExchangePtr& ex, Ledger& ledger) {
   });
 }
 
+constexpr std::string_view kForwardAuthPath = "/v1/authz";
+
+// Asked with the guarded request's method, and below /v1/authz/ with its path and query (Envoy's
+// ext_authz `path_prefix`), so `?ability=` counts only on /v1/authz itself: below it the query is
+// the guarded request's, which its client chose.
 void ForwardAuth(const ExchangePtr& ex, Ledger& ledger) {
   std::string ability(ex->Header("X-Required-Ability"));
-  if (ability.empty()) ability = ex->Query("ability").value_or("");
+  if (ability.empty() && ex->path() == kForwardAuthPath) ability = ex->Query("ability").value_or("");
   if (!ability.empty() && !IsValidAbility(ability)) {
     return ex->Fail(Status::Invalid("The required ability must be resource:read or resource:write.",
                                     "ability"));
@@ -93,7 +98,7 @@ void ForwardAuth(const ExchangePtr& ex, Ledger& ledger) {
 
 void AddVerifyRoutes(Router& router, Ledger& ledger) {
   router.Add(bh::verb::post, "/v1/keys/verify", Bind(ledger, VerifyBody));
-  router.Add(bh::verb::get, "/v1/authz", Bind(ledger, ForwardAuth));
+  router.AddForwardAuth(kForwardAuthPath, Bind(ledger, ForwardAuth));
   router.Add(bh::verb::get, "/public/v1/me", Bind(ledger, Me));
 }
 

@@ -79,6 +79,48 @@ BOOST_AUTO_TEST_CASE(credentials_of_other_kinds_are_refused_on_me_and_authz) {
   ExpectJsonBody(c.Get("/v1/authz", api.operator_token()), 401, kUnauthorizedBody);
 }
 
+// nginx's auth_request and Envoy's ext_authz ask with the method of the request they guard, and
+// Envoy appends that request's path (and query) to the one it is given.
+BOOST_AUTO_TEST_CASE(authz_answers_every_method_and_the_paths_below_it) {
+  namespace bh = boost::beast::http;
+  LedgerApi api;
+  api.CreateWorkspace("acme", "pro");
+  IssuedKey admin = api.CreateAdminKey("acme");
+  IssuedKey reader = api.CreateApiKey("acme", admin.token, R"({"name":"reporting","preset":"read_only"})");
+  HttpClient& c = api.client();
+  const size_t events_before = api.AllEvents().size();
+  const Headers reads = {{"Authorization", "Bearer " + reader.token}, {"X-Required-Ability", "invoices:read"}};
+  Headers reads_form = reads;
+  reads_form.emplace("Content-Type", "application/x-www-form-urlencoded");  // the guarded request's body
+
+  for (bh::verb method : {bh::verb::post, bh::verb::put, bh::verb::patch, bh::verb::delete_, bh::verb::options}) {
+    HttpResponse r = c.Request(method, "/v1/authz", reads_form, "amount=10");
+    BOOST_TEST(r.status == 204u, bh::to_string(method) << ": " << r.body);
+    BOOST_TEST(r.Header("X-Key-Id").value_or("") == reader.id);
+  }
+  HttpResponse head = c.Request(bh::verb::head, "/v1/authz", reads);
+  BOOST_TEST(head.status == 204u);
+  BOOST_TEST(head.Header("X-Key-Workspace").value_or("") == "acme");
+
+  HttpResponse below = c.Request(bh::verb::post, "/v1/authz/api/invoices/7?expand=lines", reads_form, "amount=10");
+  BOOST_TEST(below.status == 204u, below.body);
+  BOOST_TEST(below.Header("X-Key-Name").value_or("") == "reporting");
+  Headers writes = reads;
+  writes.find("X-Required-Ability")->second = "invoices:write";
+  ExpectJsonBody(c.Request(bh::verb::get, "/v1/authz/api/invoices", writes), 403, kForbiddenBody);
+  ExpectJsonBody(c.Get("/v1/authz/api/invoices", RandomToken("kl")), 401, kUnauthorizedBody);
+  // Below /v1/authz the query is the guarded request's, which its client wrote: it never names
+  // the ability. On /v1/authz itself it does.
+  BOOST_TEST(c.Get("/v1/authz/api/invoices?ability=invoices:write", reader.token).status == 204u);
+  ExpectJsonBody(c.Get("/v1/authz?ability=invoices:write", reader.token), 403, kForbiddenBody);
+  // Each decision on the key is one key.used (the unknown token's is none).
+  BOOST_TEST(api.AllEvents().size() == events_before + 10);
+
+  // A path that only starts like it is not it.
+  ExpectError(c.Get("/v1/authzz", reader.token), 404, "not_found");
+  ExpectError(c.Get("/v1/auth", reader.token), 404, "not_found");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace keyledger::testing
