@@ -148,4 +148,13 @@ Result<std::optional<int64_t>> TimeParam(const Exchange& ex, std::string_view na
   return std::optional<int64_t>(*t);
 }
 
+Result<TimeRange> TimeRangeParams(const Exchange& ex) {
+  auto from = TimeParam(ex, "from");
+  if (!from.ok()) return from.status();
+  auto to = TimeParam(ex, "to");
+  if (!to.ok()) return to.status();
+  if (*from && *to && **from > **to) return Status::Invalid("from must not be later than to.", "from");
+  return TimeRange{*from, *to};
+}
+
 }  // namespace keyledger::http

@@ -66,5 +66,10 @@ using ExchangePtr = std::shared_ptr<Exchange>;
 // Query-parameter helpers that answer 400 naming the parameter.
 Result<size_t> LimitParam(const Exchange& ex);  // ?limit= 1..1000, default 50
 Result<std::optional<int64_t>> TimeParam(const Exchange& ex, std::string_view name);  // RFC 3339
+struct TimeRange {
+  std::optional<int64_t> from, to;
+};
+// ?from= and ?to=, each optional; `from` later than `to` is refused rather than read as nothing.
+Result<TimeRange> TimeRangeParams(const Exchange& ex);
 
 }  // namespace keyledger::http

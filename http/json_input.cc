@@ -7,6 +7,58 @@ Status TypeError(std::string_view field, const char* what) {
   return Status::Invalid(std::string(field) + " must be " + what + ".", std::string(field));
 }
 
+// JSON's number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+bool IsJsonNumber(std::string_view t) {
+  size_t i = 0;
+  const auto digits = [&] {
+    const size_t start = i;
+    while (i < t.size() && t[i] >= '0' && t[i] <= '9') ++i;
+    return i > start;
+  };
+  if (i < t.size() && t[i] == '-') ++i;
+  if (i < t.size() && t[i] == '0') {
+    ++i;
+  } else if (!digits()) {
+    return false;
+  }
+  if (i < t.size() && t[i] == '.' && (++i, !digits())) return false;
+  if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+    ++i;
+    if (i < t.size() && (t[i] == '+' || t[i] == '-')) ++i;
+    if (!digits()) return false;
+  }
+  return i == t.size();
+}
+
+// The top-level field whose number the DOM parser could not read (beyond 64 bits, or a float
+// beyond a double), found with the on-demand parser, which reads numbers only when asked; empty
+// when the number lies deeper, inside an array or object.
+std::string FieldWithUnreadableNumber(std::string_view body) {
+  simdjson::ondemand::parser parser;
+  const simdjson::padded_string padded(body);
+  simdjson::ondemand::document doc;
+  simdjson::ondemand::object object;
+  if (parser.iterate(padded).get(doc) != simdjson::SUCCESS || doc.get_object().get(object) != simdjson::SUCCESS) {
+    return "";
+  }
+  for (auto field : object) {
+    std::string_view key;
+    simdjson::ondemand::value value;
+    simdjson::ondemand::json_type type;
+    if (field.unescaped_key().get(key) != simdjson::SUCCESS || field.value().get(value) != simdjson::SUCCESS ||
+        value.type().get(type) != simdjson::SUCCESS) {
+      return "";
+    }
+    simdjson::ondemand::number number;
+    if (type == simdjson::ondemand::json_type::number && value.get_number().get(number) != simdjson::SUCCESS) {
+      // Only a well-formed number (`01` or `1.` is malformed JSON, not a large number).
+      const std::string_view token = value.raw_json_token();
+      return IsJsonNumber(token.substr(0, token.find_last_not_of(" \t\r\n") + 1)) ? std::string(key) : "";
+    }
+  }
+  return "";
+}
+
 }  // namespace
 
 Result<JsonInput> JsonInput::Parse(std::string_view body, std::initializer_list<std::string_view> known,
@@ -17,7 +69,12 @@ Result<JsonInput> JsonInput::Parse(std::string_view body, std::initializer_list<
     body = "{}";
   }
   simdjson::dom::element root;
-  if (parser.parse(body.data(), body.size()).get(root) != simdjson::SUCCESS) {
+  if (const auto error = parser.parse(body.data(), body.size()).get(root); error != simdjson::SUCCESS) {
+    if (error == simdjson::NUMBER_ERROR || error == simdjson::NUMBER_OUT_OF_RANGE) {
+      if (std::string field = FieldWithUnreadableNumber(body); !field.empty()) {
+        return Status::Invalid(field + " holds a number too large to read.", field);
+      }
+    }
     return Status::Invalid("The request body is not valid JSON.");
   }
   simdjson::dom::object object;
@@ -67,20 +124,22 @@ Status JsonInput::StringArray(std::string_view field, std::optional<std::vector<
   return Status::Ok();
 }
 
-Status JsonInput::StringMap(std::string_view field, Metadata& out) const {
+Status JsonInput::StringMap(std::string_view field, std::optional<Metadata>& out) const {
   simdjson::dom::element e;
   if (object_.at_key(field).get(e) != simdjson::SUCCESS || e.is_null()) return Status::Ok();
   simdjson::dom::object map;
   if (e.get_object().get(map) != simdjson::SUCCESS) {
     return TypeError(field, "an object of string values");
   }
+  Metadata entries;
   for (auto [key, value] : map) {
     std::string_view s;
     if (value.get_string().get(s) != simdjson::SUCCESS) {
       return TypeError(field, "an object of string values");
     }
-    out.emplace_back(std::string(key), std::string(s));
+    entries.emplace_back(std::string(key), std::string(s));
   }
+  out = std::move(entries);
   return Status::Ok();
 }
 

@@ -27,7 +27,7 @@ class JsonInput {
   Status String(std::string_view field, std::optional<std::string>& out) const;
   Status Int(std::string_view field, std::optional<int64_t>& out) const;
   Status StringArray(std::string_view field, std::optional<std::vector<std::string>>& out) const;
-  Status StringMap(std::string_view field, Metadata& out) const;
+  Status StringMap(std::string_view field, std::optional<Metadata>& out) const;
 
  private:
   explicit JsonInput(simdjson::dom::object object) : object_(object) {}

@@ -29,6 +29,21 @@ Reply<CreatedKey> ReplyCreated(const ExchangePtr& ex) {
   };
 }
 
+// The preset and expires_at of a creation or rotation body, as given (absent stays absent).
+Status ReadKeyChoices(const std::optional<std::string>& preset_text,
+                      const std::optional<std::string>& expires_at_text, std::optional<Preset>& preset,
+                      std::optional<TimeMs>& expires_at) {
+  if (preset_text) {
+    preset = ParsePreset(*preset_text);
+    if (!preset) return Status::Invalid("preset must be full_access or read_only.", "preset");
+  }
+  if (expires_at_text) {
+    expires_at = ParseRfc3339(*expires_at_text);
+    if (!expires_at) return Status::Invalid("expires_at must be an RFC 3339 time.", "expires_at");
+  }
+  return Status::Ok();
+}
+
 void CreateKey(const ExchangePtr& ex, Ledger& ledger) {
   auto p = AuthenticateAdmin(ex, ledger);
   if (!p) return;
@@ -37,28 +52,21 @@ void CreateKey(const ExchangePtr& ex, Ledger& ledger) {
   if (!input.ok()) return ex->Fail(input.status());
   CreateKeyInput in;
   std::optional<std::string> name, preset, owner, description, expires_at;
+  std::optional<Metadata> metadata;
   for (Status s : {input->String("name", name), input->String("preset", preset),
                    input->String("owner", owner), input->String("description", description),
                    input->String("expires_at", expires_at),
                    input->StringArray("abilities", in.abilities),
                    input->Int("expires_in_days", in.expires_in_days),
-                   input->StringMap("metadata", in.metadata)}) {
+                   input->StringMap("metadata", metadata)}) {
     if (!s.ok()) return ex->Fail(s);
   }
   if (!name) return ex->Fail(Status::Invalid("name is required.", "name"));
   in.name = std::move(*name);
   in.owner = std::move(owner).value_or("");
   in.description = std::move(description).value_or("");
-  if (preset) {
-    in.preset = ParsePreset(*preset);
-    if (!in.preset) return ex->Fail(Status::Invalid("preset must be full_access or read_only.", "preset"));
-  }
-  if (expires_at) {
-    in.expires_at = ParseRfc3339(*expires_at);
-    if (!in.expires_at) {
-      return ex->Fail(Status::Invalid("expires_at must be an RFC 3339 time.", "expires_at"));
-    }
-  }
+  in.metadata = std::move(metadata).value_or(Metadata{});
+  if (Status s = ReadKeyChoices(preset, expires_at, in.preset, in.expires_at); !s.ok()) return ex->Fail(s);
   in.idempotency_key = std::string(ex->Header("Idempotency-Key"));
   in.request_digest = RequestDigest(in.idempotency_key, "create\n", ex);
   ledger.CreateApiKey(*p, ex->param(0), std::move(in), ReplyCreated(ex));
@@ -106,14 +114,22 @@ void GetKey(const ExchangePtr& ex, Ledger& ledger) {
 void RotateKey(const ExchangePtr& ex, Ledger& ledger) {
   auto p = AuthenticateAdmin(ex, ledger);
   if (!p) return;
-  auto input = JsonInput::Parse(ex->body(), {"grace_seconds", "name", "expires_in_days"}, true);
+  auto input = JsonInput::Parse(ex->body(),
+                                {"grace_seconds", "name", "preset", "abilities", "owner", "description",
+                                 "expires_at", "expires_in_days", "metadata"},
+                                true);
   if (!input.ok()) return ex->Fail(input.status());
   RotateKeyInput in;
   std::optional<int64_t> grace;
+  std::optional<std::string> preset, expires_at;
   for (Status s : {input->Int("grace_seconds", grace), input->String("name", in.name),
-                   input->Int("expires_in_days", in.expires_in_days)}) {
+                   input->String("preset", preset), input->StringArray("abilities", in.abilities),
+                   input->String("owner", in.owner), input->String("description", in.description),
+                   input->String("expires_at", expires_at), input->Int("expires_in_days", in.expires_in_days),
+                   input->StringMap("metadata", in.metadata)}) {
     if (!s.ok()) return ex->Fail(s);
   }
+  if (Status s = ReadKeyChoices(preset, expires_at, in.preset, in.expires_at); !s.ok()) return ex->Fail(s);
   in.grace_seconds = grace.value_or(0);
   in.idempotency_key = std::string(ex->Header("Idempotency-Key"));
   in.request_digest = RequestDigest(in.idempotency_key, "rotate " + ex->param(1) + "\n", ex);
@@ -125,13 +141,11 @@ void RevokeKey(const ExchangePtr& ex, Ledger& ledger) { RevokeRoute(ex, ledger, 
 void KeyUsage(const ExchangePtr& ex, Ledger& ledger) {
   auto p = AuthenticateAdmin(ex, ledger);
   if (!p) return;
+  auto range = TimeRangeParams(*ex);
+  if (!range.ok()) return ex->Fail(range.status());
   UsageQuery q;
-  auto from = TimeParam(*ex, "from");
-  auto to = TimeParam(*ex, "to");
-  if (!from.ok()) return ex->Fail(from.status());
-  if (!to.ok()) return ex->Fail(to.status());
-  q.from = *from;
-  q.to = *to;
+  q.from = range->from;
+  q.to = range->to;
   const std::string bucket = ex->Query("bucket").value_or("hour");
   if (bucket != "hour" && bucket != "day") {
     return ex->Fail(Status::Invalid("bucket must be hour or day.", "bucket"));

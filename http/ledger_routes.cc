@@ -30,17 +30,16 @@ std::string AuditPageJson(const EventPage& page) {
 // Fills the filters every event listing shares; answers 400 and returns false on bad input.
 bool ReadEventQuery(const ExchangePtr& ex, EventQuery& q) {
   auto limit = LimitParam(*ex);
-  auto from = TimeParam(*ex, "from");
-  auto to = TimeParam(*ex, "to");
-  for (const Status& s : {limit.status(), from.status(), to.status()}) {
+  auto range = TimeRangeParams(*ex);
+  for (const Status& s : {limit.status(), range.status()}) {
     if (!s.ok()) {
       ex->Fail(s);
       return false;
     }
   }
   q.limit = *limit;
-  q.from = *from;
-  q.to = *to;
+  q.from = range->from;
+  q.to = range->to;
   q.cursor = ex->Query("cursor").value_or("");
   const std::string order = ex->Query("order").value_or("asc");
   if (order != "asc" && order != "desc") {

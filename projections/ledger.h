@@ -114,9 +114,17 @@ struct CreateKeyInput {
   Digest request_digest{};  // of the request body, for idempotent retries
 };
 
+// What a rotation may change; the new key inherits from the old one whatever is not given (its
+// abilities unless a preset or abilities are given). Its expiry is the default unless given.
 struct RotateKeyInput {
   int64_t grace_seconds = 0;
   std::optional<std::string> name;
+  std::optional<std::string> owner;
+  std::optional<std::string> description;
+  std::optional<Metadata> metadata;
+  std::optional<Preset> preset;
+  std::optional<std::vector<std::string>> abilities;
+  std::optional<TimeMs> expires_at;
   std::optional<int64_t> expires_in_days;
   std::string idempotency_key;
   Digest request_digest{};

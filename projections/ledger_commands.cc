@@ -52,6 +52,38 @@ std::vector<PendingEvent> One(PendingEvent e) {
   return events;
 }
 
+// The fields of a new key that a creation or a rotation gives (null or absent: not given), checked
+// before anything is submitted. At most one of preset and abilities, of expires_at and
+// expires_in_days.
+Status CheckKeyFields(const std::string* name, const std::string* owner, const std::string* description,
+                      const Metadata* metadata, const std::optional<Preset>& preset,
+                      const std::optional<std::vector<std::string>>& abilities,
+                      const std::optional<TimeMs>& expires_at, const std::optional<int64_t>& expires_in_days,
+                      std::string_view idempotency_key) {
+  const struct {
+    const std::string* value;
+    const char* field;
+    size_t min_chars, max_chars;
+  } texts[] = {{name, "name", 1, kMaxNameChars},
+               {owner, "owner", 0, kMaxOwnerChars},
+               {description, "description", 0, kMaxDescriptionChars}};
+  for (const auto& text : texts) {
+    if (!text.value) continue;
+    if (Status s = CheckText(*text.value, text.field, text.min_chars, text.max_chars); !s.ok()) return s;
+  }
+  if (metadata) {
+    if (Status s = CheckMetadata(*metadata); !s.ok()) return s;
+  }
+  if (preset && abilities) return Status::Invalid("Give either preset or abilities.", "preset");
+  if (abilities) {
+    if (auto parsed = Abilities::Parse(*abilities); !parsed.ok()) return parsed.status();
+  }
+  if (expires_at && expires_in_days) {
+    return Status::Invalid("Give either expires_at or expires_in_days.", "expires_at");
+  }
+  return idempotency_key.empty() ? Status::Ok() : CheckIdempotencyKey(idempotency_key);
+}
+
 struct NewKey {
   explicit NewKey(std::string id) : id(std::move(id)) {}
   std::string id;
@@ -201,24 +233,12 @@ Result<std::vector<PendingEvent>> Ledger::PrepareCreate(const std::string& actor
 void Ledger::CreateApiKey(const Principal& p, std::string ws, CreateKeyInput in,
                           Reply<CreatedKey> done) {
   if (Status s = Authorize(p, Action::kManageKeys, ws); !s.ok()) return done(s);
-  if (Status s = CheckText(in.name, "name", 1, kMaxNameChars); !s.ok()) return done(s);
-  if (Status s = CheckText(in.owner, "owner", 0, kMaxOwnerChars); !s.ok()) return done(s);
-  if (Status s = CheckText(in.description, "description", 0, kMaxDescriptionChars); !s.ok()) {
+  if (Status s = CheckKeyFields(&in.name, &in.owner, &in.description, &in.metadata, in.preset, in.abilities,
+                                in.expires_at, in.expires_in_days, in.idempotency_key);
+      !s.ok()) {
     return done(s);
   }
-  if (Status s = CheckMetadata(in.metadata); !s.ok()) return done(s);
-  if (in.preset.has_value() == in.abilities.has_value()) {
-    return done(Status::Invalid("Give either preset or abilities.", "preset"));
-  }
-  if (in.abilities) {
-    if (auto parsed = Abilities::Parse(*in.abilities); !parsed.ok()) return done(parsed.status());
-  }
-  if (in.expires_at && in.expires_in_days) {
-    return done(Status::Invalid("Give either expires_at or expires_in_days.", "expires_at"));
-  }
-  if (!in.idempotency_key.empty()) {
-    if (Status s = CheckIdempotencyKey(in.idempotency_key); !s.ok()) return done(s);
-  }
+  if (!in.preset && !in.abilities) return done(Status::Invalid("Give either preset or abilities.", "preset"));
   auto key = std::make_shared<NewKey>(key_ids_.Next(clock_.Now()));
   key->token = GenerateToken(options_.api_token_prefix);
   Submit<CreatedKey>(
@@ -246,11 +266,12 @@ void Ledger::RotateKey(const Principal& p, std::string ws, std::string key_id, R
   if (in.grace_seconds < 0 || in.grace_seconds > kMaxGraceSeconds) {
     return done(Status::Invalid("grace_seconds must be 0 to 604800.", "grace_seconds"));
   }
-  if (in.name) {
-    if (Status s = CheckText(*in.name, "name", 1, kMaxNameChars); !s.ok()) return done(s);
-  }
-  if (!in.idempotency_key.empty()) {
-    if (Status s = CheckIdempotencyKey(in.idempotency_key); !s.ok()) return done(s);
+  const auto given = [](const auto& field) { return field ? &*field : nullptr; };
+  if (Status s = CheckKeyFields(given(in.name), given(in.owner), given(in.description), given(in.metadata),
+                                in.preset, in.abilities, in.expires_at, in.expires_in_days,
+                                in.idempotency_key);
+      !s.ok()) {
+    return done(s);
   }
   auto key = std::make_shared<NewKey>(key_ids_.Next(clock_.Now()));
   key->token = GenerateToken(options_.api_token_prefix);
@@ -263,14 +284,18 @@ void Ledger::RotateKey(const Principal& p, std::string ws, std::string key_id, R
         const KeyState& prior = *old;
         CreateKeyInput create;
         create.name = in.name.value_or(prior.name);
-        if (prior.preset != Preset::kNone) {
+        if (in.preset || in.abilities) {
+          create.preset = in.preset;
+          create.abilities = in.abilities;
+        } else if (prior.preset != Preset::kNone) {
           create.preset = prior.preset;
         } else {
           create.abilities = prior.abilities.list();
         }
-        create.owner = prior.owner;
-        create.description = prior.description;
-        create.metadata = prior.metadata;
+        create.owner = in.owner.value_or(prior.owner);
+        create.description = in.description.value_or(prior.description);
+        create.metadata = in.metadata.value_or(prior.metadata);
+        create.expires_at = in.expires_at;
         create.expires_in_days = in.expires_in_days;
         create.idempotency_key = in.idempotency_key;
         create.request_digest = in.request_digest;

@@ -44,6 +44,9 @@ Status CheckText(std::string_view value, std::string_view field, size_t min_char
       return Status::Invalid("Control characters are not allowed here.", std::string(field));
     }
   }
+  if (min_chars > 0 && value.find_first_not_of(' ') == std::string_view::npos) {
+    return Status::Invalid("Text must not be only spaces.", std::string(field));
+  }
   return Status::Ok();
 }
 

@@ -114,6 +114,9 @@ int Audit(const AuditFlags& flags) {
   query.actor = flags.actor;
   query.from = ParseTimeFlag(flags.from);
   query.to = ParseTimeFlag(flags.to);
+  if (query.from && query.to && *query.from > *query.to) {
+    return Fail(kCommand, Status::Invalid("--from must not be later than --to"));
+  }
   query.limit = kPageSize;
   const bool csv = flags.format == "csv";
 

@@ -178,6 +178,14 @@ BOOST_AUTO_TEST_CASE(from_and_to_are_inclusive) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(a_range_that_ends_before_it_starts_is_bad_usage) {
+  HistoryCopy copy;
+  RunResult r = Audit(copy, {"--from", At(kT0 + 5 * kHourMs), "--to", At(kT0 + 4 * kHourMs)});
+  BOOST_TEST(r.exit_code == 2, r);
+  BOOST_TEST(Contains(r.err, "--from must not be later than --to"), r);
+  BOOST_TEST(r.out.empty(), r);
+}
+
 BOOST_AUTO_TEST_CASE(an_unknown_key_or_workspace_is_not_an_empty_history) {
   HistoryCopy copy;
   RunResult unknown_key = Audit(copy, {"--key", "key_doesnotexist"});

@@ -71,6 +71,32 @@ BOOST_AUTO_TEST_CASE(invalid_request_names_the_field) {
               "invalid_request", "plan");
   ExpectError(c.Post(KeyPath("acme", s.api_key.id) + "/rotate", R"({"grace_seconds":604801})", s.admin.token),
               400, "invalid_request", "grace_seconds");
+  // Blank text is no name.
+  ExpectError(c.Post(keys, R"({"name":"   ","preset":"full_access"})", s.admin.token), 400, "invalid_request",
+              "name");
+  // Numbers too large to read are the field's fault, not the JSON's; a malformed one is the JSON's.
+  ExpectError(c.Post(keys, R"({"name":"x","preset":"full_access","expires_in_days":18446744073709551616})",
+                     s.admin.token),
+              400, "invalid_request", "expires_in_days");
+  ExpectError(c.Post(KeyPath("acme", s.api_key.id) + "/rotate", R"({"grace_seconds": -99999999999999999999 })",
+                     s.admin.token),
+              400, "invalid_request", "grace_seconds");
+  ExpectError(c.Post("/v1/keys/verify", R"({"token":"kl_x","cost":1e400})"), 400, "invalid_request", "cost");
+  HttpResponse malformed = c.Post(keys, R"({"name":"x","preset":"full_access","expires_in_days":012})", s.admin.token);
+  ExpectError(malformed, 400, "invalid_request");
+  BOOST_TEST(!ParseObject(malformed.body).contains("field"));
+  // A time range that ends before it starts.
+  const std::string from_after_to = "?from=2026-11-23T10:00:00.001Z&to=2026-11-23T10:00:00.000Z";
+  ExpectError(c.Get("/admin/v1/workspaces/acme/audit" + from_after_to, s.admin.token), 400, "invalid_request",
+              "from");
+  ExpectError(c.Get(KeyPath("acme", s.api_key.id) + "/history" + from_after_to, s.admin.token), 400,
+              "invalid_request", "from");
+  ExpectError(c.Get(KeyPath("acme", s.api_key.id) + "/usage" + from_after_to, s.admin.token), 400,
+              "invalid_request", "from");
+  BOOST_TEST(c.Get(KeyPath("acme", s.api_key.id) + "/usage?from=2026-11-23T10:00:00.000Z&to=2026-11-23T10:00:00.000Z",
+                   s.admin.token)
+                 .status == 200u,
+             "an empty range is a range");
 }
 
 BOOST_AUTO_TEST_CASE(unauthorized_body_is_exact) {

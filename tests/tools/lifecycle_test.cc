@@ -249,6 +249,76 @@ BOOST_AUTO_TEST_CASE(key_lifecycle_over_http) {
   BOOST_TEST(ParseObject(all.body).at("keys").as_array().size() == 3u, all.body);
 }
 
+// API.md: "The new key inherits name, owner, abilities and metadata unless given."
+BOOST_AUTO_TEST_CASE(rotation_gives_the_new_key_what_the_request_names) {
+  LedgerApi api;
+  api.CreateWorkspace("acme", "pro");
+  IssuedKey admin = api.CreateAdminKey("acme");
+  IssuedKey old = api.CreateApiKey(
+      "acme", admin.token,
+      R"({"name":"billing","preset":"full_access","owner":"payments","description":"nightly","metadata":{"team":"pay"}})");
+  HttpClient& c = api.client();
+  const std::string rotate = KeyPath("acme", old.id) + "/rotate";
+
+  // Bad input is refused, naming the field, and changes nothing.
+  const size_t events_before = api.AllEvents().size();
+  ExpectError(c.Post(rotate, R"({"preset":"read_only","abilities":["invoices:read"]})", admin.token), 400,
+              "invalid_request", "preset");
+  ExpectError(c.Post(rotate, R"({"preset":"everything"})", admin.token), 400, "invalid_request", "preset");
+  ExpectError(c.Post(rotate, R"({"abilities":["invoices"]})", admin.token), 400, "invalid_request", "abilities");
+  ExpectError(c.Post(rotate, R"({"owner":7})", admin.token), 400, "invalid_request", "owner");
+  ExpectError(c.Post(rotate, R"({"metadata":{"team":1}})", admin.token), 400, "invalid_request", "metadata");
+  ExpectError(c.Post(rotate, R"({"name":"   "})", admin.token), 400, "invalid_request", "name");
+  ExpectError(c.Post(rotate, R"({"expires_at":"tomorrow"})", admin.token), 400, "invalid_request", "expires_at");
+  ExpectError(c.Post(rotate, R"({"expires_at":")" + Rfc3339FromNow(86400000) + R"(","expires_in_days":3})",
+                     admin.token),
+              400, "invalid_request", "expires_at");
+  ExpectError(c.Post(rotate, R"({"expires_at":")" + Rfc3339FromNow(-60000) + R"("})", admin.token), 400,
+              "invalid_request", "expires_at");
+  BOOST_TEST(api.AllEvents().size() == events_before);
+  BOOST_TEST(Str(api.GetKey("acme", admin.token, old.id), "status") == "active");
+
+  // Owner, metadata, preset and expiry given; name and description inherited.
+  const std::string expires_at = Rfc3339FromNow(int64_t{10} * 86400000);
+  HttpResponse r = c.Post(rotate,
+                          R"({"grace_seconds":60,"owner":"billing-team","metadata":{"team":"billing"},)"
+                          R"("preset":"read_only","expires_at":")" + expires_at + R"("})",
+                          admin.token);
+  BOOST_TEST_REQUIRE(r.status == 201u, r.body);
+  const json::object body = ParseObject(r.body);
+  const json::object& key = body.at("key").as_object();
+  BOOST_TEST(Str(key, "name") == "billing");
+  BOOST_TEST(Str(key, "description") == "nightly");
+  BOOST_TEST(Str(key, "owner") == "billing-team");
+  BOOST_TEST(Str(key, "preset") == "read_only");
+  BOOST_TEST(json::serialize(key.at("metadata")) == R"({"team":"billing"})");
+  BOOST_TEST(Str(key, "expires_at") == expires_at);
+  const json::object& replaced = body.at("replaced").as_object();
+  BOOST_TEST(Str(replaced, "owner") == "payments", "the old key keeps what it had");
+  BOOST_TEST(Str(replaced, "preset") == "full_access");
+  const std::string token = Str(body, "token");
+  BOOST_TEST(Str(api.Verify(token, "invoices:read"), "code") == "VALID");
+  BOOST_TEST(Str(api.Verify(token, "invoices:write"), "code") == "FORBIDDEN");
+  BOOST_TEST(Str(api.Verify(old.token, "invoices:write"), "code") == "VALID", "in its grace period");
+
+  // Explicit abilities replace a preset; the key.created event records them.
+  const std::string id = Str(key, "id");
+  HttpResponse again = c.Post(KeyPath("acme", id) + "/rotate", R"({"abilities":["invoices:write"]})", admin.token);
+  BOOST_TEST_REQUIRE(again.status == 201u, again.body);
+  const json::object again_body = ParseObject(again.body);
+  const json::object& newest = again_body.at("key").as_object();
+  BOOST_TEST(newest.at("preset").is_null());
+  BOOST_TEST(json::serialize(newest.at("abilities")) == R"(["invoices:write"])");
+  BOOST_TEST(Str(newest, "owner") == "billing-team", "inherited from the key it replaced");
+  int created_events = 0;
+  for (const json::object& e : api.AllEvents()) {
+    if (Str(e, "type") != "key.created" || Str(e, "key_id") != Str(newest, "id")) continue;
+    ++created_events;
+    BOOST_TEST(json::serialize(e.at("data").as_object().at("abilities")) == R"(["invoices:write"])");
+  }
+  BOOST_TEST(created_events == 1);
+}
+
 BOOST_AUTO_TEST_CASE(generated_operator_token_is_printed_once_and_works) {
   ServerProcess server;  // no KEYLEDGER_BOOTSTRAP_TOKEN: the server makes one
   server.Start();
