@@ -119,7 +119,9 @@ void Review(const ExchangePtr& ex, Ledger& ledger) {
 void Checkpoint(const ExchangePtr& ex, Ledger& ledger) {
   auto p = AuthenticateAdmin(ex, ledger);
   if (!p) return;
-  ReplyWith(ex, ledger.LatestCheckpoint(*p), 200, [](const ChainCheckpoint& c) { return c.ToJson(); });
+  ledger.SignedHead(*p, [ex](Result<ChainCheckpoint> head) {  // here, or from the checkpoint thread
+    ReplyWith(ex, head, 200, [](const ChainCheckpoint& c) { return c.ToJson(); });
+  });
 }
 
 void Healthz(const ExchangePtr& ex, Ledger&) { ex->Reply(200, "{\"status\":\"ok\"}"); }

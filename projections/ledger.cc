@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <future>
+#include <iterator>
 #include <mutex>
 
 #include "core/log.h"
@@ -157,6 +158,13 @@ void Ledger::Close() {
       if (!s.ok()) log::Error("writing the projection checkpoint failed: " + s.message());
     }
   }
+  // Whoever still waits for a signed head (the last checkpoint failed, or none was written).
+  std::vector<HeadWaiter> waiting;
+  {
+    std::lock_guard lock(signed_mutex_);
+    waiting.swap(head_waiters_);
+  }
+  for (HeadWaiter& w : waiting) w.done(Status::Unavailable("The service is stopping; try again shortly."));
   Status flushed = store_.Flush();
   if (!flushed.ok()) log::Error(flushed.message());
 }
@@ -191,8 +199,9 @@ void Ledger::AfterBatch(uint64_t head_seq) {
 }
 
 void Ledger::BeforeBatch(uint64_t head_seq) {
+  const bool head_wanted = head_wanted_.load(std::memory_order_relaxed) > checkpoint_seq_;  // SignedHead
   if (head_seq != checkpoint_seq_ &&
-      clock_.Now() - checkpoint_written_at_ >= options_.checkpoint_every_ms) {
+      (head_wanted || clock_.Now() - checkpoint_written_at_ >= options_.checkpoint_every_ms)) {
     Status s = WriteCheckpoint(options_.background_checkpoints);
     if (!s.ok()) log::Error("writing the projection checkpoint failed: " + s.message());
   }
@@ -232,8 +241,41 @@ Status Ledger::WriteRowsThroughAppender(const std::function<void(BatchRows&)>& f
   return written.get_future().get();
 }
 
-// The projection checkpoint, then the signed chain head carrying its digest, then one fsync.
 Status Ledger::StoreCheckpoint(CheckpointSnapshot snapshot, bool through_appender) {
+  const uint64_t seq = snapshot.seq;
+  const Status stored = StoreSignedCheckpoint(std::move(snapshot), through_appender);
+  if (options_.signing_key && seq > 0) AnswerHeadWaiters(seq, stored, through_appender);
+  return stored;
+}
+
+void Ledger::AnswerHeadWaiters(uint64_t seq, const Status& status, bool on_checkpoint_thread) {
+  std::vector<HeadWaiter> answered;
+  bool more_wanted = false;
+  {
+    std::lock_guard lock(signed_mutex_);
+    if (status.ok()) signed_seq_ = std::max(signed_seq_, seq);
+    auto served = std::stable_partition(head_waiters_.begin(), head_waiters_.end(), [&](const HeadWaiter& w) {
+      return status.ok() && w.seq > signed_seq_;
+    });
+    std::move(served, head_waiters_.end(), std::back_inserter(answered));
+    head_waiters_.erase(served, head_waiters_.end());
+    more_wanted = !head_waiters_.empty();
+  }
+  if (!answered.empty()) {
+    // The answers take the server's locks: not at the checkpoint thread's idle priority.
+    std::optional<ScopedThisThreadPriority> urgent;
+    if (on_checkpoint_thread && options_.checkpoint_priority != BackgroundPriority::kNormal) {
+      urgent.emplace(BackgroundPriority::kNormal, options_.checkpoint_priority);
+    }
+    const Result<ChainCheckpoint> head = status.ok() ? NewestSignedHead() : Result<ChainCheckpoint>(status);
+    for (HeadWaiter& w : answered) w.done(head);
+  }
+  // This one began before they asked: the appender thread's next turn starts another.
+  if (more_wanted && !closing_.load(std::memory_order_acquire)) Tick();
+}
+
+// The projection checkpoint, then the signed chain head carrying its digest, then one fsync.
+Status Ledger::StoreSignedCheckpoint(CheckpointSnapshot snapshot, bool through_appender) {
   RowsWriter writer;
   if (through_appender) {
     writer = [this](const std::function<void(BatchRows&)>& fill) { return WriteRowsThroughAppender(fill); };

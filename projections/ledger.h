@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <vector>
@@ -263,6 +264,12 @@ class Ledger : private EventSink {
   static constexpr std::chrono::milliseconds kLongReadRaiseAfter{500};
   // The newest signed chain-head checkpoint (operator).
   Result<ChainCheckpoint> LatestCheckpoint(const Principal& p) const;
+  // The chain head signed (operator; API.md's GET /checkpoint): the newest signed checkpoint once
+  // one covers the log as it stood when asked. Periodic ones are up to checkpoint_every_ms or
+  // checkpoint_every_events apart, so when the newest is behind, one is written now (on the
+  // checkpoint thread: ~0.7 s at a million keys) and `done` runs there once it is stored; at once
+  // otherwise, or without a signing key.
+  void SignedHead(const Principal& p, Callback<ChainCheckpoint> done);
   Result<UsageReport> Usage(const Principal& p, std::string_view ws, std::string_view key_id,
                             const UsageQuery& query) const;
   Result<EventPage> Audit(const Principal& p, std::string_view ws, const EventQuery& query) const;
@@ -308,6 +315,11 @@ class Ledger : private EventSink {
   void BeforeBatch(uint64_t head_seq) override;
   Status Recover();
   Status WriteCheckpoint(bool background);
+  Status StoreSignedCheckpoint(CheckpointSnapshot snapshot, bool through_appender);
+  // After a checkpoint was stored (`status` ok: the chain head at `seq` signed) or failed: answers
+  // the waiters it serves (all of them on a failure), and asks for another for those left.
+  void AnswerHeadWaiters(uint64_t seq, const Status& status, bool on_checkpoint_thread);
+  Result<ChainCheckpoint> NewestSignedHead() const;
   // `through_appender`: rows go in the appender's batches (the checkpoint thread, while the
   // appender runs); otherwise they are written to the store directly (the appender's own thread,
   // or while nothing appends).
@@ -395,6 +407,15 @@ class Ledger : private EventSink {
   std::atomic<bool> closing_{false};  // no new background checkpoint once set
   uint64_t checkpoint_seq_ = 0;     // appender thread only
   TimeMs checkpoint_written_at_ = 0;  // appender thread only
+  // SignedHead's callers waiting for a signed checkpoint at or after `seq`.
+  struct HeadWaiter {
+    uint64_t seq;
+    Callback<ChainCheckpoint> done;
+  };
+  std::mutex signed_mutex_;
+  uint64_t signed_seq_ = 0;                // GUARDED_BY(signed_mutex_) the newest stored one's
+  std::vector<HeadWaiter> head_waiters_;   // GUARDED_BY(signed_mutex_)
+  std::atomic<uint64_t> head_wanted_{0};   // the highest seq a waiter wants signed
   mutable LedgerStats stats_;
   ReadThread long_reads_;  // last: stopped first, while everything its reads use still exists
 };

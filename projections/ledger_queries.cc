@@ -216,12 +216,34 @@ std::optional<Result<WorkspaceReview>> Ledger::ReviewStep(ReviewWalk& walk) {
   return Result<WorkspaceReview>(std::move(walk.review));
 }
 
-Result<ChainCheckpoint> Ledger::LatestCheckpoint(const Principal& p) const {
-  if (Status s = Authorize(p, Action::kReadLedger, ""); !s.ok()) return s;
+Result<ChainCheckpoint> Ledger::NewestSignedHead() const {
   auto latest = LatestChainCheckpoint(store_);
   if (!latest.ok()) return latest.status();
   if (!latest->has_value()) return Status::NotFound("No signed checkpoint has been written yet.");
   return **latest;
+}
+
+Result<ChainCheckpoint> Ledger::LatestCheckpoint(const Principal& p) const {
+  if (Status s = Authorize(p, Action::kReadLedger, ""); !s.ok()) return s;
+  return NewestSignedHead();
+}
+
+void Ledger::SignedHead(const Principal& p, Callback<ChainCheckpoint> done) {
+  if (Status s = Authorize(p, Action::kReadLedger, ""); !s.ok()) return done(s);
+  if (closing_.load(std::memory_order_acquire)) {
+    return done(Status::Unavailable("The service is stopping; try again shortly."));
+  }
+  const uint64_t head = head_seq();  // everything acknowledged before the request
+  {
+    std::lock_guard lock(signed_mutex_);
+    if (options_.signing_key && signed_seq_ < head) {
+      head_waiters_.push_back({head, std::move(done)});
+      if (head_wanted_.load(std::memory_order_relaxed) < head) head_wanted_.store(head, std::memory_order_relaxed);
+      done = nullptr;
+    }
+  }
+  if (done) return done(NewestSignedHead());
+  Tick();  // the appender thread's next turn starts the checkpoint (BeforeBatch)
 }
 
 Result<UsageReport> Ledger::Usage(const Principal& p, std::string_view ws, std::string_view key_id,

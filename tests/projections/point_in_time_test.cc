@@ -1,5 +1,7 @@
 #include <boost/test/unit_test.hpp>
 
+#include <future>
+
 #include "events/chain_checkpoint.h"
 #include "projections/checkpoint.h"
 #include "projections/point_in_time.h"
@@ -214,6 +216,57 @@ BOOST_AUTO_TEST_CASE(signed_checkpoints_vouch_for_the_head_and_the_projections) 
   auto round_trip = ChainCheckpoint::FromJson(c.ToJson());
   BOOST_REQUIRE(round_trip.ok());
   BOOST_TEST(round_trip->VerifiedBy(key->public_key()));
+}
+
+// API.md's GET /checkpoint: "the chain head signed", not the newest periodic checkpoint, which
+// may be a minute old.
+BOOST_AUTO_TEST_CASE(signed_head_covers_the_log_as_it_stood_when_asked) {
+  auto key = SigningKey::Generate();
+  LedgerOptions options = TestOptions();
+  options.signing_key = *key;
+  options.checkpoint_every_events = 1000000;
+  options.checkpoint_every_ms = 60 * kSecondMs;
+  LedgerEnv env(options);
+  auto acme = env.MustSetUpWorkspace("acme");
+  env.MustCreateKey(acme.admin, "acme", KeyInput("reporting"));
+  const uint64_t head = env.ledger->head_seq();
+  BOOST_TEST_REQUIRE(env.ledger->LatestCheckpoint(env.op)->seq < head);  // the periodic one is behind
+
+  const auto signed_head = [&](const Principal& p) {
+    auto answer = std::make_shared<std::promise<Result<ChainCheckpoint>>>();
+    env.ledger->SignedHead(p, [answer](Result<ChainCheckpoint> r) { answer->set_value(std::move(r)); });
+    auto future = answer->get_future();
+    BOOST_TEST_REQUIRE((future.wait_for(std::chrono::seconds(60)) == std::future_status::ready));
+    return future.get();
+  };
+  const Result<ChainCheckpoint> first = signed_head(env.op);
+  BOOST_REQUIRE(first.ok());
+  BOOST_TEST(first->seq == head);
+  BOOST_TEST(first->VerifiedBy(key->public_key()));
+  BOOST_TEST(env.ledger->LatestCheckpoint(env.op)->seq == head, "stored, for verify-log");
+
+  // Nothing appended since: answered at once, from the same checkpoint.
+  bool answered = false;
+  env.ledger->SignedHead(env.op, [&](Result<ChainCheckpoint> r) {
+    answered = true;
+    BOOST_TEST((r.ok() && r->seq == head && r->signature == first->signature));
+  });
+  BOOST_TEST(answered);
+
+  // Two callers after more events: both get the new head.
+  env.MustCreateKey(acme.admin, "acme", KeyInput("billing"));
+  const uint64_t later = env.ledger->head_seq();
+  auto a = std::make_shared<std::promise<uint64_t>>();
+  auto b = std::make_shared<std::promise<uint64_t>>();
+  env.ledger->SignedHead(env.op, [a](Result<ChainCheckpoint> r) { a->set_value(r.ok() ? r->seq : 0); });
+  env.ledger->SignedHead(env.op, [b](Result<ChainCheckpoint> r) { b->set_value(r.ok() ? r->seq : 0); });
+  auto fa = a->get_future(), fb = b->get_future();
+  BOOST_TEST_REQUIRE((fa.wait_for(std::chrono::seconds(60)) == std::future_status::ready));
+  BOOST_TEST_REQUIRE((fb.wait_for(std::chrono::seconds(60)) == std::future_status::ready));
+  BOOST_TEST(fa.get() == later);
+  BOOST_TEST(fb.get() == later);
+
+  BOOST_TEST(signed_head(acme.admin).status().code() == StatusCode::kForbidden);
 }
 
 BOOST_AUTO_TEST_CASE(time_based_checkpoints_are_written_while_idle) {
