@@ -71,6 +71,9 @@ Status Ledger::Open() {
     if (!latest.ok()) return latest.status();
     if (!latest->has_value() || (*latest)->seq != appender_->head_seq()) {
       if (Status s = WriteCheckpoint(/*background=*/false); !s.ok()) return s;
+    } else {
+      std::lock_guard lock(signed_mutex_);
+      signed_seq_ = (*latest)->seq;  // SignedHead answers from it until the head moves
     }
   }
   if (options_.start_sweeper) {
