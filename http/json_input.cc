@@ -81,12 +81,22 @@ Result<JsonInput> JsonInput::Parse(std::string_view body, std::initializer_list<
   if (root.get_object().get(object) != simdjson::SUCCESS) {
     return Status::Invalid("The request body must be a JSON object.");
   }
+  // A field given twice is refused: which of the two counts is a parser's choice (simdjson's
+  // lookup takes the first), and a proxy or client library in front may have read the other.
+  uint64_t seen = 0;  // bit i: known[i]
   for (auto [key, value] : object) {
-    bool found = false;
-    for (std::string_view k : known) found = found || k == key;
-    if (!found) {
+    size_t i = 0;
+    for (std::string_view k : known) {
+      if (k == key) break;
+      ++i;
+    }
+    if (i == known.size()) {
       return Status::Invalid("Unknown field \"" + std::string(key) + "\".", std::string(key));
     }
+    if (i < 64 && (seen >> i & 1) != 0) {
+      return Status::Invalid("Field \"" + std::string(key) + "\" is given more than once.", std::string(key));
+    }
+    seen |= i < 64 ? uint64_t{1} << i : 0;
   }
   return JsonInput(object);
 }

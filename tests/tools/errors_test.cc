@@ -85,6 +85,9 @@ BOOST_AUTO_TEST_CASE(invalid_request_names_the_field) {
   HttpResponse malformed = c.Post(keys, R"({"name":"x","preset":"full_access","expires_in_days":012})", s.admin.token);
   ExpectError(malformed, 400, "invalid_request");
   BOOST_TEST(!ParseObject(malformed.body).contains("field"));
+  // A field given twice: which one counts would be the parser's choice.
+  ExpectError(c.Post("/v1/keys/verify", R"({"token":")" + s.api_key.token + R"(","token":"kl_x"})"), 400,
+              "invalid_request", "token");
   // A time range that ends before it starts.
   const std::string from_after_to = "?from=2026-11-23T10:00:00.001Z&to=2026-11-23T10:00:00.000Z";
   ExpectError(c.Get("/admin/v1/workspaces/acme/audit" + from_after_to, s.admin.token), 400, "invalid_request",

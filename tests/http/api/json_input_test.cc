@@ -43,6 +43,14 @@ BOOST_AUTO_TEST_CASE(unknown_field_is_named) {
   BOOST_TEST(in.status().code() == StatusCode::kInvalidArgument);
 }
 
+BOOST_AUTO_TEST_CASE(a_field_given_twice_is_named) {
+  auto in = JsonInput::Parse(R"({"token":"kl_a","ability":"x:read","token":"kl_b"})", {"ability", "token"});
+  BOOST_REQUIRE(!in.ok());
+  BOOST_TEST(in.status().field() == "token");
+  BOOST_TEST(in.status().code() == StatusCode::kInvalidArgument);
+  BOOST_TEST(JsonInput::Parse(R"({"token":"kl_a","ability":"x:read"})", {"ability", "token"}).ok());
+}
+
 BOOST_AUTO_TEST_CASE(wrong_types_name_the_field) {
   auto in = JsonInput::Parse(R"({"name":5,"days":"3","list":[1],"meta":{"k":1}})",
                              {"name", "days", "list", "meta"});
