@@ -45,7 +45,7 @@ Status ReadKeyChoices(const std::optional<std::string>& preset_text,
 }
 
 void CreateKey(const ExchangePtr& ex, Ledger& ledger) {
-  auto p = AuthenticateAdmin(ex, ledger);
+  auto p = AuthenticateAdmin(ex, ledger, Action::kManageKeys, ex->param(0));
   if (!p) return;
   auto input = JsonInput::Parse(ex->body(), {"name", "preset", "abilities", "owner", "description",
                                              "expires_at", "expires_in_days", "metadata"});
@@ -81,7 +81,7 @@ std::string KeyPageJson(const KeyPage& page) {
 }
 
 void ListKeys(const ExchangePtr& ex, Ledger& ledger) {
-  auto p = AuthenticateAdmin(ex, ledger);
+  auto p = AuthenticateAdmin(ex, ledger, Action::kReadKeys, ex->param(0));
   if (!p) return;
   const std::string status = ex->Query("status").value_or("active");
   KeyFilter filter;
@@ -101,7 +101,7 @@ void ListKeys(const ExchangePtr& ex, Ledger& ledger) {
 }
 
 void GetKey(const ExchangePtr& ex, Ledger& ledger) {
-  auto p = AuthenticateAdmin(ex, ledger);
+  auto p = AuthenticateAdmin(ex, ledger, Action::kReadKeys, ex->param(0));
   if (!p) return;
   auto as_of = TimeParam(*ex, "as_of");
   if (!as_of.ok()) return ex->Fail(as_of.status());
@@ -112,7 +112,7 @@ void GetKey(const ExchangePtr& ex, Ledger& ledger) {
 }
 
 void RotateKey(const ExchangePtr& ex, Ledger& ledger) {
-  auto p = AuthenticateAdmin(ex, ledger);
+  auto p = AuthenticateAdmin(ex, ledger, Action::kManageKeys, ex->param(0));
   if (!p) return;
   auto input = JsonInput::Parse(ex->body(),
                                 {"grace_seconds", "name", "preset", "abilities", "owner", "description",
@@ -136,10 +136,12 @@ void RotateKey(const ExchangePtr& ex, Ledger& ledger) {
   ledger.RotateKey(*p, ex->param(0), ex->param(1), std::move(in), ReplyCreated(ex));
 }
 
-void RevokeKey(const ExchangePtr& ex, Ledger& ledger) { RevokeRoute(ex, ledger, &Ledger::RevokeKey); }
+void RevokeKey(const ExchangePtr& ex, Ledger& ledger) {
+  RevokeRoute(ex, ledger, Action::kManageKeys, &Ledger::RevokeKey);
+}
 
 void KeyUsage(const ExchangePtr& ex, Ledger& ledger) {
-  auto p = AuthenticateAdmin(ex, ledger);
+  auto p = AuthenticateAdmin(ex, ledger, Action::kReadKeys, ex->param(0));
   if (!p) return;
   auto range = TimeRangeParams(*ex);
   if (!range.ok()) return ex->Fail(range.status());
@@ -156,8 +158,8 @@ void KeyUsage(const ExchangePtr& ex, Ledger& ledger) {
 
 }  // namespace
 
-void RevokeRoute(const ExchangePtr& ex, Ledger& ledger, RevokeCommand revoke) {
-  auto p = AuthenticateAdmin(ex, ledger);
+void RevokeRoute(const ExchangePtr& ex, Ledger& ledger, Action action, RevokeCommand revoke) {
+  auto p = AuthenticateAdmin(ex, ledger, action, ex->param(0));
   if (!p) return;
   auto input = JsonInput::Parse(ex->body(), {"reason"}, true);
   if (!input.ok()) return ex->Fail(input.status());

@@ -60,7 +60,7 @@ bool ReadEventQuery(const ExchangePtr& ex, EventQuery& q) {
 }
 
 void WorkspaceAudit(const ExchangePtr& ex, Ledger& ledger) {
-  auto p = AuthenticateAdmin(ex, ledger);
+  auto p = AuthenticateAdmin(ex, ledger, Action::kReadKeys, ex->param(0));
   if (!p) return;
   EventQuery q;
   if (!ReadEventQuery(ex, q)) return;
@@ -71,7 +71,7 @@ void WorkspaceAudit(const ExchangePtr& ex, Ledger& ledger) {
 }
 
 void KeyHistory(const ExchangePtr& ex, Ledger& ledger) {
-  auto p = AuthenticateAdmin(ex, ledger);
+  auto p = AuthenticateAdmin(ex, ledger, Action::kReadKeys, ex->param(0));
   if (!p) return;
   EventQuery q;
   if (!ReadEventQuery(ex, q)) return;
@@ -83,7 +83,7 @@ void KeyHistory(const ExchangePtr& ex, Ledger& ledger) {
 }
 
 void EventStream(const ExchangePtr& ex, Ledger& ledger) {
-  auto p = AuthenticateAdmin(ex, ledger);
+  auto p = AuthenticateAdmin(ex, ledger, Action::kReadLedger, "");
   if (!p) return;
   auto limit = LimitParam(*ex);
   if (!limit.ok()) return ex->Fail(limit.status());
@@ -110,14 +110,14 @@ std::string ReviewJson(const WorkspaceReview& review) {
 }
 
 void Review(const ExchangePtr& ex, Ledger& ledger) {
-  auto p = AuthenticateAdmin(ex, ledger);
+  auto p = AuthenticateAdmin(ex, ledger, Action::kReadKeys, ex->param(0));
   if (!p) return;
   ledger.Review(*p, std::string(ex->param(0)),  // answered from the read thread
                 [ex](Result<WorkspaceReview> r) { ReplyWith(ex, r, 200, ReviewJson); });
 }
 
 void Checkpoint(const ExchangePtr& ex, Ledger& ledger) {
-  auto p = AuthenticateAdmin(ex, ledger);
+  auto p = AuthenticateAdmin(ex, ledger, Action::kReadLedger, "");
   if (!p) return;
   ledger.SignedHead(*p, [ex](Result<ChainCheckpoint> head) {  // here, or from the checkpoint thread
     ReplyWith(ex, head, 200, [](const ChainCheckpoint& c) { return c.ToJson(); });

@@ -26,9 +26,12 @@ inline void AddAllRoutes(Router& router, Ledger& ledger, const LatencyHistogram*
   AddServiceRoutes(router, ledger, request_durations);
 }
 
-// The admin or operator behind `Authorization: Bearer`, or nullopt after answering 401 (or 400
-// for an unusable X-Actor header).
-std::optional<Principal> AuthenticateAdmin(const ExchangePtr& ex, const Ledger& ledger);
+// The admin or operator behind `Authorization: Bearer`, allowed `action` in `workspace` (the
+// route's; empty for operator-wide routes), or nullopt after answering 401, 403 (before the
+// request's body or parameters are read: who may not act gets the same answer whatever they
+// sent) or 400 for an unusable X-Actor header. The ledger checks the right again.
+std::optional<Principal> AuthenticateAdmin(const ExchangePtr& ex, const Ledger& ledger, Action action,
+                                           std::string_view workspace);
 
 // A handler function bound to the ledger it serves. Until the ledger is ready (projections caught
 // up at start-up) and after it closes, the route answers 503 not_ready.
@@ -48,7 +51,7 @@ inline Handler BindAlways(Ledger& ledger, void (*fn)(const ExchangePtr&, Ledger&
 // The revoke routes of API keys and admin keys: an optional {"reason"} body, then `revoke`.
 using RevokeCommand = void (Ledger::*)(const Principal&, std::string, std::string, std::string,
                                        Reply<KeyState>);
-void RevokeRoute(const ExchangePtr& ex, Ledger& ledger, RevokeCommand revoke);
+void RevokeRoute(const ExchangePtr& ex, Ledger& ledger, Action action, RevokeCommand revoke);
 
 // Answers a Result: the JSON that `render` makes of its value with `status`, or the error.
 template <typename T, typename Render>

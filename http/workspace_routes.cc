@@ -27,7 +27,7 @@ Result<std::optional<Plan>> PlanField(const JsonInput& input) {
 }
 
 void CreateWorkspace(const ExchangePtr& ex, Ledger& ledger) {
-  auto p = AuthenticateAdmin(ex, ledger);
+  auto p = AuthenticateAdmin(ex, ledger, Action::kManageWorkspaces, "");
   if (!p) return;
   auto input = JsonInput::Parse(ex->body(), {"id", "name", "plan", "max_expiry_days"});
   if (!input.ok()) return ex->Fail(input.status());
@@ -48,7 +48,7 @@ void CreateWorkspace(const ExchangePtr& ex, Ledger& ledger) {
 }
 
 void UpdateWorkspace(const ExchangePtr& ex, Ledger& ledger) {
-  auto p = AuthenticateAdmin(ex, ledger);
+  auto p = AuthenticateAdmin(ex, ledger, Action::kManageWorkspaces, ex->param(0));
   if (!p) return;
   auto input = JsonInput::Parse(ex->body(), {"plan", "max_expiry_days"});
   if (!input.ok()) return ex->Fail(input.status());
@@ -62,13 +62,13 @@ void UpdateWorkspace(const ExchangePtr& ex, Ledger& ledger) {
 }
 
 void GetWorkspace(const ExchangePtr& ex, Ledger& ledger) {
-  auto p = AuthenticateAdmin(ex, ledger);
+  auto p = AuthenticateAdmin(ex, ledger, Action::kReadWorkspace, ex->param(0));
   if (!p) return;
   ReplyWith(ex, ledger.GetWorkspace(*p, ex->param(0)), 200, WorkspaceJson);
 }
 
 void CreateAdminKey(const ExchangePtr& ex, Ledger& ledger) {
-  auto p = AuthenticateAdmin(ex, ledger);
+  auto p = AuthenticateAdmin(ex, ledger, Action::kManageWorkspaces, ex->param(0));
   if (!p) return;
   auto input = JsonInput::Parse(ex->body(), {"name", "role"});
   if (!input.ok()) return ex->Fail(input.status());
@@ -81,12 +81,13 @@ void CreateAdminKey(const ExchangePtr& ex, Ledger& ledger) {
 }
 
 void RevokeAdminKey(const ExchangePtr& ex, Ledger& ledger) {
-  RevokeRoute(ex, ledger, &Ledger::RevokeAdminKey);
+  RevokeRoute(ex, ledger, Action::kManageWorkspaces, &Ledger::RevokeAdminKey);
 }
 
 }  // namespace
 
-std::optional<Principal> AuthenticateAdmin(const ExchangePtr& ex, const Ledger& ledger) {
+std::optional<Principal> AuthenticateAdmin(const ExchangePtr& ex, const Ledger& ledger, Action action,
+                                           std::string_view workspace) {
   const std::string_view actor = ex->Header("X-Actor");
   if (!actor.empty() && !CheckText(actor, "X-Actor", 1, 200).ok()) {
     ex->Fail(Status::Invalid("X-Actor must be 1 to 200 printable characters.", "X-Actor"));
@@ -96,6 +97,10 @@ std::optional<Principal> AuthenticateAdmin(const ExchangePtr& ex, const Ledger& 
   if (!principal.ok()) {
     ex->response().set(bh::field::www_authenticate, "Bearer");
     ex->Fail(principal.status());
+    return std::nullopt;
+  }
+  if (Status allowed = Authorize(*principal, action, workspace); !allowed.ok()) {
+    ex->Fail(allowed);
     return std::nullopt;
   }
   return std::move(principal).value();

@@ -178,6 +178,15 @@ BOOST_AUTO_TEST_CASE(forbidden_body_is_exact) {
   ExpectJsonBody(
       c.Post("/admin/v1/workspaces/acme/admin-keys", R"({"name":"me too","role":"admin"})", s.admin.token),
       403, kForbiddenBody);
+  // Whoever may not act gets 403 whatever they sent: the body and parameters are not read first.
+  ExpectJsonBody(c.Post(KeysPath("acme"), "{", s.auditor.token), 403, kForbiddenBody);
+  ExpectJsonBody(c.Post(KeysPath("acme"), "{}", s.free_admin.token), 403, kForbiddenBody);
+  ExpectJsonBody(c.Post(KeyPath("acme", s.api_key.id) + "/rotate", R"({"grace_seconds":-1})", s.free_admin.token),
+                 403, kForbiddenBody);
+  ExpectJsonBody(c.Get(KeysPath("acme") + "?limit=0", s.free_admin.token), 403, kForbiddenBody);
+  ExpectJsonBody(c.Get("/admin/v1/workspaces/acme/audit?type=nonsense", s.free_admin.token), 403, kForbiddenBody);
+  ExpectJsonBody(c.Post("/admin/v1/workspaces", R"({"id":"A!"})", s.admin.token), 403, kForbiddenBody);
+  ExpectJsonBody(c.Get("/admin/v1/events?after=x", s.admin.token), 403, kForbiddenBody);
   // /v1/authz for a key without the ability.
   IssuedKey reader = s.api.CreateApiKey("acme", s.admin.token, R"({"name":"reports","preset":"read_only"})");
   ExpectJsonBody(c.Get("/v1/authz", reader.token, {{"X-Required-Ability", "invoices:write"}}), 403,
