@@ -2,6 +2,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include <iostream>
+#include <string>
+
 #include "tools/audit_command.h"
 #include "tools/backup_command.h"
 #include "tools/replay_command.h"
@@ -19,6 +22,20 @@ int main(int argc, char** argv) {
   keyledger::tools::AddAuditCommand(app, exit_code);
   keyledger::tools::AddReviewCommand(app, exit_code);
   keyledger::tools::AddBackupCommand(app, exit_code);
+  // CLI11 reports a word that names no subcommand as a missing subcommand: name it instead.
+  if (argc > 1 && argv[1][0] != '-') {
+    try {
+      app.get_subcommand(argv[1]);
+    } catch (const CLI::OptionNotFound&) {
+      std::string names;
+      for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+        names += (names.empty() ? "" : ", ") + sub->get_name();
+      }
+      std::cerr << "keyledger: unknown subcommand \"" << argv[1] << "\" (one of " << names
+                << ")\nRun with --help for more information.\n";
+      return 2;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

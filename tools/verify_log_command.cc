@@ -147,8 +147,8 @@ void AddVerifyLogCommand(CLI::App& app, int& exit_code) {
       "the head and exit 0.");
   AddDataOption(*cmd, flags->data_dir);
   cmd->add_option("--public-key", flags->public_key_file,
-                  "The service's Ed25519 public key (64 hex digits or PEM) that checkpoints must be "
-                  "signed with (default: DATA/signing_key.pub when present)")
+                  "A file holding the service's Ed25519 public key (64 hex digits or PEM) that "
+                  "checkpoints must be signed with (default: DATA/signing_key.pub when present)")
       ->check(CLI::ExistingFile);
   cmd->callback([flags, &exit_code] { exit_code = VerifyLog(*flags); });
 }

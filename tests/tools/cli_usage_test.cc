@@ -27,7 +27,7 @@ BOOST_AUTO_TEST_CASE(unknown_flags_and_missing_data_are_exit_2) {
   ExpectUsageError({"backup", "--data", data}, "--to is required");
   ExpectUsageError({"verify-log", "--data", copy.Path("absent")}, "does not exist");
   ExpectUsageError({"replay", "--data", copy.root()}, "holds no keyledger database");
-  ExpectUsageError({"no-such-command"}, "subcommand");
+  ExpectUsageError({"no-such-command"}, "unknown subcommand \"no-such-command\" (one of serve, verify-log");
   ExpectUsageError({}, "A subcommand is required");
 }
 
