@@ -67,9 +67,12 @@ void Router::Handle(Request&& request, const RequestContext& context, Responder 
   std::string allow;
   for (const Route& route : routes_) {
     if (!Match(route, path, params)) continue;
-    if (!route.forward_auth && route.method != ex->request().method()) {
+    // HEAD is GET without the content (RFC 9110 9.3.2); the transport leaves the body out.
+    const bool head_of_get = ex->request().method() == http::verb::head && route.method == http::verb::get;
+    if (!route.forward_auth && route.method != ex->request().method() && !head_of_get) {
       if (!allow.empty()) allow += ", ";
       allow += std::string(http::to_string(route.method));
+      if (route.method == http::verb::get) allow += ", HEAD";
       continue;
     }
     const auto method = ex->request().method();

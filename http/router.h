@@ -1,7 +1,8 @@
 #pragma once
 // Maps method and path to a handler. Patterns are literal segments and `{name}` segments, which
 // match one non-empty segment and are handed to the handler in order. A path that matches no
-// pattern is 404; one that matches with another method is 405 with `Allow`. Bodies sent to
+// pattern is 404; one that matches with another method is 405 with `Allow`; HEAD is answered by
+// the GET route (the transport sends no content for it). Bodies sent to
 // POST/PATCH must be JSON (415 otherwise). A handler that throws answers 500.
 //
 // A forward-auth route (AddForwardAuth) answers for a request that a proxy guards: it takes every

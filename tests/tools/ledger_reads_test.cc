@@ -142,6 +142,14 @@ BOOST_AUTO_TEST_CASE(service_endpoints) {
   BOOST_TEST(metrics.status == 200u);
   BOOST_TEST(metrics.Header("Content-Type").value_or("").rfind("text/plain", 0) == 0u);
   BOOST_TEST(metrics.body.find("# TYPE ") != std::string::npos, metrics.body);
+  // HEAD, as some load balancers check health: the GET's status and headers, no content, and the
+  // connection still usable.
+  HttpResponse head = api.client().Request(boost::beast::http::verb::head, "/healthz");
+  BOOST_TEST(head.status == 200u);
+  BOOST_TEST(head.body.empty());
+  BOOST_TEST(head.Header("Content-Length").value_or("") == std::to_string(health.body.size()));
+  BOOST_TEST(api.client().Get("/readyz").status == 200u);
+  BOOST_TEST(api.client().connections_opened() == 1);
 }
 
 // A creation is answered only once an fsync covers it: made one after another, each needs one

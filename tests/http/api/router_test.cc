@@ -68,8 +68,15 @@ BOOST_AUTO_TEST_CASE(empty_segment_does_not_match_a_parameter) {
 BOOST_AUTO_TEST_CASE(known_path_with_other_method_is_405_with_allow) {
   Response r = Dispatch(router, Make(bh::verb::delete_, "/admin/v1/workspaces/acme/keys"));
   BOOST_TEST(r.result_int() == 405);
-  BOOST_TEST(std::string(r[bh::field::allow]) == "POST, GET");
+  BOOST_TEST(std::string(r[bh::field::allow]) == "POST, GET, HEAD");
   BOOST_TEST(r.body().find("\"code\":\"method_not_allowed\"") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(head_is_answered_by_the_get_route) {
+  Response r = Dispatch(router, Make(bh::verb::head, "/admin/v1/workspaces/acme/keys/key_1"));
+  BOOST_TEST(r.result_int() == 200);
+  BOOST_TEST(seen_params == (std::vector<std::string>{"acme", "key_1"}), boost::test_tools::per_element());
+  BOOST_TEST(Dispatch(router, Make(bh::verb::head, "/admin/v1/workspaces/acme/keys")).result_int() == 200);
 }
 
 BOOST_AUTO_TEST_CASE(non_json_body_is_415) {
