@@ -8,6 +8,7 @@
 #include <set>
 #include <thread>
 
+#include "core/clock.h"
 #include "core/time_format.h"
 #include "core/utf8.h"
 
@@ -81,6 +82,17 @@ CLI::Validator Rfc3339Validator() {
       [](std::string& text) -> std::string {
         if (ParseRfc3339(text)) return {};
         return "'" + text + "' is not an RFC 3339 time such as 2026-11-23T10:00:00.000Z";
+      },
+      "RFC3339");
+}
+
+CLI::Validator PastRfc3339Validator() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        const std::optional<TimeMs> t = ParseRfc3339(text);
+        if (!t) return "'" + text + "' is not an RFC 3339 time such as 2026-11-23T10:00:00.000Z";
+        if (*t > SystemClock().Now()) return "'" + text + "' is in the future; the log holds nothing after now";
+        return {};
       },
       "RFC3339");
 }

@@ -93,7 +93,7 @@ void AddReviewCommand(CLI::App& app, int& exit_code) {
       ->check(CLI::IsMember({"table", "json"}))
       ->capture_default_str();
   cmd->add_option("--as-of", flags->as_of, "Review the state at this RFC 3339 instant (default: now)")
-      ->check(Rfc3339Validator());
+      ->check(PastRfc3339Validator());
   cmd->callback([flags, &exit_code] { exit_code = Review(*flags); });
 }
 

@@ -39,6 +39,10 @@ BOOST_AUTO_TEST_CASE(a_bad_time_is_exit_2_with_a_clear_message) {
   ExpectUsageError({"audit", "--data", data, "--workspace", "acme", "--from", "2026-03-02"}, "--from");
   ExpectUsageError({"audit", "--data", data, "--workspace", "acme", "--to", "soon"}, "--to");
   ExpectUsageError({"review", "--data", data, "--workspace", "acme", "--as-of", "x"}, "--as-of");
+  // The future is not in the log; the service's ?as_of= refuses it too.
+  ExpectUsageError({"replay", "--data", data, "--as-of", "2999-01-01T00:00:00.000Z"}, "is in the future");
+  ExpectUsageError({"review", "--data", data, "--workspace", "acme", "--as-of", "2999-01-01T00:00:00Z"},
+                   "is in the future");
 }
 
 BOOST_AUTO_TEST_CASE(bad_choices_are_exit_2) {
