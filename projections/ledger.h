@@ -262,8 +262,6 @@ class Ledger : private EventSink {
   // 256, reviews of ~450 k keys as fast (286 against 292 ms).
   static constexpr size_t kReviewChunkKeys = 64;
   static constexpr std::chrono::milliseconds kLongReadRaiseAfter{500};
-  // The newest signed chain-head checkpoint (operator).
-  Result<ChainCheckpoint> LatestCheckpoint(const Principal& p) const;
   // The chain head signed (operator; API.md's GET /checkpoint): the newest signed checkpoint once
   // one covers the log as it stood when asked. Periodic ones are up to checkpoint_every_ms or
   // checkpoint_every_events apart, so when the newest is behind, one is written now (on the

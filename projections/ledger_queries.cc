@@ -223,11 +223,6 @@ Result<ChainCheckpoint> Ledger::NewestSignedHead() const {
   return **latest;
 }
 
-Result<ChainCheckpoint> Ledger::LatestCheckpoint(const Principal& p) const {
-  if (Status s = Authorize(p, Action::kReadLedger, ""); !s.ok()) return s;
-  return NewestSignedHead();
-}
-
 void Ledger::SignedHead(const Principal& p, Callback<ChainCheckpoint> done) {
   if (Status s = Authorize(p, Action::kReadLedger, ""); !s.ok()) return done(s);
   if (closing_.load(std::memory_order_acquire)) {

@@ -23,6 +23,35 @@ size_t CountCheckpointRows(const EventStore& store) {
   return n;
 }
 
+// The newest signed checkpoint stored in the log: what verify-log and GET /checkpoint read.
+ChainCheckpoint NewestStored(const EventStore& store) {
+  auto latest = LatestChainCheckpoint(store);
+  BOOST_REQUIRE(latest.ok() && latest->has_value());
+  return **latest;
+}
+
+// Signed checkpoints written only when asked for, at open and at close: the periodic ones are a
+// million events or a minute (of the test's clock) apart.
+LedgerOptions SignedWithRareCheckpoints(const SigningKey& key) {
+  LedgerOptions options = TestOptions();
+  options.signing_key = key;
+  options.checkpoint_every_events = 1000000;
+  options.checkpoint_every_ms = 60 * kSecondMs;
+  return options;
+}
+
+// Ledger::SignedHead's answer, which may come later from the checkpoint thread.
+std::future<Result<ChainCheckpoint>> AskSignedHead(Ledger& ledger, const Principal& p) {
+  auto answer = std::make_shared<std::promise<Result<ChainCheckpoint>>>();
+  ledger.SignedHead(p, [answer](Result<ChainCheckpoint> r) { answer->set_value(std::move(r)); });
+  return answer->get_future();
+}
+
+Result<ChainCheckpoint> Await(std::future<Result<ChainCheckpoint>> answer) {
+  BOOST_TEST_REQUIRE((answer.wait_for(std::chrono::seconds(60)) == std::future_status::ready));
+  return answer.get();
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(PointInTimeTest)
@@ -191,14 +220,13 @@ BOOST_AUTO_TEST_CASE(signed_checkpoints_vouch_for_the_head_and_the_projections) 
   options.signing_key = *key;
   LedgerEnv env(options);
   // Open signed the head at once.
-  auto first = env.ledger->LatestCheckpoint(env.op);
-  BOOST_REQUIRE(first.ok());
-  BOOST_TEST(first->seq == env.ledger->head_seq());
-  BOOST_TEST(first->VerifiedBy(key->public_key()));
+  const ChainCheckpoint first = NewestStored(*env.store);
+  BOOST_TEST(first.seq == env.ledger->head_seq());
+  BOOST_TEST(first.VerifiedBy(key->public_key()));
 
   auto acme = env.MustSetUpWorkspace("acme");
   env.MustCreateKey(acme.admin, "acme", KeyInput("reporting"));
-  BOOST_TEST(env.ledger->LatestCheckpoint(acme.admin).status().code() == StatusCode::kForbidden);
+  BOOST_TEST(Await(AskSignedHead(*env.ledger, acme.admin)).status().code() == StatusCode::kForbidden);
   const uint64_t head = env.ledger->head_seq();
   env.CloseLedger();  // signs the head on the way out
 
@@ -222,28 +250,17 @@ BOOST_AUTO_TEST_CASE(signed_checkpoints_vouch_for_the_head_and_the_projections) 
 // may be a minute old.
 BOOST_AUTO_TEST_CASE(signed_head_covers_the_log_as_it_stood_when_asked) {
   auto key = SigningKey::Generate();
-  LedgerOptions options = TestOptions();
-  options.signing_key = *key;
-  options.checkpoint_every_events = 1000000;
-  options.checkpoint_every_ms = 60 * kSecondMs;
-  LedgerEnv env(options);
+  LedgerEnv env(SignedWithRareCheckpoints(*key));
   auto acme = env.MustSetUpWorkspace("acme");
   env.MustCreateKey(acme.admin, "acme", KeyInput("reporting"));
   const uint64_t head = env.ledger->head_seq();
-  BOOST_TEST_REQUIRE(env.ledger->LatestCheckpoint(env.op)->seq < head);  // the periodic one is behind
+  BOOST_TEST_REQUIRE(NewestStored(*env.store).seq < head);  // the periodic one is behind
 
-  const auto signed_head = [&](const Principal& p) {
-    auto answer = std::make_shared<std::promise<Result<ChainCheckpoint>>>();
-    env.ledger->SignedHead(p, [answer](Result<ChainCheckpoint> r) { answer->set_value(std::move(r)); });
-    auto future = answer->get_future();
-    BOOST_TEST_REQUIRE((future.wait_for(std::chrono::seconds(60)) == std::future_status::ready));
-    return future.get();
-  };
-  const Result<ChainCheckpoint> first = signed_head(env.op);
+  const Result<ChainCheckpoint> first = Await(AskSignedHead(*env.ledger, env.op));
   BOOST_REQUIRE(first.ok());
   BOOST_TEST(first->seq == head);
   BOOST_TEST(first->VerifiedBy(key->public_key()));
-  BOOST_TEST(env.ledger->LatestCheckpoint(env.op)->seq == head, "stored, for verify-log");
+  BOOST_TEST(NewestStored(*env.store).seq == head, "stored, for verify-log");
 
   // Nothing appended since: answered at once, from the same checkpoint.
   bool answered = false;
@@ -256,35 +273,27 @@ BOOST_AUTO_TEST_CASE(signed_head_covers_the_log_as_it_stood_when_asked) {
   // Two callers after more events: both get the new head.
   env.MustCreateKey(acme.admin, "acme", KeyInput("billing"));
   const uint64_t later = env.ledger->head_seq();
-  auto a = std::make_shared<std::promise<uint64_t>>();
-  auto b = std::make_shared<std::promise<uint64_t>>();
-  env.ledger->SignedHead(env.op, [a](Result<ChainCheckpoint> r) { a->set_value(r.ok() ? r->seq : 0); });
-  env.ledger->SignedHead(env.op, [b](Result<ChainCheckpoint> r) { b->set_value(r.ok() ? r->seq : 0); });
-  auto fa = a->get_future(), fb = b->get_future();
-  BOOST_TEST_REQUIRE((fa.wait_for(std::chrono::seconds(60)) == std::future_status::ready));
-  BOOST_TEST_REQUIRE((fb.wait_for(std::chrono::seconds(60)) == std::future_status::ready));
-  BOOST_TEST(fa.get() == later);
-  BOOST_TEST(fb.get() == later);
+  auto a = AskSignedHead(*env.ledger, env.op);
+  auto b = AskSignedHead(*env.ledger, env.op);
+  const Result<ChainCheckpoint> ra = Await(std::move(a)), rb = Await(std::move(b));
+  BOOST_TEST((ra.ok() && ra->seq == later));
+  BOOST_TEST((rb.ok() && rb->seq == later));
 
-  BOOST_TEST(signed_head(acme.admin).status().code() == StatusCode::kForbidden);
+  BOOST_TEST(Await(AskSignedHead(*env.ledger, acme.admin)).status().code() == StatusCode::kForbidden);
 }
 
 BOOST_AUTO_TEST_CASE(time_based_checkpoints_are_written_while_idle) {
   auto key = SigningKey::Generate();
-  LedgerOptions options = TestOptions();
-  options.signing_key = *key;
-  options.checkpoint_every_events = 1000000;
-  options.checkpoint_every_ms = 60 * kSecondMs;
-  LedgerEnv env(options);
+  LedgerEnv env(SignedWithRareCheckpoints(*key));
   auto acme = env.MustSetUpWorkspace("acme");
   const uint64_t head = env.ledger->head_seq();
-  BOOST_TEST(env.ledger->LatestCheckpoint(env.op)->seq < head);  // not yet: too soon
+  BOOST_TEST(NewestStored(*env.store).seq < head);  // not yet: too soon
   env.clock.Advance(61 * kSecondMs);
   // A tick (what the sweeper sends every second) gives the appender its turn; a sweep waits for
   // the batch after it, so the checkpoint is written by the time the sweep returns.
   env.ledger->Tick();
   BOOST_REQUIRE(env.Sweep().ok());
-  BOOST_TEST(env.ledger->LatestCheckpoint(env.op)->seq == head);
+  BOOST_TEST(NewestStored(*env.store).seq == head);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
