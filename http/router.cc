@@ -63,19 +63,19 @@ bool Router::Match(const Route& route, const PathSegments& path, PathParams& par
 void Router::Handle(Request&& request, const RequestContext& context, Responder respond) {
   auto ex = std::make_shared<Exchange>(std::move(request), context, std::move(respond));
   const auto path = Split(ex->path());
+  const http::verb method = ex->request().method();
   PathParams params;
   std::string allow;
   for (const Route& route : routes_) {
     if (!Match(route, path, params)) continue;
     // HEAD is GET without the content (RFC 9110 9.3.2); the transport leaves the body out.
-    const bool head_of_get = ex->request().method() == http::verb::head && route.method == http::verb::get;
-    if (!route.forward_auth && route.method != ex->request().method() && !head_of_get) {
+    const bool head_of_get = method == http::verb::head && route.method == http::verb::get;
+    if (!route.forward_auth && route.method != method && !head_of_get) {
       if (!allow.empty()) allow += ", ";
       allow += std::string(http::to_string(route.method));
       if (route.method == http::verb::get) allow += ", HEAD";
       continue;
     }
-    const auto method = ex->request().method();
     if ((method == http::verb::post || method == http::verb::patch) && !route.forward_auth &&
         !ex->body().empty() && !IsJson(ex->Header("Content-Type"))) {
       ex->Reply(415, ErrorBody("Request bodies must be application/json.", "unsupported_media_type"));

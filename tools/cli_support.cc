@@ -77,24 +77,24 @@ CLI::Option* AddDataOption(CLI::App& cmd, std::string& data_dir) {
       ->check(CLI::ExistingDirectory);
 }
 
+namespace {
+
+// What is wrong with `text` as a time flag, or nothing.
+std::string TimeFlagProblem(const std::string& text, bool past_only) {
+  const std::optional<TimeMs> t = ParseRfc3339(text);
+  if (!t) return "'" + text + "' is not an RFC 3339 time such as 2026-11-23T10:00:00.000Z";
+  if (past_only && *t > SystemClock().Now()) return "'" + text + "' is in the future; the log holds nothing after now";
+  return {};
+}
+
+}  // namespace
+
 CLI::Validator Rfc3339Validator() {
-  return CLI::Validator(
-      [](std::string& text) -> std::string {
-        if (ParseRfc3339(text)) return {};
-        return "'" + text + "' is not an RFC 3339 time such as 2026-11-23T10:00:00.000Z";
-      },
-      "RFC3339");
+  return CLI::Validator([](std::string& text) { return TimeFlagProblem(text, false); }, "RFC3339");
 }
 
 CLI::Validator PastRfc3339Validator() {
-  return CLI::Validator(
-      [](std::string& text) -> std::string {
-        const std::optional<TimeMs> t = ParseRfc3339(text);
-        if (!t) return "'" + text + "' is not an RFC 3339 time such as 2026-11-23T10:00:00.000Z";
-        if (*t > SystemClock().Now()) return "'" + text + "' is in the future; the log holds nothing after now";
-        return {};
-      },
-      "RFC3339");
+  return CLI::Validator([](std::string& text) { return TimeFlagProblem(text, true); }, "RFC3339");
 }
 
 std::optional<TimeMs> ParseTimeFlag(const std::string& text) {
