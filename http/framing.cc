@@ -49,6 +49,9 @@ FramingProblem CheckFraming(const bhttp::request_header<bhttp::fields>& header) 
     // HTTP/1.0 has no chunked coding; a 1.0 peer (or proxy) would read the body differently.
     if (header.version() < 11) return FramingProblem::kChunkedOnHttp10;
   }
+  const std::size_t hosts = header.count(bhttp::field::host);
+  if (hosts > 1) return FramingProblem::kMultipleHost;
+  if (hosts == 0 && header.version() >= 11) return FramingProblem::kMissingHost;
   return FramingProblem::kNone;
 }
 
@@ -68,6 +71,10 @@ std::string_view DescribeFramingProblem(FramingProblem problem) {
       return "Transfer-Encoding must be exactly chunked.";
     case FramingProblem::kChunkedOnHttp10:
       return "Chunked transfer encoding requires HTTP/1.1.";
+    case FramingProblem::kMissingHost:
+      return "HTTP/1.1 requests must carry a Host header.";
+    case FramingProblem::kMultipleHost:
+      return "Host must be sent at most once.";
   }
   return "Request framing is invalid.";
 }

@@ -7,6 +7,10 @@
 // repeated Content-Length, chunked on HTTP/1.0. This server accepts exactly one way to delimit a
 // body (a single decimal Content-Length, or a single "Transfer-Encoding: chunked" on HTTP/1.1) and
 // answers anything else with 400 and a closed connection.
+//
+// The Host field is checked here too, as RFC 9112 section 3.2 requires of a server: an HTTP/1.1
+// request without one, or any request with more than one, is answered with 400. Two Host fields
+// are the same ambiguity one layer up: a proxy and this server could disagree about the target.
 
 #include <boost/beast/http/fields.hpp>
 #include <boost/beast/http/message.hpp>
@@ -22,6 +26,8 @@ enum class FramingProblem {
   kMultipleTransferEncoding,
   kUnsupportedTransferEncoding,  // anything but exactly "chunked" (case-insensitive)
   kChunkedOnHttp10,
+  kMissingHost,    // HTTP/1.1 without a Host field
+  kMultipleHost,
 };
 
 // Pure function of the parsed header; no I/O. Returns kNone when the framing is acceptable.

@@ -18,12 +18,14 @@ namespace {
 
 namespace bhttp = boost::beast::http;
 
+// A header with `fields` after "Host: test" (left out when `with_host` is false).
 bhttp::request_header<> Header(std::initializer_list<std::pair<std::string, std::string>> fields,
-                               unsigned version = 11) {
+                               unsigned version = 11, bool with_host = true) {
   bhttp::request_header<> header;
   header.method(bhttp::verb::post);
   header.target("/v1/keys/verify");
   header.version(version);
+  if (with_host) header.insert(bhttp::field::host, "test");
   for (const auto& [name, value] : fields) header.insert(name, value);
   return header;
 }
@@ -93,12 +95,24 @@ BOOST_AUTO_TEST_CASE(rejects_content_length_that_is_not_one_decimal) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(http_1_1_needs_exactly_one_host) {
+  BOOST_TEST(CheckFraming(Header({}, 11, false)) == FramingProblem::kMissingHost);
+  BOOST_TEST(CheckFraming(Header({{"Host", "other"}})) == FramingProblem::kMultipleHost);
+  BOOST_TEST(CheckFraming(Header({{"Host", "test"}})) == FramingProblem::kMultipleHost);
+  // HTTP/1.0 predates Host: it may leave it out, but not send two.
+  BOOST_TEST(CheckFraming(Header({}, 10, false)) == FramingProblem::kNone);
+  BOOST_TEST(CheckFraming(Header({{"Host", "other"}}, 10)) == FramingProblem::kMultipleHost);
+  // An empty Host is what RFC 9112 asks of a client whose target has no authority: accepted.
+  BOOST_TEST(CheckFraming(Header({{"host", ""}}, 11, false)) == FramingProblem::kNone);
+}
+
 BOOST_AUTO_TEST_CASE(every_problem_has_a_sentence) {
   BOOST_TEST(DescribeFramingProblem(FramingProblem::kNone).empty());
   for (auto problem :
        {FramingProblem::kContentLengthWithTransferEncoding, FramingProblem::kMultipleContentLength,
         FramingProblem::kInvalidContentLength, FramingProblem::kMultipleTransferEncoding,
-        FramingProblem::kUnsupportedTransferEncoding, FramingProblem::kChunkedOnHttp10}) {
+        FramingProblem::kUnsupportedTransferEncoding, FramingProblem::kChunkedOnHttp10,
+        FramingProblem::kMissingHost, FramingProblem::kMultipleHost}) {
     const auto sentence = DescribeFramingProblem(problem);
     BOOST_TEST(!sentence.empty());
     BOOST_TEST(sentence.back() == '.');

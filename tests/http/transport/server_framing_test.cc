@@ -79,6 +79,14 @@ BOOST_AUTO_TEST_CASE(content_length_list_is_rejected) {
   ExpectRejectedAndClosed(RawRequest("POST", "/a", "Content-Length: 5, 5\r\n", "hello"));
 }
 
+BOOST_AUTO_TEST_CASE(http_1_1_without_host_is_rejected) {
+  ExpectRejectedAndClosed("GET /a HTTP/1.1\r\nX-Note: no host\r\n\r\n");
+}
+
+BOOST_AUTO_TEST_CASE(two_host_fields_are_rejected) {
+  ExpectRejectedAndClosed(RawRequest("GET", "/a", "Host: elsewhere\r\n"));
+}
+
 BOOST_AUTO_TEST_CASE(malformed_request_line_is_rejected) {
   ExpectRejectedAndClosed("THIS IS NOT HTTP\r\n\r\n");
 }
