@@ -79,4 +79,28 @@ std::optional<std::string_view> CheckToken(std::string_view token) {
   return prefix;
 }
 
+bool ContainsToken(std::string_view text) {
+  constexpr size_t kSecretChars = kTokenRandomChars + kTokenChecksumChars;
+  constexpr size_t kMaxPrefixChars = 10;
+  const auto prefix_char = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  for (size_t underscore = text.find('_'); underscore != std::string_view::npos;
+       underscore = text.find('_', underscore + 1)) {
+    if (text.size() - underscore - 1 < kSecretChars) return false;  // nor after a later one
+    if (underscore < 2) continue;
+    const std::string_view secret = text.substr(underscore + 1, kSecretChars);
+    bool base62 = true;
+    for (char c : secret) base62 = base62 && IsBase62(c);
+    if (!base62) continue;
+    // The prefix is 2 to 10 characters ending at the underscore; try each start it could have.
+    for (size_t start = underscore; start > 0 && underscore - (start - 1) <= kMaxPrefixChars &&
+                                    prefix_char(text[start - 1]);) {
+      --start;
+      if (underscore - start >= 2 && CheckToken(text.substr(start, underscore - start + 1 + kSecretChars))) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
 }  // namespace keyledger

@@ -49,6 +49,11 @@ std::string GenerateToken(std::string_view prefix);
 // Runs in time independent of where a checksum mismatch occurs.
 std::optional<std::string_view> CheckToken(std::string_view token);
 
+// True when some stretch of `text` is a well-formed token whose checksum matches, of any prefix
+// (e.g. pasted into a name, a metadata value or an X-Actor header). Such text must never be
+// stored in the log or echoed in an error. A random 6-character checksum matches once in 2^32.
+bool ContainsToken(std::string_view text);
+
 // The first 12 characters: safe to show and log.
 inline std::string DisplayPrefix(std::string_view token) {
   return std::string(token.substr(0, kDisplayPrefixChars));

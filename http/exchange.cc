@@ -81,7 +81,10 @@ std::string_view Exchange::Header(std::string_view name) const {
 }
 
 std::string_view Exchange::BearerToken() const {
-  std::string_view value = Header("Authorization");
+  // Two Authorization fields name two credentials: which one a proxy in front checked is unknown.
+  const auto [first, last] = request_.equal_range(boost::beast::http::field::authorization);
+  if (first == last || std::next(first) != last) return {};
+  std::string_view value(first->value().data(), first->value().size());
   constexpr std::string_view kScheme = "Bearer ";
   if (value.size() <= kScheme.size()) return {};
   for (size_t i = 0; i < kScheme.size(); ++i) {

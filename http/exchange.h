@@ -36,7 +36,7 @@ class Exchange {
   std::optional<std::string> Query(std::string_view name) const;
   std::vector<std::string> QueryAll(std::string_view name) const;
   std::string_view Header(std::string_view name) const;
-  // The token of `Authorization: Bearer <token>`, or empty.
+  // The token of `Authorization: Bearer <token>`, or empty (also when Authorization is repeated).
   std::string_view BearerToken() const;
 
   Response& response() { return response_; }

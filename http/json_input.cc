@@ -1,5 +1,7 @@
 #include "http/json_input.h"
 
+#include "core/token.h"
+
 namespace keyledger::http {
 namespace {
 
@@ -91,6 +93,8 @@ Result<JsonInput> JsonInput::Parse(std::string_view body, std::initializer_list<
       ++i;
     }
     if (i == known.size()) {
+      // An error never echoes a token, even one a client sent as a field's name.
+      if (ContainsToken(key)) return Status::Invalid("Unknown field (its name is not shown: it holds a token).");
       return Status::Invalid("Unknown field \"" + std::string(key) + "\".", std::string(key));
     }
     if (i < 64 && (seen >> i & 1) != 0) {

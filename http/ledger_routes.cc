@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "core/json_writer.h"
+#include "core/token.h"
 #include "core/time_format.h"
 #include "http/routes.h"
 
@@ -50,7 +51,9 @@ bool ReadEventQuery(const ExchangePtr& ex, EventQuery& q) {
   for (const std::string& type : ex->QueryAll("type")) {
     auto t = ParseEventType(type);
     if (!t) {
-      ex->Fail(Status::Invalid("Unknown event type \"" + type + "\".", "type"));
+      ex->Fail(Status::Invalid(ContainsToken(type) ? std::string("Unknown event type.")
+                                                    : "Unknown event type \"" + type + "\".",
+                               "type"));
       return false;
     }
     q.types.push_back(*t);

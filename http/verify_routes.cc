@@ -67,16 +67,43 @@ void Me(const ExchangePtr& ex, Ledger& ledger) {
 
 constexpr std::string_view kForwardAuthPath = "/v1/authz";
 
-// Asked with the guarded request's method, and below /v1/authz/ with its path and query (Envoy's
-// ext_authz `path_prefix`), so `?ability=` counts only on /v1/authz itself: below it the query is
-// the guarded request's, which its client chose.
-void ForwardAuth(const ExchangePtr& ex, Ledger& ledger) {
-  std::string ability(ex->Header("X-Required-Ability"));
-  if (ability.empty() && ex->path() == kForwardAuthPath) ability = ex->Query("ability").value_or("");
-  if (!ability.empty() && !IsValidAbility(ability)) {
-    return ex->Fail(Status::Invalid("The required ability must be resource:read or resource:write.",
-                                    "ability"));
+// The ability the guarded request needs: from X-Required-Ability, and on /v1/authz itself also
+// from `?ability=` (below it, Envoy's ext_authz `path_prefix` appends the guarded request's path
+// and query, which its client chose). Every place that names one must name the same: Traefik
+// forwards the client's headers, so a client's X-Required-Ability must not replace the ability
+// the operator wrote into the address. A conflict is a 400, which every proxy treats as a denial.
+Result<std::string> RequiredAbility(const Exchange& ex) {
+  std::string ability;
+  bool conflict = false;
+  const auto name = [&](std::string_view value) {
+    if (value.empty()) return;
+    if (ability.empty()) {
+      ability = value;
+    } else {
+      conflict = conflict || value != ability;
+    }
+  };
+  const auto [first, last] = ex.request().equal_range("X-Required-Ability");
+  for (auto field = first; field != last; ++field) {
+    name(std::string_view(field->value().data(), field->value().size()));
   }
+  if (ex.path() == kForwardAuthPath) {
+    for (const std::string& value : ex.QueryAll("ability")) name(value);
+  }
+  if (conflict) {
+    return Status::Invalid("The required ability is named more than once, differently.", "ability");
+  }
+  if (!ability.empty() && !IsValidAbility(ability)) {
+    return Status::Invalid("The required ability must be resource:read or resource:write.",
+                           "ability");
+  }
+  return ability;
+}
+
+void ForwardAuth(const ExchangePtr& ex, Ledger& ledger) {
+  Result<std::string> required = RequiredAbility(*ex);
+  if (!required.ok()) return ex->Fail(required.status());
+  std::string ability = std::move(*required);
   ledger.Verify({ex->BearerToken(), ability, ex->context().remote_ip}, [ex](Result<VerifyResult> r) {
     if (!r.ok()) return ex->Fail(r.status());
     switch (r->code) {

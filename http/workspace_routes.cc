@@ -89,9 +89,11 @@ void RevokeAdminKey(const ExchangePtr& ex, Ledger& ledger) {
 std::optional<Principal> AuthenticateAdmin(const ExchangePtr& ex, const Ledger& ledger, Action action,
                                            std::string_view workspace) {
   const std::string_view actor = ex->Header("X-Actor");
-  if (!actor.empty() && !CheckText(actor, "X-Actor", 1, 200).ok()) {
-    ex->Fail(Status::Invalid("X-Actor must be 1 to 200 printable characters.", "X-Actor"));
-    return std::nullopt;
+  if (!actor.empty()) {
+    if (Status s = CheckText(actor, "X-Actor", 1, 200); !s.ok()) {
+      ex->Fail(s);
+      return std::nullopt;
+    }
   }
   auto principal = ledger.Authenticate(ex->BearerToken(), actor);
   if (!principal.ok()) {

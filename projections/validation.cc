@@ -1,11 +1,43 @@
 #include "projections/validation.h"
 
+#include "core/token.h"
 #include "core/utf8.h"
 
 #include <set>
 #include <string>
 
 namespace keyledger {
+namespace {
+
+// The code point of the well-formed sequence of `len` bytes at s[i].
+char32_t CodePointAt(std::string_view s, size_t i, size_t len) {
+  const auto b = [&](size_t k) { return static_cast<char32_t>(static_cast<unsigned char>(s[k])); };
+  switch (len) {
+    case 1: return b(i);
+    case 2: return (b(i) & 0x1F) << 6 | (b(i + 1) & 0x3F);
+    case 3: return (b(i) & 0x0F) << 12 | (b(i + 1) & 0x3F) << 6 | (b(i + 2) & 0x3F);
+    default:
+      return (b(i) & 0x07) << 18 | (b(i + 1) & 0x3F) << 12 | (b(i + 2) & 0x3F) << 6 |
+             (b(i + 3) & 0x3F);
+  }
+}
+
+// C0 and C1 controls, DEL, and the bidirectional embeddings, overrides and isolates, which
+// would let a name display in another order than it is stored ("Trojan Source").
+bool IsControl(char32_t c) {
+  return c < 0x20 || (c >= 0x7F && c <= 0x9F) || (c >= 0x202A && c <= 0x202E) ||
+         (c >= 0x2066 && c <= 0x2069);
+}
+
+// Spaces and characters that show as nothing: a name made only of them looks empty.
+bool IsBlank(char32_t c) {
+  return c == ' ' || c == 0xA0 || c == 0xAD || c == 0x115F || c == 0x1160 || c == 0x1680 ||
+         c == 0x180E || (c >= 0x2000 && c <= 0x200F) || c == 0x2028 || c == 0x2029 ||
+         c == 0x202F || (c >= 0x205F && c <= 0x2064) || c == 0x3000 || c == 0x3164 ||
+         c == 0xFEFF;
+}
+
+}  // namespace
 
 size_t CharCount(std::string_view s) {
   size_t n = 0;
@@ -39,13 +71,23 @@ Status CheckText(std::string_view value, std::string_view field, size_t min_char
     }
     return Status::Invalid(std::move(message), std::string(field));
   }
-  for (unsigned char c : value) {
-    if (c < 0x20 || c == 0x7F) {
+  bool blank = true;
+  for (size_t i = 0; i < value.size();) {
+    const size_t len = Utf8SequenceLength(value, i);
+    const char32_t c = CodePointAt(value, i, len);
+    if (IsControl(c)) {
       return Status::Invalid("Control characters are not allowed here.", std::string(field));
     }
+    blank = blank && IsBlank(c);
+    i += len;
   }
-  if (min_chars > 0 && value.find_first_not_of(' ') == std::string_view::npos) {
-    return Status::Invalid("Text must not be only spaces.", std::string(field));
+  if (min_chars > 0 && blank) {
+    return Status::Invalid("Text must not be only spaces or invisible characters.",
+                           std::string(field));
+  }
+  // The log keeps everything for good: a token pasted here could never be taken out of it.
+  if (ContainsToken(value)) {
+    return Status::Invalid("Text must not contain an API token.", std::string(field));
   }
   return Status::Ok();
 }
@@ -64,6 +106,9 @@ Status CheckMetadata(const Metadata& metadata) {
                              "metadata");
     }
     if (!seen.insert(k).second) return Status::Invalid("Metadata keys must be unique.", "metadata");
+    if (ContainsToken(k) || ContainsToken(v)) {
+      return Status::Invalid("Metadata must not contain an API token.", "metadata");
+    }
   }
   return Status::Ok();
 }

@@ -200,6 +200,30 @@ BOOST_AUTO_TEST_CASE(valid_token_prefix_boundaries) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(contains_token_finds_a_token_anywhere_in_text) {
+  const std::string vector(kVectorToken);
+  BOOST_TEST(ContainsToken(vector));
+  BOOST_TEST(ContainsToken("owner " + vector));
+  BOOST_TEST(ContainsToken("x" + vector + "x"));  // glued to other characters
+  BOOST_TEST(ContainsToken("Bearer " + vector + " and more"));
+  BOOST_TEST(ContainsToken("a_b c_d " + vector));  // after underscores that start nothing
+  for (std::string_view prefix : {"kla", "klo", "acme", "abcdefghij"}) {
+    const std::string token = GenerateToken(prefix);
+    BOOST_TEST(ContainsToken("name:" + token), token.substr(0, 12));
+    BOOST_TEST(ContainsToken("9" + token));  // a digit before the prefix joins it: still found
+  }
+  // Not a token: a changed character, a cut one, a bad prefix, or no text at all.
+  std::string changed = vector;
+  changed[10] = OtherBase62(changed[10]);
+  BOOST_TEST(!ContainsToken(changed));
+  BOOST_TEST(!ContainsToken(vector.substr(0, vector.size() - 1)));
+  BOOST_TEST(!ContainsToken(vector.substr(1)));  // "l_…": a one-letter prefix
+  BOOST_TEST(!ContainsToken(""));
+  BOOST_TEST(!ContainsToken("_"));
+  BOOST_TEST(!ContainsToken("billing_service_reader_2026"));
+  BOOST_TEST(!ContainsToken(std::string(200, '_')));
+}
+
 BOOST_AUTO_TEST_CASE(display_prefix_is_first_twelve_characters) {
   BOOST_TEST(DisplayPrefix(kVectorToken) == "kl_012345678");
   BOOST_TEST(DisplayPrefix("kla_ABCDEFGHIJKL") == "kla_ABCDEFGH");

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/status.h"
+#include "core/token.h"
 #include "events/event.h"
 
 namespace keyledger {
@@ -102,6 +103,36 @@ BOOST_AUTO_TEST_CASE(regression_check_text_rejects_invalid_utf8) {
   BOOST_TEST(!CheckMetadata(bad_value).ok());
   Metadata bad_key = {{std::string(70, '\x80'), "v"}};
   BOOST_TEST(!CheckMetadata(bad_key).ok());
+}
+
+BOOST_AUTO_TEST_CASE(check_text_rejects_invisible_names_and_reordering_controls) {
+  // Only blank or invisible: no-break space, zero-width space, ideographic space, soft hyphen.
+  for (std::string blank : {std::string("\u00a0"), std::string("\u200b\u200b"), std::string("\u3000"),
+                            std::string(" \u00ad "), std::string("\ufeff")}) {
+    Status s = CheckText(blank, "name", 1, 100);
+    BOOST_TEST(!s.ok());
+    BOOST_TEST(s.field() == "name");
+    BOOST_TEST(CheckText(blank, "description", 0, 100).ok(), "optional text may be blank");
+  }
+  BOOST_TEST(TextOk("billing\u00a0reader", 1, 100));
+  // C1 controls and the bidirectional overrides and isolates.
+  for (std::string bad : {std::string("a\u0085b"), std::string("\u202eevil"), std::string("a\u2066b\u2069")}) {
+    BOOST_TEST(!CheckText(bad, "owner", 0, 200).ok());
+  }
+  BOOST_TEST(TextOk("\u05e9\u05dc\u05d5\u05dd", 1, 100));  // right-to-left text itself is fine
+}
+
+BOOST_AUTO_TEST_CASE(text_and_metadata_never_hold_a_token) {
+  const std::string token = GenerateToken("kl");
+  Status in_name = CheckText("ci job " + token, "name", 1, 100);
+  BOOST_TEST(!in_name.ok());
+  BOOST_TEST(in_name.field() == "name");
+  BOOST_TEST(in_name.message().find(token) == std::string::npos);
+  BOOST_TEST(!CheckText(GenerateToken("kla"), "X-Actor", 1, 200).ok());
+  BOOST_TEST(!CheckMetadata({{"token", token}}).ok());
+  BOOST_TEST(!CheckMetadata({{token, "v"}}).ok());
+  BOOST_TEST(CheckMetadata({{"prefix", token.substr(0, 12)}}).ok(), "the display prefix is not secret");
+  BOOST_TEST(TextOk(token.substr(0, 12), 1, 100));
 }
 
 BOOST_AUTO_TEST_CASE(check_metadata_limits) {

@@ -104,6 +104,57 @@ BOOST_AUTO_TEST_CASE(tokens_appear_in_no_response_and_no_log_line) {
   BOOST_TEST(CountOccurrences(err, bad_checksum) == 0u);
 }
 
+// A token pasted where text goes would stay in the log for good, and one sent as a field's name
+// or a query value would come back in the error: both are refused without echoing it.
+BOOST_AUTO_TEST_CASE(tokens_where_text_goes_are_refused_and_never_echoed) {
+  LedgerApi api;
+  HttpClient& c = api.client();
+  api.CreateWorkspace("acme", "pro");
+  IssuedKey admin = api.CreateAdminKey("acme", "admin");
+  IssuedKey key = api.CreateApiKey("acme", admin.token);
+  const size_t events_before = api.AllEvents().size();
+  const std::string& t = key.token;
+
+  std::vector<std::pair<HttpResponse, std::string>> refused;  // the response and its field
+  for (const std::string field : {"name", "owner", "description"}) {
+    const std::string name = field == "name" ? "" : R"("name":"n",)";
+    refused.emplace_back(
+        c.Post(KeysPath("acme"), R"({"preset":"read_only",)" + name + "\"" + field + R"(":"job )" + t + R"("})",
+               admin.token),
+        field);
+  }
+  refused.emplace_back(c.Post(KeysPath("acme"), R"({"name":"n","preset":"read_only","metadata":{"t":")" + t + R"("}})",
+                              admin.token),
+                       "metadata");
+  refused.emplace_back(c.Post(KeyPath("acme", key.id) + "/revoke", R"({"reason":"leaked: )" + t + R"("})", admin.token),
+                       "reason");
+  refused.emplace_back(c.Post(KeyPath("acme", key.id) + "/rotate", R"({"name":")" + t + R"("})", admin.token), "name");
+  refused.emplace_back(c.Post(KeysPath("acme"), R"({"name":"n","preset":"read_only"})", admin.token,
+                              {{"X-Actor", admin.token}}),
+                       "X-Actor");
+  refused.emplace_back(c.Post("/admin/v1/workspaces/acme/admin-keys", R"({"name":")" + t + R"(","role":"auditor"})",
+                              api.operator_token()),
+                       "name");
+  for (auto& [r, field] : refused) {
+    ExpectError(r, 400, "invalid_request", field);
+    BOOST_TEST(r.body.find(t) == std::string::npos, r.body);
+    BOOST_TEST(r.body.find(admin.token) == std::string::npos, r.body);
+  }
+  // Echoed nowhere: a token as an unknown field's name, or as an event type to filter on.
+  HttpResponse as_name = c.Post("/v1/keys/verify", R"({")" + t + R"(":1})");
+  ExpectError(as_name, 400, "invalid_request");
+  HttpResponse as_type = c.Get("/admin/v1/workspaces/acme/audit?type=" + t, admin.token);
+  ExpectError(as_type, 400, "invalid_request", "type");
+  for (const HttpResponse* r : {&as_name, &as_type}) {
+    BOOST_TEST(r->body.find(t) == std::string::npos, r->body);
+    BOOST_TEST(r->body.find(t.substr(t.find('_') + 1)) == std::string::npos, r->body);
+  }
+  // Text that only mentions a token's display prefix is fine.
+  BOOST_TEST(c.Post(KeysPath("acme"), R"({"name":"replaces )" + t.substr(0, 12) + R"(","preset":"read_only"})",
+                    admin.token).status == 201u);
+  BOOST_TEST(api.AllEvents().size() == events_before + 1, "only the last creation was appended");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace keyledger::testing

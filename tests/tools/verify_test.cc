@@ -121,6 +121,36 @@ BOOST_AUTO_TEST_CASE(authz_answers_every_method_and_the_paths_below_it) {
   ExpectError(c.Get("/v1/auth", reader.token), 404, "not_found");
 }
 
+// Traefik's ForwardAuth forwards the client's headers: an X-Required-Ability the client added must
+// not replace the ability the operator wrote into the address. Two credentials are none.
+BOOST_AUTO_TEST_CASE(authz_refuses_a_required_ability_named_twice_differently) {
+  LedgerApi api;
+  api.CreateWorkspace("acme", "pro");
+  IssuedKey admin = api.CreateAdminKey("acme");
+  IssuedKey reader = api.CreateApiKey("acme", admin.token, R"({"name":"reporting","preset":"read_only"})");
+  IssuedKey other = api.CreateApiKey("acme", admin.token, R"({"name":"other","preset":"full_access"})");
+  HttpClient& c = api.client();
+  const size_t events_before = api.AllEvents().size();
+
+  ExpectError(c.Get("/v1/authz?ability=invoices:write", reader.token, {{"X-Required-Ability", "invoices:read"}}),
+              400, "invalid_request", "ability");
+  ExpectError(c.Get("/v1/authz?ability=invoices:write&ability=invoices:read", reader.token), 400,
+              "invalid_request", "ability");
+  ExpectError(c.Get("/v1/authz", reader.token,
+                    {{"X-Required-Ability", "invoices:write"}, {"X-Required-Ability", "invoices:read"}}),
+              400, "invalid_request", "ability");
+  ExpectJsonBody(c.Get("/v1/authz", {}, {{"Authorization", "Bearer " + other.token},
+                                         {"Authorization", "Bearer " + reader.token}}),
+                 401, kUnauthorizedBody);
+  BOOST_TEST(api.AllEvents().size() == events_before, "refused requests decide nothing");
+
+  // Named twice the same way, it is one requirement; an empty header names none.
+  ExpectJsonBody(c.Get("/v1/authz?ability=invoices:write", reader.token, {{"X-Required-Ability", "invoices:write"}}),
+                 403, kForbiddenBody);
+  BOOST_TEST(c.Get("/v1/authz?ability=invoices:read", reader.token, {{"X-Required-Ability", ""}}).status == 204u);
+  BOOST_TEST(api.AllEvents().size() == events_before + 2);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace keyledger::testing
