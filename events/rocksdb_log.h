@@ -1,0 +1,20 @@
+#pragma once
+// RocksDB's own warnings and errors, written into the service's log instead of a LOG file in the
+// data directory.
+//
+// RocksDB's file logger writes into the directory whose disk may be full: once one of its writes
+// has failed, the next one trips an assertion in Debian's build (which keeps RocksDB's
+// assertions on) and aborts the process, taking verification down with the writes that were
+// already refused. Its warnings also matter to an operator where they will be read: a
+// recovery that drops a corrupt WAL tail says so only there.
+
+#include <memory>
+
+#include <rocksdb/env.h>
+
+namespace keyledger {
+
+// A logger at WARN level that passes each message to keyledger::log with a "rocksdb: " prefix.
+std::shared_ptr<rocksdb::Logger> NewRocksDbLogBridge();
+
+}  // namespace keyledger
