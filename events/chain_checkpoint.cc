@@ -5,6 +5,7 @@
 #include "core/hex.h"
 #include "core/json_writer.h"
 #include "core/time_format.h"
+#include "events/codec.h"
 
 namespace keyledger {
 
@@ -96,6 +97,38 @@ Result<std::optional<ChainCheckpoint>> LatestChainCheckpoint(const EventStore& s
     if (it->checkpoint.ok()) return std::optional<ChainCheckpoint>(it->checkpoint.value());
   }
   return std::optional<ChainCheckpoint>();
+}
+
+Status CheckLogHoldsNewestCheckpoint(const EventStore& store) {
+  auto all = ReadChainCheckpoints(store);
+  if (!all.ok()) return all.status();
+  if (all->empty()) return Status::Ok();
+  const StoredChainCheckpoint& newest = all->back();
+  const std::string seq = std::to_string(newest.row_seq);
+  const auto refuse = [](const std::string& finding) {
+    return Status::Internal(finding +
+                            " The log was altered since that checkpoint was signed; run `keyledger "
+                            "verify-log` on this data directory. The service does not start on it: "
+                            "signing a new head would hide the change.");
+  };
+  if (!newest.checkpoint.ok()) {
+    return refuse("The newest signed checkpoint (seq " + seq + ") cannot be read: " +
+                  newest.checkpoint.status().message() + ".");
+  }
+  const ChainCheckpoint& checkpoint = *newest.checkpoint;
+  auto row = store.Get(Cf::kEvents, EncodeSeq(checkpoint.seq));
+  if (!row.ok()) return row.status();
+  if (!row->has_value()) {
+    auto last = store.LastEvent();
+    if (!last.ok()) return last.status();
+    return refuse("The log ends at seq " + std::to_string(last->first) +
+                  ", but the newest signed checkpoint vouches for seq " + seq + ".");
+  }
+  auto event = DecodeStoredValue(**row);
+  if (!event.ok() || event->hash != checkpoint.hash || checkpoint.seq != newest.row_seq) {
+    return refuse("Event " + seq + " is not the one the newest signed checkpoint vouches for.");
+  }
+  return Status::Ok();
 }
 
 }  // namespace keyledger

@@ -51,4 +51,11 @@ Result<std::vector<StoredChainCheckpoint>> ReadChainCheckpoints(const EventStore
 // The newest checkpoint that parses, or nullopt.
 Result<std::optional<ChainCheckpoint>> LatestChainCheckpoint(const EventStore& store);
 
+// Ok when the log still holds the event the newest checkpoint row vouches for, with that hash (or
+// there is no checkpoint). Otherwise the log was cut short or altered while no service ran on it,
+// and the error says so: a service that then signed a new head would bury the evidence, since
+// verify-log checks the log against the checkpoints it finds. (The whole chain is verify-log's
+// job; this is the constant-time check a start can afford.)
+Status CheckLogHoldsNewestCheckpoint(const EventStore& store);
+
 }  // namespace keyledger

@@ -42,6 +42,7 @@ Status Ledger::Open() {
       CheckToken(options_.bootstrap_token) != std::optional<std::string_view>(kOperatorTokenPrefix)) {
     return Status::Invalid("The bootstrap token is not a well-formed klo_ token.");
   }
+  if (Status s = CheckLogHoldsNewestCheckpoint(store_); !s.ok()) return s;
   Status recovered = Recover();
   if (!recovered.ok()) return recovered;
   checkpoint_writer_ = std::make_unique<CheckpointWriter>(

@@ -159,6 +159,42 @@ BOOST_AUTO_TEST_CASE(a_truncated_tail_breaks_at_the_first_removed_seq) {
   ExpectBrokenAt(VerifyLog(copy, false), head - 2);
 }
 
+// A service that started on a log altered while it was down would sign a new head over the
+// change, and verify-log would then find nothing: serve refuses, and the evidence stays.
+BOOST_AUTO_TEST_CASE(serve_refuses_a_log_that_lost_what_the_newest_checkpoint_vouches_for) {
+  const auto serve = [](const HistoryCopy& copy) {
+    BOOST_REQUIRE(copy.history().signing_key->SavePem(copy.data_dir() + "/signing_key.pem").ok());
+    return RunCli({"serve", "--data", copy.data_dir(), "--listen", "127.0.0.1:0"}, std::chrono::seconds(60));
+  };
+  HistoryCopy cut;
+  const uint64_t head = cut.history().head_seq;  // the newest signed checkpoint's seq
+  {
+    RawDb db(cut.data_dir());
+    for (uint64_t seq = head - 2; seq <= head; ++seq) db.Delete(db.events(), EncodeSeq(seq));
+  }
+  RunResult refused = serve(cut);
+  BOOST_TEST(refused.exit_code == 1, refused);
+  BOOST_TEST(Contains(refused.err, "The log ends at seq " + std::to_string(head - 3) +
+                                       ", but the newest signed checkpoint vouches for seq " +
+                                       std::to_string(head)),
+             refused);
+  BOOST_TEST(Contains(refused.err, "keyledger verify-log"), refused);
+  ExpectBrokenAt(VerifyLog(cut), head - 2);  // nothing was signed over it
+
+  HistoryCopy swapped;
+  {
+    RawDb db(swapped.data_dir());
+    const std::string a = db.GetEvent(head - 1), b = db.GetEvent(head);
+    db.PutEvent(head - 1, b);
+    db.PutEvent(head, a);
+  }
+  RunResult refused_swap = serve(swapped);
+  BOOST_TEST(refused_swap.exit_code == 1, refused_swap);
+  BOOST_TEST(Contains(refused_swap.err, "Event " + std::to_string(head) +
+                                            " is not the one the newest signed checkpoint vouches for"),
+             refused_swap);
+}
+
 BOOST_AUTO_TEST_CASE(a_checkpoint_signed_by_another_key_is_forged) {
   HistoryCopy copy;
   const uint64_t seq = copy.history().mid_seq;
