@@ -22,6 +22,7 @@
 #include <functional>
 #include <optional>
 
+#include "core/signing.h"
 #include "core/status.h"
 #include "events/appender.h"
 #include "events/store.h"
@@ -60,9 +61,13 @@ inline Result<Digest> SaveProjectionCheckpoint(EventStore& store, const LedgerSt
 }
 
 // The newest checkpoint that matches the log — of those taken at or before `at_or_before` when
-// given — or nullopt (mismatches are logged and skipped).
+// given — or nullopt (mismatches are logged and skipped). With `vouched_by`, only a checkpoint
+// whose serialized state has the projection digest of a chain checkpoint at its seq signed by
+// that key: the projection rows are not in the hash chain, and one edited byte (a revoked key's
+// status) would otherwise come back to life at the next start.
 Result<std::optional<LedgerState>> LoadProjectionCheckpoint(
-    const EventStore& store, std::optional<TimeMs> at_or_before = std::nullopt);
+    const EventStore& store, std::optional<TimeMs> at_or_before = std::nullopt,
+    const PublicKey* vouched_by = nullptr);
 
 // Applies the events after state.applied_seq() to `state`, checking that seqs are contiguous and
 // each prev_hash links; stops after `to_seq` (0: no limit) or before the first event with

@@ -86,7 +86,9 @@ Status Ledger::Open() {
 }
 
 Status Ledger::Recover() {
-  auto checkpoint = LoadProjectionCheckpoint(store_);
+  std::optional<PublicKey> trusted;
+  if (options_.signing_key) trusted = options_.signing_key->public_key();
+  auto checkpoint = LoadProjectionCheckpoint(store_, std::nullopt, trusted ? &*trusted : nullptr);
   if (!checkpoint.ok()) return checkpoint.status();
   LedgerState state;
   if (checkpoint->has_value()) state = std::move(**checkpoint);

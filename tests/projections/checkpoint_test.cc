@@ -5,6 +5,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "projections/checkpoint.h"
+#include "events/chain_checkpoint.h"
 
 #include <rocksdb/write_batch.h>
 
@@ -527,6 +528,51 @@ BOOST_AUTO_TEST_CASE(a_checkpoint_that_does_not_match_the_log_is_ignored) {
   env.CloseLedger();
   DeleteCheckpointRows(*env.store);
   BOOST_REQUIRE(SaveProjectionCheckpoint(*env.store, marked, HashOfEvent(*env.store, seq)).ok());
+  env.OpenLedger();
+  BOOST_TEST(WorkspaceName(env) == "Acme From Checkpoint");
+}
+
+// The projection rows are outside the hash chain (one edited byte once brought a revoked key
+// back): with a signing key, start-up loads a checkpoint only when a checkpoint signed by that key
+// carries its digest, and rebuilds from the log otherwise.
+BOOST_AUTO_TEST_CASE(with_a_signing_key_only_a_vouched_checkpoint_is_loaded) {
+  auto key = SigningKey::Generate();
+  auto other_key = SigningKey::Generate();
+  BOOST_REQUIRE(key.ok() && other_key.ok());
+  LedgerOptions options = testing::TestOptions();
+  options.signing_key = *key;
+  LedgerEnv env(options);
+  BuildHistory(env);
+  const uint64_t head = env.ledger->head_seq();
+  env.CloseLedger();  // a projection checkpoint and a signed one, at head
+  const Digest full = RebuildFromLog(*env.store).Fingerprint();
+  const LedgerState marked = MarkedStateAt(*env.store, head);
+  const Digest head_hash = HashOfEvent(*env.store, head);
+  const auto plant = [&](const SigningKey* signer) {
+    DeleteCheckpointRows(*env.store);
+    auto digest = SaveProjectionCheckpoint(*env.store, marked, head_hash);
+    BOOST_REQUIRE(digest.ok());
+    if (signer) {
+      const ChainCheckpoint vouching = SignChainCheckpoint(*signer, head, head_hash, marked.applied_ts(), *digest);
+      rocksdb::WriteBatch batch;
+      BatchRowsForStore(batch, *env.store).Put(Cf::kMeta, ChainCheckpointRow(head), vouching.ToJson());
+      BOOST_REQUIRE(env.store->Write(batch, true).ok());
+    }
+  };
+
+  plant(nullptr);  // altered: the signed checkpoint carries the real state's digest
+  env.OpenLedger();
+  BOOST_TEST(WorkspaceName(env) == "Acme Inc");
+  BOOST_TEST((env.ledger->Fingerprint() == full));
+  BOOST_TEST(env.ledger->head_seq() == head);
+  env.CloseLedger();
+
+  plant(&*other_key);  // vouched for, but by a key this ledger does not sign with
+  env.OpenLedger();
+  BOOST_TEST(WorkspaceName(env) == "Acme Inc");
+  env.CloseLedger();
+
+  plant(&*key);  // the test's own sanity check: vouched for by the ledger's key, it is used
   env.OpenLedger();
   BOOST_TEST(WorkspaceName(env) == "Acme From Checkpoint");
 }

@@ -72,6 +72,12 @@ BOOST_AUTO_TEST_CASE(restart_keeps_keys_statuses_usage_and_log) {
   BOOST_TEST(api.client().Get("/admin/v1/workspaces/acme", admin.token).status == 200u);
   const std::string err = api.server().AllStderr();
   BOOST_TEST(err.find("stopped cleanly") != std::string::npos, err);
+  // The restart started from the checkpoint the stop wrote, which its signed one vouches for.
+  const std::string second_run = api.server().CurrentStderr();
+  BOOST_TEST(second_run.find("projections loaded: checkpoint at seq " + std::to_string(log_before.size())) !=
+                 std::string::npos,
+             second_run);
+  BOOST_TEST(second_run.find("skipped") == std::string::npos, second_run);
 }
 
 BOOST_AUTO_TEST_CASE(sigterm_under_load_exits_0_and_keeps_acknowledged_creations) {
