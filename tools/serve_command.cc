@@ -17,6 +17,7 @@
 #include "core/signing.h"
 #include "core/thread_priority.h"
 #include "core/token.h"
+#include "events/chain_checkpoint.h"
 #include "events/store.h"
 #include "http/router.h"
 #include "http/routes.h"
@@ -51,6 +52,7 @@ struct ServeFlags {
   std::string tls_key;
   std::string token_prefix = "kl";
   std::string signing_key;  // default: DATA/signing_key.pem
+  bool new_signing_key = false;
   bool fsync_uses = false;
   uint64_t uses_fsync_interval_ms = 20;
   std::string background_priority = "idle";
@@ -77,10 +79,28 @@ Result<boost::asio::ip::tcp::endpoint> ParseListen(const std::string& text) {
 
 // The checkpoint signing key: --signing-key, or DATA/signing_key.pem created (0600) on first start.
 // Its public key is written beside it as DATA/signing_key.pub (64 hex digits) for verify-log.
-Result<SigningKey> LoadSigningKey(const ServeFlags& flags) {
+// It must be the key that signed the newest checkpoint in the log: a new one (a signing_key.pem
+// lost, or a directory restored by `backup --no-private-key`) would make verify-log call every
+// earlier checkpoint forged, unless --new-signing-key says that is intended.
+Result<SigningKey> LoadSigningKey(const ServeFlags& flags, const EventStore& store) {
   const std::string path = flags.signing_key.empty() ? flags.data_dir + "/signing_key.pem" : flags.signing_key;
+  auto newest = LatestChainCheckpoint(store);
+  if (!newest.ok()) return newest.status();
+  const bool creating = flags.signing_key.empty() && !std::filesystem::exists(path);
+  if (creating && newest->has_value() && !flags.new_signing_key) {
+    return Status::Invalid(path + " is missing, but the log holds checkpoints signed by key " +
+                           PublicKeyToHex((*newest)->public_key).substr(0, 16) +
+                           "...: restore that file, or pass --signing-key. A new key would make "
+                           "verify-log call every earlier checkpoint forged; to start one anyway, "
+                           "pass --new-signing-key.");
+  }
   auto key = flags.signing_key.empty() ? SigningKey::LoadOrCreate(path) : SigningKey::LoadPem(path);
   if (!key.ok()) return key;
+  if (newest->has_value() && (*newest)->public_key != key->public_key() && !flags.new_signing_key) {
+    return Status::Invalid(path + " is not the key that signed the log's newest checkpoint (" +
+                           PublicKeyToHex((*newest)->public_key).substr(0, 16) +
+                           "...). Pass that key, or --new-signing-key to change keys deliberately.");
+  }
   const std::string pub_path = flags.data_dir + "/signing_key.pub";
   std::ofstream pub(pub_path, std::ios::trunc);
   pub << PublicKeyToHex(key->public_key()) << "\n";
@@ -159,7 +179,7 @@ int Serve(const ServeFlags& flags) {
   options.syncer_priority =
       background == BackgroundPriority::kIdle ? BackgroundPriority::kBatch : BackgroundPriority::kNormal;
   options.idle_sync_fallback = kIdleSyncFallback;  // the I/O threads run RunIoThread
-  auto signing_key = LoadSigningKey(flags);
+  auto signing_key = LoadSigningKey(flags, **store);
   if (!signing_key.ok()) {
     std::cerr << "keyledger serve: " << signing_key.status().message() << "\n";
     return 1;
@@ -239,6 +259,10 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("--signing-key", flags->signing_key,
                   "Ed25519 PEM key that signs checkpoints (default: DATA/signing_key.pem, created on first start)");
+  cmd->add_flag("--new-signing-key", flags->new_signing_key,
+                "Sign with a key other than the one that signed the log's newest checkpoint (or "
+                "create DATA/signing_key.pem when it is missing from a log that has checkpoints); "
+                "verify-log then needs the old public key for the older checkpoints");
   cmd->add_flag("--fsync-uses", flags->fsync_uses,
                 "Fsync batches holding only key.used events before acknowledging them (as "
                 "--uses-fsync-interval 0)");

@@ -2,9 +2,11 @@
 // and loses no acknowledged creation; a SIGKILL loses nothing that was acknowledged.
 
 #include <boost/test/unit_test.hpp>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 
+#include "core/signing.h"
 #include "tests/support/ledger_api.h"
 
 namespace keyledger::testing {
@@ -187,6 +189,52 @@ BOOST_AUTO_TEST_CASE(sigkill_loses_no_acknowledged_event) {
   BOOST_TEST(api.GetKey("acme", admin.token, keys[0].id).at("usage_count").to_number<int64_t>() == 7);
   BOOST_TEST(api.Verify(keys[1].token).at("code").as_string() == "REVOKED");
   BOOST_TEST(api.Verify(keys[2].token).at("code").as_string() == "VALID");
+}
+
+// A lost signing key (or one left out of a restore) must not be replaced silently: verify-log
+// would then call every earlier checkpoint forged.
+BOOST_AUTO_TEST_CASE(serve_signs_on_with_the_key_that_signed_the_log) {
+  namespace fs = std::filesystem;
+  ServerProcess first(ServerConfig{.bootstrap_token = RandomToken("klo")});
+  first.Start();
+  BOOST_TEST_REQUIRE(first.Stop() == 0);  // a signed checkpoint at the start and at the stop
+  const std::string pub_before = ReadFileText(first.data_dir() / "signing_key.pub");
+  BOOST_TEST_REQUIRE(pub_before.size() == 65u);
+  // Each try on its own copy of the data directory, without the private key.
+  const auto copy_to = [&](const ServerProcess& server) {
+    fs::copy(first.data_dir(), server.data_dir(), fs::copy_options::recursive);
+    fs::remove(server.data_dir() / "signing_key.pem");
+  };
+
+  ServerProcess missing(ServerConfig{});
+  copy_to(missing);
+  BOOST_CHECK_THROW(missing.Start(), std::runtime_error);
+  const std::string missing_err = missing.CurrentStderr();
+  BOOST_TEST(missing_err.find("signing_key.pem is missing, but the log holds checkpoints signed by key " +
+                              pub_before.substr(0, 16)) != std::string::npos,
+             missing_err);
+  BOOST_TEST(!fs::exists(missing.data_dir() / "signing_key.pem"));
+  BOOST_TEST(ReadFileText(missing.data_dir() / "signing_key.pub") == pub_before);
+
+  auto other = SigningKey::Generate();
+  BOOST_REQUIRE(other.ok());
+  const fs::path other_pem = fs::temp_directory_path() / ("keyledger-other-" + std::to_string(::getpid()) + ".pem");
+  BOOST_REQUIRE(other->SavePem(other_pem.string()).ok());
+  ServerProcess another(ServerConfig{.extra_args = {"--signing-key", other_pem.string()}});
+  copy_to(another);
+  BOOST_CHECK_THROW(another.Start(), std::runtime_error);
+  BOOST_TEST(another.CurrentStderr().find("is not the key that signed the log's newest checkpoint") !=
+                 std::string::npos,
+             another.CurrentStderr());
+  BOOST_TEST(ReadFileText(another.data_dir() / "signing_key.pub") == pub_before);
+  fs::remove(other_pem);
+
+  ServerProcess deliberate(ServerConfig{.extra_args = {"--new-signing-key"}});
+  copy_to(deliberate);
+  deliberate.Start();
+  BOOST_TEST(deliberate.Stop() == 0);
+  BOOST_TEST(fs::exists(deliberate.data_dir() / "signing_key.pem"));
+  BOOST_TEST(ReadFileText(deliberate.data_dir() / "signing_key.pub") != pub_before);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
