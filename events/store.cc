@@ -86,6 +86,7 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const std::string& dir,
   db_options.max_total_wal_size = 256 << 20;
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   db_options.info_log = NewRocksDbLogBridge();  // no LOG file (events/rocksdb_log.h)
+  db_options.max_open_files = kStoreMaxOpenFiles;
   // No fallocate: RocksDB reserves each WAL's space ahead in ~70 MB fallocate calls, made by the
   // writer (here the I/O thread) inside a verify's write. ext4 then reads block bitmaps from disk,
   // and on this shared VM that stalled the I/O thread for 60 ms in state D (traced with

@@ -42,6 +42,10 @@ inline constexpr size_t kCfCount = 5;
 std::string EncodeSeq(uint64_t seq);  // 8 bytes big-endian
 uint64_t DecodeSeq(std::string_view bytes);  // REQUIRES: bytes.size() >= 8
 
+// RocksDB keeps at most this many table files open (its default keeps every one): the process's
+// file descriptors are shared with the connections, which the server caps below what is left.
+inline constexpr int kStoreMaxOpenFiles = 512;
+
 struct StoreOptions {
   bool read_only = false;          // offline tools beside a live server
   bool create_if_missing = true;

@@ -3,6 +3,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <sys/resource.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -108,6 +109,26 @@ Result<SigningKey> LoadSigningKey(const ServeFlags& flags, const EventStore& sto
   return key;
 }
 
+// The soft limit on file descriptors raised to the hard one, and the connections capped below it
+// with room for the store (kStoreMaxOpenFiles table files, its WALs, manifest and directories)
+// and the process's own: a client holding every descriptor would otherwise make the store's next
+// file open fail, and a failed write stops every later write until a restart.
+std::size_t ConnectionsWithinFileLimit(std::size_t wanted) {
+  constexpr rlim_t kReserved = kStoreMaxOpenFiles + 256;
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return wanted;
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  if (limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur >= wanted + kReserved) return wanted;
+  const std::size_t capped = limit.rlim_cur > kReserved + 16 ? limit.rlim_cur - kReserved : 16;
+  log::Warn("at most " + std::to_string(capped) + " connections: the file descriptor limit is " +
+            std::to_string(limit.rlim_cur) + " (raise it with ulimit -n or LimitNOFILE=)");
+  return capped;
+}
+
 void PrintOperatorToken(const std::string& token, const std::string& base_url) {
   std::cerr << "\n"
             << "==> Created the operator key. Its token is shown only this once; store it now:\n\n"
@@ -196,6 +217,7 @@ int Serve(const ServeFlags& flags) {
   server_options.tls_key_file = flags.tls_key;
   const unsigned threads = flags.threads ? flags.threads : std::max(1u, std::thread::hardware_concurrency());
   server_options.io_threads = threads;
+  server_options.max_connections = ConnectionsWithinFileLimit(server_options.max_connections);
   boost::asio::io_context io(static_cast<int>(threads));
   std::unique_ptr<http::HttpServer> server_owner;
   boost::asio::ip::tcp::endpoint bound;

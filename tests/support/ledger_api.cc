@@ -100,10 +100,12 @@ void ExpectJsonBody(const HttpResponse& r, unsigned status, std::string_view exp
 std::string KeysPath(const std::string& ws) { return "/admin/v1/workspaces/" + ws + "/keys"; }
 std::string KeyPath(const std::string& ws, const std::string& id) { return KeysPath(ws) + "/" + id; }
 
-LedgerApi::LedgerApi(std::vector<std::string> extra_args) : operator_token_(RandomToken("klo")) {
+LedgerApi::LedgerApi(std::vector<std::string> extra_args, std::optional<unsigned long> file_limit)
+    : operator_token_(RandomToken("klo")) {
   ServerConfig config;
   config.bootstrap_token = operator_token_;
   config.extra_args = std::move(extra_args);
+  config.file_limit = file_limit;
   server_ = std::make_unique<ServerProcess>(std::move(config));
   server_->Start();
   client_ = NewClient();

@@ -56,7 +56,9 @@ struct IssuedKey {
 class LedgerApi {
  public:
   // `extra_args` go to `keyledger serve`.
-  explicit LedgerApi(std::vector<std::string> extra_args = {});
+  // `file_limit`: the server's RLIMIT_NOFILE (ServerConfig::file_limit).
+  explicit LedgerApi(std::vector<std::string> extra_args = {},
+                     std::optional<unsigned long> file_limit = std::nullopt);
 
   ServerProcess& server() { return *server_; }
   HttpClient& client() { return *client_; }

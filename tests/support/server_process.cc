@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -106,6 +107,7 @@ void ServerProcess::Start() {
 
   const std::string stderr_file = stderr_path.string();
   const pid_t parent = ::getpid();
+  const std::optional<rlim_t> file_limit = config_.file_limit;
   const pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error("fork: " + std::string(std::strerror(errno)));
   if (pid == 0) {
@@ -121,6 +123,10 @@ void ServerProcess::Start() {
     ::dup2(out, STDERR_FILENO);
     // The test's own sockets must not leak into the server and outlive the test's close().
     ::close_range(3, ~0U, 0);
+    if (file_limit) {
+      const rlimit limit{*file_limit, *file_limit};
+      if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) ::_exit(127);
+    }
     ::execve(argv[0], argv.data(), envp.data());
     static constexpr char kExecFailed[] = "process test harness: execve of keyledger failed\n";
     [[maybe_unused]] ssize_t ignored = ::write(STDERR_FILENO, kExecFailed, sizeof kExecFailed - 1);

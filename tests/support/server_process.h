@@ -28,6 +28,8 @@ struct ServerConfig {
   std::optional<std::string> bootstrap_token;
   // Appended after `serve --data DIR --listen 127.0.0.1:0`.
   std::vector<std::string> extra_args;
+  // The server's RLIMIT_NOFILE, soft and hard, when set.
+  std::optional<unsigned long> file_limit;
   std::chrono::milliseconds start_deadline{std::chrono::seconds(20)};
   std::chrono::milliseconds stop_deadline{std::chrono::seconds(20)};
 };

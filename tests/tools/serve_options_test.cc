@@ -2,8 +2,13 @@
 // compaction threads, runs at idle CPU priority by default so that it never takes a core from a
 // request, and at normal priority when asked.
 
+#include <arpa/inet.h>
 #include <boost/test/unit_test.hpp>
+#include <netinet/in.h>
 #include <sched.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -67,6 +72,41 @@ BOOST_AUTO_TEST_CASE(normal_background_priority_on_request) {
   LedgerApi api({"--background-priority", "normal"});
   api.CreateWorkspace("acme", "pro");
   BOOST_TEST(PolicyOfThread(api.server().pid(), "checkpoints").value_or(-1) == SCHED_OTHER);
+}
+
+// Connections are capped below the file descriptor limit, with room for the store: a client
+// holding every descriptor had made the store's next file open fail, and with it every write
+// until a restart.
+BOOST_AUTO_TEST_CASE(connections_stay_below_the_file_descriptor_limit) {
+  LedgerApi api(std::vector<std::string>{}, 1100);
+  const std::string err = api.server().CurrentStderr();
+  BOOST_TEST(err.find("at most 332 connections: the file descriptor limit is 1100") != std::string::npos, err);
+  api.CreateWorkspace("acme", "pro");  // its connection is admitted before the crowd below
+  IssuedKey admin = api.CreateAdminKey("acme");
+
+  // Idle connections, more than the cap: the last one is answered 503 and closed.
+  std::vector<int> crowd;
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(api.port());
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  for (int i = 0; i < 400; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    BOOST_REQUIRE(fd >= 0);
+    crowd.push_back(fd);
+    BOOST_REQUIRE(::connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof to) == 0);
+  }
+  const timeval patience{10, 0};
+  ::setsockopt(crowd.back(), SOL_SOCKET, SO_RCVTIMEO, &patience, sizeof patience);
+  char answer[64] = {};
+  const ssize_t n = ::recv(crowd.back(), answer, sizeof answer - 1, 0);
+  BOOST_TEST(n > 0);
+  BOOST_TEST(std::string(answer).rfind("HTTP/1.1 503", 0) == 0u, answer);
+
+  // The store still writes, and the server is still ready.
+  api.CreateApiKey("acme", admin.token);
+  BOOST_TEST(api.client().Get("/readyz").status == 200u);
+  for (int fd : crowd) ::close(fd);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
