@@ -12,7 +12,7 @@ namespace {
 
 class RocksDbLogBridge final : public rocksdb::Logger {
  public:
-  RocksDbLogBridge() : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL) {}
+  explicit RocksDbLogBridge(rocksdb::InfoLogLevel level) : rocksdb::Logger(level) {}
 
   // Headers (the options dump at open) and unlevelled messages are informational.
   void LogHeader(const char* /*format*/, va_list /*ap*/) override {}
@@ -37,6 +37,8 @@ class RocksDbLogBridge final : public rocksdb::Logger {
 
 }  // namespace
 
-std::shared_ptr<rocksdb::Logger> NewRocksDbLogBridge() { return std::make_shared<RocksDbLogBridge>(); }
+std::shared_ptr<rocksdb::Logger> NewRocksDbLogBridge(rocksdb::InfoLogLevel level) {
+  return std::make_shared<RocksDbLogBridge>(level);
+}
 
 }  // namespace keyledger

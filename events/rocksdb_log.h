@@ -14,7 +14,8 @@
 
 namespace keyledger {
 
-// A logger at WARN level that passes each message to keyledger::log with a "rocksdb: " prefix.
-std::shared_ptr<rocksdb::Logger> NewRocksDbLogBridge();
+// A logger that passes each message at `level` or above to keyledger::log with a "rocksdb: "
+// prefix.
+std::shared_ptr<rocksdb::Logger> NewRocksDbLogBridge(rocksdb::InfoLogLevel level);
 
 }  // namespace keyledger

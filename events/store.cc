@@ -84,9 +84,13 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const std::string& dir,
   db_options.create_missing_column_families = !options.read_only;
   db_options.IncreaseParallelism(2);
   db_options.max_total_wal_size = 256 << 20;
-  db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
-  db_options.info_log = NewRocksDbLogBridge();  // no LOG file (events/rocksdb_log.h)
-  db_options.max_open_files = kStoreMaxOpenFiles;
+  // No LOG file (events/rocksdb_log.h). A read-only open beside a live server races its flushes
+  // and compactions and retries (tools/cli_support.h): the tools report what failed themselves.
+  db_options.info_log = NewRocksDbLogBridge(options.read_only ? rocksdb::InfoLogLevel::FATAL_LEVEL
+                                                              : rocksdb::InfoLogLevel::WARN_LEVEL);
+  // A read-only view opens every table file up front (RocksDB's -1), so that a live server's
+  // compactions cannot delete one from under a scan that has not reached it yet.
+  db_options.max_open_files = options.read_only ? -1 : kStoreMaxOpenFiles;
   db_options.wal_recovery_mode = options.drop_wal_after_corruption
                                      ? rocksdb::WALRecoveryMode::kPointInTimeRecovery
                                      : rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
