@@ -21,6 +21,7 @@ Result<ChainReport> VerifyChain(const EventStore& store, const ChainVerifyOption
   for (const auto& c : *checkpoints) {
     if (c.checkpoint.ok()) hash_at.emplace(c.checkpoint->seq, Digest{});
   }
+  for (const ChainCheckpoint& c : options.held_checkpoints) hash_at.emplace(c.seq, Digest{});
 
   uint64_t expected = 1;
   Digest prev{};
@@ -74,41 +75,45 @@ Result<ChainReport> VerifyChain(const EventStore& store, const ChainVerifyOption
   if (!scanned.ok()) return scanned;
 
   std::optional<PublicKey> key = options.trusted_key;
-  for (const auto& stored : *checkpoints) {
-    if (!stored.checkpoint.ok()) {
-      report.findings.push_back({stored.row_seq, "the checkpoint row for seq " + Seq(stored.row_seq) +
-                                                     " is malformed: it was altered."});
-      continue;
-    }
-    const ChainCheckpoint& c = *stored.checkpoint;
+  // `name` says where the checkpoint was found ("the checkpoint at seq N", or held outside the log).
+  const auto check = [&](const ChainCheckpoint& c, const std::string& name) {
     ++report.checkpoints;
     if (!key) key = c.public_key;  // without a trusted key, the first checkpoint's key binds the rest
-    if (c.seq != stored.row_seq) {
-      report.findings.push_back({stored.row_seq, "the checkpoint row for seq " + Seq(stored.row_seq) +
-                                                     " holds a checkpoint for seq " + Seq(c.seq) + "."});
-    } else if (c.public_key != *key) {
-      report.findings.push_back({c.seq, "the checkpoint at seq " + Seq(c.seq) +
-                                            " is signed by another key (" + PublicKeyToHex(c.public_key) +
+    if (c.public_key != *key) {
+      report.findings.push_back({c.seq, name + " is signed by another key (" + PublicKeyToHex(c.public_key) +
                                             "): it is forged."});
     } else if (!c.VerifiedBy(*key)) {
-      report.findings.push_back({c.seq, "the checkpoint at seq " + Seq(c.seq) +
-                                            " has an invalid signature: it is forged or altered."});
+      report.findings.push_back({c.seq, name + " has an invalid signature: it is forged or altered."});
     } else if (c.seq > report.head_seq) {
       // Past a break the events are not vouched for by the chain; the break is the finding.
       if (!chain_broken) {
         report.findings.push_back({report.head_seq + 1,
-                                   "the log ends at seq " + Seq(report.head_seq) +
-                                       " but a signed checkpoint vouches for seq " + Seq(c.seq) +
-                                       ": events " + Seq(report.head_seq + 1) + " to " + Seq(c.seq) +
-                                       " were removed."});
+                                   "the log ends at seq " + Seq(report.head_seq) + " but " + name +
+                                       " vouches for seq " + Seq(c.seq) + ": events " +
+                                       Seq(report.head_seq + 1) + " to " + Seq(c.seq) + " were removed."});
       }
     } else if (hash_at[c.seq] != c.hash) {
-      report.findings.push_back({c.seq, "event " + Seq(c.seq) +
-                                            " differs from what the signed checkpoint at that seq "
-                                            "vouches for: history up to it was rewritten."});
+      report.findings.push_back({c.seq, "event " + Seq(c.seq) + " differs from what " + name +
+                                            " vouches for: history up to it was rewritten."});
     } else {
       report.last_checkpoint_seq = std::max(report.last_checkpoint_seq, c.seq);
     }
+  };
+  for (const auto& stored : *checkpoints) {
+    if (!stored.checkpoint.ok()) {
+      report.findings.push_back({stored.row_seq, "the checkpoint row for seq " + Seq(stored.row_seq) +
+                                                     " is malformed: it was altered."});
+    } else if (stored.checkpoint->seq != stored.row_seq) {
+      ++report.checkpoints;
+      report.findings.push_back({stored.row_seq, "the checkpoint row for seq " + Seq(stored.row_seq) +
+                                                     " holds a checkpoint for seq " +
+                                                     Seq(stored.checkpoint->seq) + "."});
+    } else {
+      check(*stored.checkpoint, "the signed checkpoint at seq " + Seq(stored.row_seq));
+    }
+  }
+  for (const ChainCheckpoint& c : options.held_checkpoints) {
+    check(c, "the signed checkpoint held outside the log at seq " + Seq(c.seq));
   }
   std::stable_sort(report.findings.begin(), report.findings.end(),
                    [](const ChainFinding& a, const ChainFinding& b) { return a.seq < b.seq; });

@@ -20,6 +20,7 @@
 #include "core/sha256.h"
 #include "core/signing.h"
 #include "core/status.h"
+#include "events/chain_checkpoint.h"
 #include "events/store.h"
 
 namespace keyledger {
@@ -44,6 +45,10 @@ struct ChainVerifyOptions {
   // key it names, and all must name the same key: proof against edits, not against an attacker
   // who re-signs everything with a key of their own.
   std::optional<PublicKey> trusted_key;
+  // Checkpoints held outside the data directory (GET /admin/v1/checkpoint answers, saved by a
+  // reviewer), checked as those in the log are: whoever deletes checkpoint rows together with the
+  // tail they vouch for cannot hide the cut from one kept elsewhere.
+  std::vector<ChainCheckpoint> held_checkpoints;
   // Called every `progress_every` events with the seq reached.
   std::function<void(uint64_t seq)> progress;
   uint64_t progress_every = 100000;

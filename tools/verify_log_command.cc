@@ -5,9 +5,11 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "core/signing.h"
 #include "core/time_format.h"
+#include "events/chain_checkpoint.h"
 #include "events/chain_verifier.h"
 #include "tools/cli_support.h"
 
@@ -16,11 +18,13 @@ namespace {
 
 constexpr std::string_view kCommand = "verify-log";
 constexpr size_t kMaxKeyFileBytes = 64 * 1024;  // a PEM public key is ~110 bytes
+constexpr size_t kMaxCheckpointFileBytes = 64 * 1024;  // a checkpoint's JSON is ~420 bytes
 constexpr int kMaxWalks = 3;
 
 struct VerifyLogFlags {
   std::string data_dir;
   std::string public_key_file;
+  std::vector<std::string> checkpoint_files;
 };
 
 struct TrustedKey {
@@ -38,6 +42,23 @@ Result<PublicKey> ReadPublicKeyFile(const std::string& path) {
   auto key = ParsePublicKey(text);
   if (!key.ok()) return Status::Invalid(path + ": " + key.status().message());
   return key;
+}
+
+// The checkpoints given with --checkpoint: each file the JSON body of GET /admin/v1/checkpoint.
+Result<std::vector<ChainCheckpoint>> ReadHeldCheckpoints(const std::vector<std::string>& paths) {
+  std::vector<ChainCheckpoint> held;
+  for (const std::string& path : paths) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return Status::Invalid("--checkpoint: cannot read " + path);
+    std::string text(kMaxCheckpointFileBytes + 1, '\0');
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    text.resize(static_cast<size_t>(in.gcount()));
+    if (text.size() > kMaxCheckpointFileBytes) return Status::Invalid("--checkpoint " + path + " is too large");
+    auto checkpoint = ChainCheckpoint::FromJson(text);
+    if (!checkpoint.ok()) return Status::Invalid("--checkpoint " + path + ": " + checkpoint.status().message());
+    held.push_back(std::move(*checkpoint));
+  }
+  return held;
 }
 
 // --public-key F, else DIR/signing_key.pub, else none. A bad F is the caller's mistake
@@ -70,12 +91,14 @@ void PrintTrustedKey(std::ostream& out, const TrustedKey& trusted) {
 }
 
 // One walk over a fresh read-only view.
-Result<ChainReport> Walk(const VerifyLogFlags& flags, const TrustedKey& trusted) {
+Result<ChainReport> Walk(const VerifyLogFlags& flags, const TrustedKey& trusted,
+                         const std::vector<ChainCheckpoint>& held) {
   auto store = OpenReadOnly(flags.data_dir);
   if (!store.ok()) return store.status();
   Progress progress;
   ChainVerifyOptions options;
   options.trusted_key = trusted.key;
+  options.held_checkpoints = held;
   if (progress.enabled()) {
     options.progress = [&progress](uint64_t seq) {
       progress.Show("verified " + std::to_string(seq) + " events");
@@ -87,15 +110,17 @@ Result<ChainReport> Walk(const VerifyLogFlags& flags, const TrustedKey& trusted)
 int VerifyLog(const VerifyLogFlags& flags) {
   auto trusted = ChooseTrustedKey(flags);
   if (!trusted.ok()) return Fail(kCommand, trusted.status());
+  auto held = ReadHeldCheckpoints(flags.checkpoint_files);
+  if (!held.ok()) return Fail(kCommand, held.status());
 
   // A break is reported only when a second walk on a fresh view finds it at the same seq: a
   // view torn by a flush of the live server (tools/cli_support.h, OpenReadOnly) must not read as
   // tampering. Tampering stays put; a torn view does not.
-  auto report = Walk(flags, *trusted);
+  auto report = Walk(flags, *trusted, *held);
   if (!report.ok()) return Fail(kCommand, report.status());
   bool confirmed = report->findings.empty();
   for (int walk = 2; walk <= kMaxWalks && !confirmed; ++walk) {
-    auto again = Walk(flags, *trusted);
+    auto again = Walk(flags, *trusted, *held);
     if (!again.ok()) return Fail(kCommand, again.status());
     confirmed = again->findings.empty() || again->findings.front().seq == report->findings.front().seq;
     report = std::move(again);
@@ -149,6 +174,11 @@ void AddVerifyLogCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--public-key", flags->public_key_file,
                   "A file holding the service's Ed25519 public key (64 hex digits or PEM) that "
                   "checkpoints must be signed with (default: DATA/signing_key.pub when present)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--checkpoint", flags->checkpoint_files,
+                  "A signed checkpoint kept outside the data directory (the JSON that GET "
+                  "/admin/v1/checkpoint answered), checked as those in the log are: the log must "
+                  "still hold the event it vouches for. Repeatable")
       ->check(CLI::ExistingFile);
   cmd->callback([flags, &exit_code] { exit_code = VerifyLog(*flags); });
 }

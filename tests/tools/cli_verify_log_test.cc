@@ -195,6 +195,42 @@ BOOST_AUTO_TEST_CASE(serve_refuses_a_log_that_lost_what_the_newest_checkpoint_vo
              refused_swap);
 }
 
+// Deleting the checkpoint rows together with the tail they vouch for leaves a log that is
+// consistent with itself; a checkpoint the reviewer kept (GET /admin/v1/checkpoint) catches it.
+BOOST_AUTO_TEST_CASE(a_checkpoint_held_outside_the_log_catches_a_cut_that_took_the_rows_too) {
+  HistoryCopy copy;
+  const uint64_t head = copy.history().head_seq;
+  const uint64_t mid = copy.history().mid_seq;
+  {
+    RawDb db(copy.data_dir());
+    WriteFile(copy.Path("head.json"), db.Get(db.meta(), ChainCheckpointRow(head)));
+    std::string forged = db.Get(db.meta(), ChainCheckpointRow(mid));
+    const size_t hash = forged.find("\"hash\":\"") + 8;
+    forged[hash] = forged[hash] == '0' ? '1' : '0';
+    WriteFile(copy.Path("forged.json"), forged);
+    db.Delete(db.meta(), ChainCheckpointRow(head));
+    db.Delete(db.meta(), ChainCheckpointRow(mid));
+    for (uint64_t seq = head - 1; seq <= head; ++seq) db.Delete(db.events(), EncodeSeq(seq));
+  }
+  RunResult unaware = VerifyLog(copy);
+  BOOST_TEST(unaware.exit_code == 0, unaware);  // what the log alone can show
+
+  RunResult held = RunCli({"verify-log", "--data", copy.data_dir(), "--public-key", copy.public_key_file(),
+                           "--checkpoint", copy.Path("head.json")});
+  ExpectBrokenAt(held, head - 1);
+  BOOST_TEST(Contains(held.out, "the signed checkpoint held outside the log at seq " + std::to_string(head)), held);
+
+  RunResult forged = RunCli({"verify-log", "--data", copy.data_dir(), "--public-key", copy.public_key_file(),
+                             "--checkpoint", copy.Path("forged.json")});
+  ExpectBrokenAt(forged, mid);
+  BOOST_TEST(Contains(forged.out, "invalid signature"), forged);
+
+  WriteFile(copy.Path("junk.json"), "{\"seq\": 1}");
+  RunResult junk = RunCli({"verify-log", "--data", copy.data_dir(), "--checkpoint", copy.Path("junk.json")});
+  BOOST_TEST(junk.exit_code == 2, junk);
+  BOOST_TEST(Contains(junk.err, "--checkpoint"), junk);
+}
+
 BOOST_AUTO_TEST_CASE(a_checkpoint_signed_by_another_key_is_forged) {
   HistoryCopy copy;
   const uint64_t seq = copy.history().mid_seq;
