@@ -1,5 +1,6 @@
 #include "http/exchange.h"
 
+#include <boost/beast/core/string.hpp>
 #include <charconv>
 
 #include "core/time_format.h"
@@ -32,11 +33,24 @@ std::string PercentDecode(std::string_view s) {
   return out;
 }
 
+// A request target in absolute form ("http://host:8080/v1/authz?x"), which RFC 9112 section
+// 3.2.2 requires a server to accept (proxies send it), without its scheme and authority.
+std::string_view WithoutAuthority(std::string_view target) {
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (target.size() >= scheme.size() && boost::beast::iequals(target.substr(0, scheme.size()), scheme)) {
+      const size_t end = target.find_first_of("/?", scheme.size());
+      return end == std::string_view::npos ? std::string_view() : target.substr(end);
+    }
+  }
+  return target;
+}
+
 }  // namespace
 
 Exchange::Exchange(Request&& request, RequestContext context, Responder respond)
     : request_(std::move(request)), context_(std::move(context)), respond_(std::move(respond)) {
-  const std::string_view target(request_.target().data(), request_.target().size());
+  const std::string_view target =
+      WithoutAuthority(std::string_view(request_.target().data(), request_.target().size()));
   const size_t q = target.find('?');
   path_ = target.substr(0, q);
   if (q != std::string_view::npos) {

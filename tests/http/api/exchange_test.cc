@@ -27,6 +27,15 @@ BOOST_AUTO_TEST_CASE(query_parameters_are_percent_decoded_and_may_repeat) {
   BOOST_TEST(!ex->Query("missing").has_value());
 }
 
+BOOST_AUTO_TEST_CASE(absolute_form_targets_are_served_by_their_path) {
+  auto ex = Make("http://127.0.0.1:8080/v1/authz?ability=invoices:read");
+  BOOST_TEST(ex->path() == "/v1/authz");
+  BOOST_TEST(*ex->Query("ability") == "invoices:read");
+  BOOST_TEST(Make("HTTPS://keys.example/public/v1/me")->path() == "/public/v1/me");
+  BOOST_TEST(Make("http://host")->path().empty());
+  BOOST_TEST(Make("/http://not-absolute")->path() == "/http://not-absolute");
+}
+
 BOOST_AUTO_TEST_CASE(truncated_percent_escape_is_kept_literally) {
   auto ex = Make("/a?x=50%2&y=%zz");
   BOOST_TEST(*ex->Query("x") == "50%2");
