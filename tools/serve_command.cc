@@ -4,6 +4,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -155,8 +156,16 @@ int Serve(const ServeFlags& flags) {
     std::cerr << "keyledger serve: --token-prefix must match [a-z][a-z0-9]{1,9} and not be kla or klo\n";
     return 2;
   }
+  // The log holds owners, names, metadata and every use: what the service creates is readable by
+  // its group (a reviewer's account, say) and by no one else.
+  ::umask(0027);
   std::error_code fs_error;
   std::filesystem::create_directories(flags.data_dir, fs_error);
+  if (const auto perms = std::filesystem::status(flags.data_dir, fs_error).permissions();
+      !fs_error && (perms & std::filesystem::perms::others_all) != std::filesystem::perms::none) {
+    log::Warn("the data directory " + flags.data_dir + " is open to every local user; restrict it with "
+              "chmod o-rwx (what serve creates is readable by its group only)");
+  }
   BackgroundPriority background = flags.background_priority == "normal" ? BackgroundPriority::kNormal
                                                                          : BackgroundPriority::kIdle;
   if (background == BackgroundPriority::kIdle && !CanLeaveIdlePriority()) {

@@ -74,6 +74,35 @@ BOOST_AUTO_TEST_CASE(normal_background_priority_on_request) {
   BOOST_TEST(PolicyOfThread(api.server().pid(), "checkpoints").value_or(-1) == SCHED_OTHER);
 }
 
+// The log holds owners, names, metadata and every use: nothing serve creates is open to every
+// local user, whatever umask it was started with; a data directory that is gets a warning.
+BOOST_AUTO_TEST_CASE(the_data_directory_is_closed_to_other_users) {
+  namespace fs = std::filesystem;
+  const mode_t before = ::umask(0);  // the server inherits the most permissive umask
+  std::optional<LedgerApi> api;
+  try {
+    api.emplace();
+  } catch (...) {
+    ::umask(before);
+    throw;
+  }
+  ::umask(before);
+  api->CreateWorkspace("acme", "pro");
+  const fs::path dir = api->server().data_dir();
+  BOOST_TEST(((fs::status(dir).permissions() & fs::perms::others_all) == fs::perms::none));
+  size_t files = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+    ++files;
+    BOOST_TEST(((entry.status().permissions() & fs::perms::others_all) == fs::perms::none), entry.path());
+  }
+  BOOST_TEST(files > 5u);
+  BOOST_TEST(api->server().CurrentStderr().find("open to every local user") == std::string::npos);
+
+  fs::permissions(dir, fs::perms::others_read | fs::perms::others_exec, fs::perm_options::add);
+  api->Restart();
+  BOOST_TEST(api->server().CurrentStderr().find("is open to every local user") != std::string::npos);
+}
+
 // Connections are capped below the file descriptor limit, with room for the store: a client
 // holding every descriptor had made the store's next file open fail, and with it every write
 // until a restart.
