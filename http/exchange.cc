@@ -88,6 +88,16 @@ std::vector<std::string> Exchange::QueryAll(std::string_view name) const {
   return values;
 }
 
+std::optional<std::string> Exchange::RepeatedQueryParameter(std::string_view repeatable) const {
+  for (size_t i = 0; i < query_.size(); ++i) {
+    if (query_[i].first == repeatable) continue;
+    for (size_t j = i + 1; j < query_.size(); ++j) {
+      if (query_[j].first == query_[i].first) return query_[i].first;
+    }
+  }
+  return std::nullopt;
+}
+
 std::string_view Exchange::Header(std::string_view name) const {
   auto it = request_.find(boost::beast::string_view(name.data(), name.size()));
   if (it == request_.end()) return {};

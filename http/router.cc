@@ -1,6 +1,7 @@
 #include "http/router.h"
 
 #include "core/log.h"
+#include "core/token.h"
 #include "http/error_mapping.h"
 
 namespace keyledger::http {
@@ -80,6 +81,16 @@ void Router::Handle(Request&& request, const RequestContext& context, Responder 
         !ex->body().empty() && !IsJson(ex->Header("Content-Type"))) {
       ex->Reply(415, ErrorBody("Request bodies must be application/json.", "unsupported_media_type"));
       return;
+    }
+    // Every parameter but the audit's `type` takes one value: `?limit=10&limit=1000` is
+    // ambiguous (a proxy may read the other). Below /v1/authz the query is the guarded request's.
+    if (!route.forward_auth) {
+      if (const std::optional<std::string> repeated = ex->RepeatedQueryParameter("type")) {
+        ex->Fail(ContainsToken(*repeated)
+                     ? Status::Invalid("A query parameter is given more than once.")
+                     : Status::Invalid("Query parameter " + *repeated + " is given more than once.", *repeated));
+        return;
+      }
     }
     ex->set_params(std::move(params));
     try {
