@@ -2,9 +2,10 @@
 //
 //   bench_startup --data DIR --active-keys N
 //
-// Opens the EventStore, then measures Ledger::Open() — load the newest projection checkpoint,
-// replay the log after it (nothing after a clean Close), start the appender — with the real
-// clock and the sweeper off, exactly as `keyledger serve` does before it reports ready. VmRSS is
+// Opens the EventStore, then measures Ledger::Open() — load the newest projection checkpoint
+// (hashing it to compare with the checkpoint that DIR/signing_key.pem signed), replay the log
+// after it (nothing after a clean Close), start the appender — with the real clock and the
+// sweeper off, exactly as `keyledger serve` does before it reports ready. VmRSS is
 // read just before the Ledger is constructed and just after Open() returns; the difference, over
 // the active keys the generator reported, is the memory figure: what a server's RSS holds once
 // it is ready, allocator included (Open hands the checkpoint load's freed pages back itself).
@@ -15,6 +16,7 @@
 #include "bench/bench_common.h"
 #include "core/clock.h"
 #include "core/memory.h"
+#include "core/signing.h"
 #include "events/store.h"
 #include "projections/ledger.h"
 
@@ -39,6 +41,11 @@ int main(int argc, char** argv) {
   SystemClock clock;
   LedgerOptions options;
   options.start_sweeper = false;
+  // The generator's key, as serve would take it: the checkpoint is then loaded only once its
+  // digest matches the signed one.
+  auto signing_key = SigningKey::LoadPem(dir + "/signing_key.pem");
+  if (!signing_key.ok()) Die(signing_key.status().message());
+  options.signing_key = *signing_key;
 
   const uint64_t rss_before = ResidentBytes();
   Stopwatch watch;
