@@ -19,6 +19,9 @@ namespace keyledger::http {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
+// Connections beyond max_connections answered 503 at once; more are closed without an answer.
+constexpr std::size_t kMaxRefusedAtOnce = 64;
+
 // Everything that must outlive HttpServer's own calls: sessions and accept loops hold it, so a
 // late completion never touches a destroyed server.
 class HttpServer::State : public std::enable_shared_from_this<HttpServer::State> {
@@ -34,6 +37,15 @@ class HttpServer::State : public std::enable_shared_from_this<HttpServer::State>
 
   void OnAccept(tcp::socket socket) {
     std::shared_ptr<Connection> connection = registry().Add(socket.get_executor());
+    if (!connection->admitted() &&
+        registry().size() > env_->options.max_connections + kMaxRefusedAtOnce) {
+      // Each 503 keeps its socket while the answer lingers (up to 2 s): a flood of them would
+      // otherwise hold descriptors without bound, those the store needs included.
+      registry().Remove(*connection);
+      boost::system::error_code ignored;
+      socket.close(ignored);
+      return;
+    }
     if (!connection->admitted()) {
       if (const std::uint64_t count = limit_log_.Tick()) {
         log::Warn("http: connection limit of " + std::to_string(env_->options.max_connections) +

@@ -23,7 +23,8 @@ struct ServerOptions {
   std::chrono::milliseconds keep_alive_timeout{std::chrono::seconds(30)};
   // For writing one response.
   std::chrono::milliseconds write_timeout{std::chrono::seconds(10)};
-  // Connections served at once. Beyond this, a new connection is answered 503 and closed.
+  // Connections served at once. Beyond this, a new connection is answered 503 and closed; while
+  // 64 such answers are in progress (each lingers up to 2 s), more are closed without one.
   std::size_t max_connections = 10000;
   // After Stop(): how long in-flight requests may take before their connections are cut.
   std::chrono::milliseconds shutdown_grace{std::chrono::seconds(10)};

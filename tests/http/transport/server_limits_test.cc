@@ -127,6 +127,47 @@ BOOST_AUTO_TEST_CASE(connection_beyond_max_connections_gets_503) {
   }));
 }
 
+// Each 503 keeps its socket while the answer lingers: beyond 64 of them at once, a connection is
+// closed without an answer, so that a flood cannot hold descriptors without bound.
+BOOST_AUTO_TEST_CASE(a_flood_beyond_the_limit_holds_a_bounded_number_of_sockets) {
+  TestHandler handler;
+  ServerOptions options;
+  options.max_connections = 1;
+  TestServer server(handler, options);
+  TestClient admitted;
+  ConnectOrFail(admitted, server.endpoint());
+  BOOST_REQUIRE(!admitted.Send(RawRequest("GET", "/")));
+  Response ok;
+  BOOST_REQUIRE(!admitted.Read(ok));
+
+  // Connected all at once and kept open: the refused ones linger (up to 2 s) until we close.
+  std::vector<std::unique_ptr<TestClient>> flood;
+  for (int i = 0; i < 100; ++i) {
+    flood.push_back(std::make_unique<TestClient>());
+    ConnectOrFail(*flood.back(), server.endpoint());
+  }
+  size_t answered = 0, closed_unanswered = 0;
+  for (auto& client : flood) {
+    Response response;
+    const auto ec = client->Read(response);
+    if (!ec && response.result_int() == 503u) {
+      ++answered;
+    } else if (ec == asio::error::eof || ec == asio::error::connection_reset || ec == bhttp::error::end_of_stream) {
+      ++closed_unanswered;
+    }
+  }
+  BOOST_TEST(answered + closed_unanswered == flood.size());
+  BOOST_TEST(answered >= 1u);
+  BOOST_TEST(answered <= 64u);
+  BOOST_TEST(closed_unanswered >= 1u);
+
+  // The admitted connection is unaffected.
+  BOOST_REQUIRE(!admitted.Send(RawRequest("GET", "/again")));
+  Response again;
+  BOOST_REQUIRE(!admitted.Read(again));
+  BOOST_TEST(again.result_int() == 200u);
+}
+
 BOOST_DATA_TEST_CASE(idle_connection_is_closed_after_keep_alive_timeout, boost::unit_test::data::make(IoThreadCounts()), io_threads) {
   TestHandler handler;
   ServerOptions options;
