@@ -27,7 +27,11 @@ class RocksDbLogBridge final : public rocksdb::Logger {
     std::string message = "rocksdb: ";
     message.append(text, std::min(static_cast<size_t>(n), sizeof text - 1));
     while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
-    if (level >= rocksdb::InfoLogLevel::ERROR_LEVEL) {
+    // Recovery stopping at a WAL record that fails its checksum (RocksDB warns): after a crash,
+    // the torn last record; anywhere else, lost writes that an operator must hear about.
+    const bool dropped = message.find("dropping") != std::string::npos &&
+                         message.find("Corruption") != std::string::npos;
+    if (level >= rocksdb::InfoLogLevel::ERROR_LEVEL || dropped) {
       log::Error(message);
     } else {
       log::Warn(message);

@@ -6,7 +6,8 @@
 // has failed, the next one trips an assertion in Debian's build (which keeps RocksDB's
 // assertions on) and aborts the process, taking verification down with the writes that were
 // already refused. Its warnings also matter to an operator where they will be read: a
-// recovery that drops a corrupt WAL tail says so only there.
+// recovery that drops WAL records failing their checksum said so only there; it is an error
+// line now (after a crash it is the torn last record; anywhere else, lost writes).
 
 #include <memory>
 

@@ -57,11 +57,6 @@ struct StoreOptions {
   // Memtables per column family before writes wait for a flush: room for bursts, and for a flush
   // that shares its core with saturating requests (or waits on a slow disk) to catch up.
   int max_write_buffers = 2;
-  // A WAL record that fails its checksum is a refusal to open (RocksDB's
-  // kTolerateCorruptedTailRecords: only an incomplete last record, what a crash leaves, is
-  // dropped), since the records after it may be acknowledged writes. True opens anyway, dropping
-  // that record and every one after it (kPointInTimeRecovery), for an operator who chose to.
-  bool drop_wal_after_corruption = false;
 };
 
 class EventStore {

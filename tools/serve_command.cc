@@ -55,7 +55,6 @@ struct ServeFlags {
   std::string token_prefix = "kl";
   std::string signing_key;  // default: DATA/signing_key.pem
   bool new_signing_key = false;
-  bool drop_wal_after_corruption = false;
   bool fsync_uses = false;
   uint64_t uses_fsync_interval_ms = 20;
   std::string background_priority = "idle";
@@ -181,7 +180,6 @@ int Serve(const ServeFlags& flags) {
   // the core with the requests at low priority, paced at two (events/background_priority.h); at
   // five RocksDB delays writes and it runs at normal priority.
   if (background == BackgroundPriority::kIdle) store_options.max_write_buffers = 6;
-  store_options.drop_wal_after_corruption = flags.drop_wal_after_corruption;
   auto store = EventStore::Open(flags.data_dir, store_options);
   if (!store.ok()) {
     std::cerr << "keyledger serve: " << store.status().message() << "\n";
@@ -296,10 +294,6 @@ void AddServeCommand(CLI::App& app, int& exit_code) {
                 "Sign with a key other than the one that signed the log's newest checkpoint (or "
                 "create DATA/signing_key.pem when it is missing from a log that has checkpoints); "
                 "verify-log then needs the old public key for the older checkpoints");
-  cmd->add_flag("--drop-wal-after-corruption", flags->drop_wal_after_corruption,
-                "Start on a write-ahead log with a record that fails its checksum by dropping that "
-                "record and every one after it (they may include acknowledged writes; RocksDB's "
-                "warning names what was dropped). Without it, serve refuses to start on such a log");
   cmd->add_flag("--fsync-uses", flags->fsync_uses,
                 "Fsync batches holding only key.used events before acknowledging them (as "
                 "--uses-fsync-interval 0)");
