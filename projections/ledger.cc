@@ -70,7 +70,10 @@ Status Ledger::Open() {
   if (options_.signing_key) {
     auto latest = LatestChainCheckpoint(store_);
     if (!latest.ok()) return latest.status();
-    if (!latest->has_value() || (*latest)->seq != appender_->head_seq()) {
+    // Also when another key signed it: a key changed on purpose (serve --new-signing-key) must
+    // have signed something before the next start, which checks it against the newest.
+    if (!latest->has_value() || (*latest)->seq != appender_->head_seq() ||
+        (*latest)->public_key != options_.signing_key->public_key()) {
       if (Status s = WriteCheckpoint(/*background=*/false); !s.ok()) return s;
     } else {
       std::lock_guard lock(signed_mutex_);

@@ -130,6 +130,10 @@ Status CheckIdempotencyKey(std::string_view key) {
                              "Idempotency-Key");
     }
   }
+  // Stored in the created key's event, for good.
+  if (ContainsToken(key)) {
+    return Status::Invalid("Idempotency-Key must not contain an API token.", "Idempotency-Key");
+  }
   return Status::Ok();
 }
 

@@ -171,6 +171,7 @@ BOOST_AUTO_TEST_CASE(check_idempotency_key_is_printable_ascii) {
   BOOST_TEST(!CheckIdempotencyKey("del\x7f").ok());
   BOOST_TEST(!CheckIdempotencyKey("ünï").ok());
   BOOST_TEST(CheckIdempotencyKey("x y").field() == "Idempotency-Key");
+  BOOST_TEST(!CheckIdempotencyKey("retry-" + GenerateToken("kla")).ok());  // stored in the log
 }
 
 BOOST_AUTO_TEST_SUITE_END()

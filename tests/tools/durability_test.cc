@@ -236,6 +236,12 @@ BOOST_AUTO_TEST_CASE(serve_signs_on_with_the_key_that_signed_the_log) {
   BOOST_TEST(deliberate.Stop() == 0);
   BOOST_TEST(fs::exists(deliberate.data_dir() / "signing_key.pem"));
   BOOST_TEST(ReadFileText(deliberate.data_dir() / "signing_key.pub") != pub_before);
+  // The change sticks even though nothing was appended meanwhile: the head was signed again with
+  // the new key, so a plain start accepts it.
+  ServerProcess after(ServerConfig{});
+  fs::copy(deliberate.data_dir(), after.data_dir(), fs::copy_options::recursive);
+  after.Start();
+  BOOST_TEST(after.Stop() == 0);
 }
 
 // A WAL record that fails its checksum ends recovery there (RocksDB's point-in-time mode; a crash

@@ -135,6 +135,9 @@ BOOST_AUTO_TEST_CASE(tokens_where_text_goes_are_refused_and_never_echoed) {
   refused.emplace_back(c.Post("/admin/v1/workspaces/acme/admin-keys", R"({"name":")" + t + R"(","role":"auditor"})",
                               api.operator_token()),
                        "name");
+  refused.emplace_back(c.Post(KeysPath("acme"), R"({"name":"n","preset":"read_only"})", admin.token,
+                              {{"Idempotency-Key", admin.token}}),
+                       "Idempotency-Key");
   for (auto& [r, field] : refused) {
     ExpectError(r, 400, "invalid_request", field);
     BOOST_TEST(r.body.find(t) == std::string::npos, r.body);
