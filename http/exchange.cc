@@ -1,6 +1,7 @@
 #include "http/exchange.h"
 
 #include <boost/beast/core/string.hpp>
+#include <algorithm>
 #include <charconv>
 
 #include "core/time_format.h"
@@ -89,13 +90,17 @@ std::vector<std::string> Exchange::QueryAll(std::string_view name) const {
 }
 
 std::optional<std::string> Exchange::RepeatedQueryParameter(std::string_view repeatable) const {
-  for (size_t i = 0; i < query_.size(); ++i) {
-    if (query_[i].first == repeatable) continue;
-    for (size_t j = i + 1; j < query_.size(); ++j) {
-      if (query_[j].first == query_[i].first) return query_[i].first;
-    }
+  if (query_.size() < 2) return std::nullopt;
+  // Sorted, not compared pairwise: 8 KiB of distinct names would otherwise cost ~10 ms.
+  std::vector<std::string_view> names;
+  names.reserve(query_.size());
+  for (const auto& [name, value] : query_) {
+    if (name != repeatable) names.push_back(name);
   }
-  return std::nullopt;
+  std::sort(names.begin(), names.end());
+  const auto repeated = std::adjacent_find(names.begin(), names.end());
+  if (repeated == names.end()) return std::nullopt;
+  return std::string(*repeated);
 }
 
 std::string_view Exchange::Header(std::string_view name) const {

@@ -35,7 +35,7 @@ class Exchange {
 
   std::optional<std::string> Query(std::string_view name) const;
   std::vector<std::string> QueryAll(std::string_view name) const;
-  // The first query parameter given more than once whose name is not `repeatable`, if any.
+  // A query parameter given more than once whose name is not `repeatable`, if any.
   std::optional<std::string> RepeatedQueryParameter(std::string_view repeatable) const;
   std::string_view Header(std::string_view name) const;
   // The token of `Authorization: Bearer <token>`, or empty (also when Authorization is repeated).
