@@ -2,6 +2,8 @@
 
 #include <simdjson.h>
 
+#include <functional>
+
 #include "core/hex.h"
 #include "core/json_writer.h"
 #include "core/time_format.h"
@@ -73,17 +75,36 @@ std::string ChainCheckpointRow(uint64_t seq) {
   return std::string(kChainCheckpointPrefix) + EncodeSeq(seq);
 }
 
+namespace {
+
+std::string RowsEnd() {
+  std::string to(kChainCheckpointPrefix);
+  to.back() = static_cast<char>(to.back() + 1);
+  return to;
+}
+
+StoredChainCheckpoint ParseRow(std::string_view key, std::string_view value) {
+  StoredChainCheckpoint stored;
+  const std::string_view seq_bytes = key.substr(kChainCheckpointPrefix.size());
+  stored.row_seq = seq_bytes.size() == 8 ? DecodeSeq(seq_bytes) : 0;
+  stored.checkpoint = ChainCheckpoint::FromJson(value);
+  return stored;
+}
+
+// Rows newest first, each handed to `take` until it returns false: the newest is found without
+// reading (and parsing) the one checkpoint row a minute of activity adds.
+Status ScanNewestFirst(const EventStore& store, const std::function<bool(StoredChainCheckpoint)>& take) {
+  return store.ScanReverse(Cf::kMeta, kChainCheckpointPrefix, RowsEnd(),
+                           [&](std::string_view key, std::string_view value) { return take(ParseRow(key, value)); });
+}
+
+}  // namespace
+
 Result<std::vector<StoredChainCheckpoint>> ReadChainCheckpoints(const EventStore& store) {
   std::vector<StoredChainCheckpoint> out;
-  const std::string from(kChainCheckpointPrefix);
-  std::string to = from;
-  to.back() = static_cast<char>(to.back() + 1);
-  Status s = store.Scan(Cf::kMeta, from, to, [&](std::string_view key, std::string_view value) {
-    StoredChainCheckpoint stored;
-    const std::string_view seq_bytes = key.substr(from.size());
-    stored.row_seq = seq_bytes.size() == 8 ? DecodeSeq(seq_bytes) : 0;
-    stored.checkpoint = ChainCheckpoint::FromJson(value);
-    out.push_back(std::move(stored));
+  Status s = store.Scan(Cf::kMeta, kChainCheckpointPrefix, RowsEnd(),
+                        [&](std::string_view key, std::string_view value) {
+    out.push_back(ParseRow(key, value));
     return true;
   });
   if (!s.ok()) return s;
@@ -91,19 +112,24 @@ Result<std::vector<StoredChainCheckpoint>> ReadChainCheckpoints(const EventStore
 }
 
 Result<std::optional<ChainCheckpoint>> LatestChainCheckpoint(const EventStore& store) {
-  auto all = ReadChainCheckpoints(store);
-  if (!all.ok()) return all.status();
-  for (auto it = all->rbegin(); it != all->rend(); ++it) {
-    if (it->checkpoint.ok()) return std::optional<ChainCheckpoint>(it->checkpoint.value());
-  }
-  return std::optional<ChainCheckpoint>();
+  std::optional<ChainCheckpoint> latest;
+  Status s = ScanNewestFirst(store, [&](StoredChainCheckpoint stored) {
+    if (stored.checkpoint.ok()) latest = std::move(stored.checkpoint).value();
+    return !latest.has_value();
+  });
+  if (!s.ok()) return s;
+  return latest;
 }
 
 Status CheckLogHoldsNewestCheckpoint(const EventStore& store) {
-  auto all = ReadChainCheckpoints(store);
-  if (!all.ok()) return all.status();
-  if (all->empty()) return Status::Ok();
-  const StoredChainCheckpoint& newest = all->back();
+  std::optional<StoredChainCheckpoint> newest_row;
+  Status scanned = ScanNewestFirst(store, [&](StoredChainCheckpoint stored) {
+    newest_row = std::move(stored);
+    return false;
+  });
+  if (!scanned.ok()) return scanned;
+  if (!newest_row) return Status::Ok();
+  const StoredChainCheckpoint& newest = *newest_row;
   const std::string seq = std::to_string(newest.row_seq);
   const auto refuse = [](const std::string& finding) {
     return Status::Internal(finding +

@@ -231,6 +231,27 @@ BOOST_AUTO_TEST_CASE(a_checkpoint_held_outside_the_log_catches_a_cut_that_took_t
   BOOST_TEST(Contains(junk.err, "--checkpoint"), junk);
 }
 
+// The newest checkpoint is looked up from the top of the rows: the newest that parses for the
+// signed head, the newest row of all for the start-up check (a malformed one is a finding).
+BOOST_AUTO_TEST_CASE(newest_checkpoint_lookups_skip_or_report_a_malformed_newest_row) {
+  HistoryCopy copy;
+  const uint64_t head = copy.history().head_seq;
+  {
+    RawDb db(copy.data_dir());
+    db.Put(db.meta(), ChainCheckpointRow(head + 1), "not a checkpoint");
+  }
+  auto store = EventStore::Open(copy.data_dir(), StoreOptions{});
+  BOOST_REQUIRE(store.ok());
+  auto latest = LatestChainCheckpoint(**store);
+  BOOST_REQUIRE(latest.ok() && latest->has_value());
+  BOOST_TEST((*latest)->seq == head);
+  const Status check = CheckLogHoldsNewestCheckpoint(**store);
+  BOOST_TEST(!check.ok());
+  BOOST_TEST(Contains(check.message(), "The newest signed checkpoint (seq " + std::to_string(head + 1) +
+                                           ") cannot be read"),
+             check.message());
+}
+
 BOOST_AUTO_TEST_CASE(a_checkpoint_signed_by_another_key_is_forged) {
   HistoryCopy copy;
   const uint64_t seq = copy.history().mid_seq;
