@@ -32,14 +32,22 @@ struct TrustedKey {
   std::string source;  // for the report
 };
 
-Result<PublicKey> ReadPublicKeyFile(const std::string& path) {
+// The whole of a small file; an error naming it when it cannot be read or holds more than
+// `max_bytes` (then it is not what it was given as: `what`).
+Result<std::string> ReadSmallFile(const std::string& path, size_t max_bytes, std::string_view what) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::Invalid("cannot read " + path);
-  std::string text(kMaxKeyFileBytes + 1, '\0');
+  std::string text(max_bytes + 1, '\0');
   in.read(text.data(), static_cast<std::streamsize>(text.size()));
   text.resize(static_cast<size_t>(in.gcount()));
-  if (text.size() > kMaxKeyFileBytes) return Status::Invalid(path + " is too large to be a public key");
-  auto key = ParsePublicKey(text);
+  if (text.size() > max_bytes) return Status::Invalid(path + " is too large to be " + std::string(what));
+  return text;
+}
+
+Result<PublicKey> ReadPublicKeyFile(const std::string& path) {
+  auto text = ReadSmallFile(path, kMaxKeyFileBytes, "a public key");
+  if (!text.ok()) return text.status();
+  auto key = ParsePublicKey(*text);
   if (!key.ok()) return Status::Invalid(path + ": " + key.status().message());
   return key;
 }
@@ -48,13 +56,9 @@ Result<PublicKey> ReadPublicKeyFile(const std::string& path) {
 Result<std::vector<ChainCheckpoint>> ReadHeldCheckpoints(const std::vector<std::string>& paths) {
   std::vector<ChainCheckpoint> held;
   for (const std::string& path : paths) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return Status::Invalid("--checkpoint: cannot read " + path);
-    std::string text(kMaxCheckpointFileBytes + 1, '\0');
-    in.read(text.data(), static_cast<std::streamsize>(text.size()));
-    text.resize(static_cast<size_t>(in.gcount()));
-    if (text.size() > kMaxCheckpointFileBytes) return Status::Invalid("--checkpoint " + path + " is too large");
-    auto checkpoint = ChainCheckpoint::FromJson(text);
+    auto text = ReadSmallFile(path, kMaxCheckpointFileBytes, "a checkpoint");
+    if (!text.ok()) return Status::Invalid("--checkpoint: " + text.status().message());
+    auto checkpoint = ChainCheckpoint::FromJson(*text);
     if (!checkpoint.ok()) return Status::Invalid("--checkpoint " + path + ": " + checkpoint.status().message());
     held.push_back(std::move(*checkpoint));
   }
