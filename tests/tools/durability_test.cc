@@ -249,27 +249,16 @@ BOOST_AUTO_TEST_CASE(serve_signs_on_with_the_key_that_signed_the_log) {
 // silently: the service's log carries it as an error.
 BOOST_AUTO_TEST_CASE(a_damaged_wal_record_is_reported_as_an_error) {
   namespace fs = std::filesystem;
-  const std::string operator_token = RandomToken("klo");
-  ServerProcess server(ServerConfig{.bootstrap_token = operator_token});
-  server.Start();
+  LedgerApi api;
+  api.CreateWorkspace("acme", "pro");
+  IssuedKey admin = api.CreateAdminKey("acme");
   std::vector<std::string> ids;  // of creations acknowledged before the kill; the third is damaged
-  {
-    HttpClient client(server.port());
-    BOOST_REQUIRE(client.Post("/admin/v1/workspaces", R"({"id":"acme","name":"Acme","plan":"pro"})", operator_token)
-                      .status == 201u);
-    HttpResponse admin = client.Post("/admin/v1/workspaces/acme/admin-keys", R"({"name":"a","role":"admin"})",
-                                     operator_token);
-    BOOST_REQUIRE(admin.status == 201u);
-    const std::string admin_token(ParseObject(admin.body).at("token").as_string());
-    for (const std::string name : {"first", "second", "damaged-record-needle", "fourth"}) {
-      HttpResponse r = client.Post(KeysPath("acme"), R"({"name":")" + name + R"(","preset":"read_only"})", admin_token);
-      BOOST_REQUIRE(r.status == 201u);
-      ids.emplace_back(ParseObject(r.body).at("key").as_object().at("id").as_string());
-    }
+  for (const std::string name : {"first", "second", "damaged-record-needle", "fourth"}) {
+    ids.push_back(api.CreateApiKey("acme", admin.token, R"({"name":")" + name + R"(","preset":"read_only"})").id);
   }
-  server.Kill();  // all of it is in the WAL only
+  api.server().Kill();  // all of it is in the WAL only
   size_t damaged = 0;
-  for (const auto& entry : fs::directory_iterator(server.data_dir())) {
+  for (const auto& entry : fs::directory_iterator(api.server().data_dir())) {
     if (entry.path().extension() != ".log") continue;
     std::string bytes = ReadFileText(entry.path());
     const size_t at = bytes.find("damaged-record-needle");
@@ -280,17 +269,15 @@ BOOST_AUTO_TEST_CASE(a_damaged_wal_record_is_reported_as_an_error) {
   }
   BOOST_REQUIRE(damaged == 1u);
 
-  server.Start();
-  const std::string err = server.CurrentStderr();
+  api.server().Start();
+  api.Reconnect();
+  const std::string err = api.server().CurrentStderr();
   BOOST_TEST(err.find("error rocksdb: ") != std::string::npos, err);
   BOOST_TEST(err.find("Corruption: checksum mismatch") != std::string::npos, err);
-  HttpClient client(server.port());
-  const auto in_log = [&](const std::string& id) {
-    return client.Get("/admin/v1/events?limit=1000", operator_token).body.find(id) != std::string::npos;
-  };
-  BOOST_TEST(in_log(ids[1]));
-  BOOST_TEST(!in_log(ids[2]));  // recovery stopped there
-  BOOST_TEST(server.Stop() == 0);
+  const std::string log = api.client().Get("/admin/v1/events?limit=1000", api.operator_token()).body;
+  BOOST_TEST(log.find(ids[1]) != std::string::npos);
+  BOOST_TEST(log.find(ids[2]) == std::string::npos);  // recovery stopped there
+  BOOST_TEST(api.server().Stop() == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
