@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
+#include <utility>
 
 #include "events/chain_checkpoint.h"
 #include "events/codec.h"
@@ -74,30 +76,18 @@ Result<ChainReport> VerifyChain(const EventStore& store, const ChainVerifyOption
   });
   if (!scanned.ok()) return scanned;
 
-  std::optional<PublicKey> key = options.trusted_key;
-  // `name` says where the checkpoint was found ("the checkpoint at seq N", or held outside the log).
-  const auto check = [&](const ChainCheckpoint& c, const std::string& name) {
-    ++report.checkpoints;
-    if (!key) key = c.public_key;  // without a trusted key, the first checkpoint's key binds the rest
-    if (c.public_key != *key) {
-      report.findings.push_back({c.seq, name + " is signed by another key (" + PublicKeyToHex(c.public_key) +
-                                            "): it is forged."});
-    } else if (!c.VerifiedBy(*key)) {
-      report.findings.push_back({c.seq, name + " has an invalid signature: it is forged or altered."});
-    } else if (c.seq > report.head_seq) {
-      // Past a break the events are not vouched for by the chain; the break is the finding.
-      if (!chain_broken) {
-        report.findings.push_back({report.head_seq + 1,
-                                   "the log ends at seq " + Seq(report.head_seq) + " but " + name +
-                                       " vouches for seq " + Seq(c.seq) + ": events " +
-                                       Seq(report.head_seq + 1) + " to " + Seq(c.seq) + " were removed."});
-      }
-    } else if (hash_at[c.seq] != c.hash) {
-      report.findings.push_back({c.seq, "event " + Seq(c.seq) + " differs from what " + name +
-                                            " vouches for: history up to it was rewritten."});
-    } else {
-      report.last_checkpoint_seq = std::max(report.last_checkpoint_seq, c.seq);
-    }
+  // Every checkpoint, the log's and those held outside it, in the order of the seqs they vouch
+  // for (at one seq, the older key first: the head a key change re-signs), so that the order of
+  // the keys that signed them can be checked.
+  struct Vouching {
+    const ChainCheckpoint* checkpoint;
+    std::string name;  // where it was found, for the findings
+    size_t key_index;  // in options.trusted_keys; their count when none of them
+  };
+  std::vector<Vouching> vouchings;
+  const auto key_index = [&](const PublicKey& key) {
+    const auto& keys = options.trusted_keys;
+    return static_cast<size_t>(std::find(keys.begin(), keys.end(), key) - keys.begin());
   };
   for (const auto& stored : *checkpoints) {
     if (!stored.checkpoint.ok()) {
@@ -109,11 +99,60 @@ Result<ChainReport> VerifyChain(const EventStore& store, const ChainVerifyOption
                                                      " holds a checkpoint for seq " +
                                                      Seq(stored.checkpoint->seq) + "."});
     } else {
-      check(*stored.checkpoint, "the signed checkpoint at seq " + Seq(stored.row_seq));
+      vouchings.push_back({&*stored.checkpoint, "the signed checkpoint at seq " + Seq(stored.row_seq),
+                           key_index(stored.checkpoint->public_key)});
     }
   }
   for (const ChainCheckpoint& c : options.held_checkpoints) {
-    check(c, "the signed checkpoint held outside the log at seq " + Seq(c.seq));
+    vouchings.push_back({&c, "the signed checkpoint held outside the log at seq " + Seq(c.seq), key_index(c.public_key)});
+  }
+  std::stable_sort(vouchings.begin(), vouchings.end(), [](const Vouching& a, const Vouching& b) {
+    return std::pair(a.checkpoint->seq, a.key_index) < std::pair(b.checkpoint->seq, b.key_index);
+  });
+
+  const bool keys_trusted = !options.trusted_keys.empty();
+  std::optional<PublicKey> bound_key;  // without trusted keys, the first checkpoint's key binds the rest
+  const Vouching* newest_signer = nullptr;  // the checkpoint that brought in the newest key used so far
+  for (const Vouching& v : vouchings) {
+    const ChainCheckpoint& c = *v.checkpoint;
+    ++report.checkpoints;
+    if (!bound_key) bound_key = c.public_key;
+    const bool signer_known = keys_trusted ? v.key_index < options.trusted_keys.size() : c.public_key == *bound_key;
+    if (!signer_known) {
+      report.findings.push_back(
+          {c.seq, v.name + " is signed by another key (" + PublicKeyToHex(c.public_key) +
+                      "): it is forged, unless the service's key was changed (serve --new-signing-key) "
+                      "and that key was not passed: pass every key the service used, oldest first, "
+                      "with --public-key."});
+      continue;
+    }
+    if (!c.VerifiedBy(c.public_key)) {
+      report.findings.push_back({c.seq, v.name + " has an invalid signature: it is forged or altered."});
+      continue;
+    }
+    if (keys_trusted && newest_signer && v.key_index < newest_signer->key_index) {
+      report.findings.push_back(
+          {c.seq, v.name + " is signed by trusted key " + Seq(v.key_index + 1) + " (" + PublicKeyToHex(c.public_key) +
+                      "), which key " + Seq(newest_signer->key_index + 1) + " had replaced by " + newest_signer->name +
+                      ": a replaced key cannot vouch for later history (or the keys were not passed "
+                      "oldest first)."});
+      continue;
+    }
+    if (keys_trusted && (!newest_signer || v.key_index > newest_signer->key_index)) newest_signer = &v;
+    if (c.seq > report.head_seq) {
+      // Past a break the events are not vouched for by the chain; the break is the finding.
+      if (!chain_broken) {
+        report.findings.push_back({report.head_seq + 1,
+                                   "the log ends at seq " + Seq(report.head_seq) + " but " + v.name +
+                                       " vouches for seq " + Seq(c.seq) + ": events " +
+                                       Seq(report.head_seq + 1) + " to " + Seq(c.seq) + " were removed."});
+      }
+    } else if (hash_at[c.seq] != c.hash) {
+      report.findings.push_back({c.seq, "event " + Seq(c.seq) + " differs from what " + v.name +
+                                            " vouches for: history up to it was rewritten."});
+    } else {
+      report.last_checkpoint_seq = std::max(report.last_checkpoint_seq, c.seq);
+    }
   }
   std::stable_sort(report.findings.begin(), report.findings.end(),
                    [](const ChainFinding& a, const ChainFinding& b) { return a.seq < b.seq; });

@@ -12,7 +12,6 @@
 //   forged or altered checkpoint                   the checkpoint's seq
 
 #include <functional>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,10 +40,13 @@ struct ChainReport {
 };
 
 struct ChainVerifyOptions {
-  // The key checkpoints must be signed with. Without it, each checkpoint is checked against the
-  // key it names, and all must name the same key: proof against edits, not against an attacker
-  // who re-signs everything with a key of their own.
-  std::optional<PublicKey> trusted_key;
+  // The keys checkpoints must be signed with, in the order the service used them, oldest first
+  // (a deliberate change of key, `serve --new-signing-key`, adds one). A checkpoint signed by no
+  // key of these is forged; so is one signed by a key older than an earlier checkpoint's: a key
+  // that was replaced (perhaps because it leaked) cannot vouch for the history after the change.
+  // Empty: each checkpoint is checked against the key it names, and all must name the same key:
+  // proof against edits, not against an attacker who re-signs everything with a key of their own.
+  std::vector<PublicKey> trusted_keys;
   // Checkpoints held outside the data directory (GET /admin/v1/checkpoint answers, saved by a
   // reviewer), checked as those in the log are: whoever deletes checkpoint rows together with the
   // tail they vouch for cannot hide the cut from one kept elsewhere.

@@ -4,7 +4,6 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
-#include <optional>
 #include <vector>
 
 #include "core/signing.h"
@@ -23,12 +22,12 @@ constexpr int kMaxWalks = 3;
 
 struct VerifyLogFlags {
   std::string data_dir;
-  std::string public_key_file;
+  std::vector<std::string> public_key_files;  // oldest first
   std::vector<std::string> checkpoint_files;
 };
 
 struct TrustedKey {
-  std::optional<PublicKey> key;
+  PublicKey key;
   std::string source;  // for the report
 };
 
@@ -65,43 +64,55 @@ Result<std::vector<ChainCheckpoint>> ReadHeldCheckpoints(const std::vector<std::
   return held;
 }
 
-// --public-key F, else DIR/signing_key.pub, else none. A bad F is the caller's mistake
-// (InvalidArgument); a bad DIR/signing_key.pub is a finding about the data (Internal).
-Result<TrustedKey> ChooseTrustedKey(const VerifyLogFlags& flags) {
-  if (!flags.public_key_file.empty()) {
-    auto key = ReadPublicKeyFile(flags.public_key_file);
+// Each --public-key F, oldest first; else DIR/signing_key.pub; else none. A bad F is the
+// caller's mistake (InvalidArgument), and so is a key given twice (its place in the order would
+// be ambiguous); a bad DIR/signing_key.pub is a finding about the data (Internal).
+Result<std::vector<TrustedKey>> ChooseTrustedKeys(const VerifyLogFlags& flags) {
+  std::vector<TrustedKey> trusted;
+  for (const std::string& file : flags.public_key_files) {
+    auto key = ReadPublicKeyFile(file);
     if (!key.ok()) return Status::Invalid("--public-key " + key.status().message());
-    return TrustedKey{*key, "--public-key " + flags.public_key_file};
+    for (const TrustedKey& earlier : trusted) {
+      if (earlier.key == *key) return Status::Invalid("--public-key " + file + " is the key " + earlier.source + " holds");
+    }
+    trusted.push_back({*key, "--public-key " + file});
   }
+  if (!trusted.empty()) return trusted;
   const std::string in_dir = (std::filesystem::path(flags.data_dir) / "signing_key.pub").string();
   std::error_code ec;
-  if (!std::filesystem::exists(in_dir, ec)) return TrustedKey{};
+  if (!std::filesystem::exists(in_dir, ec)) return trusted;
   auto key = ReadPublicKeyFile(in_dir);
   if (!key.ok()) {
     return Status::Internal(key.status().message() + " (pass the service's public key with --public-key)");
   }
-  return TrustedKey{*key, in_dir + "; it lives beside the data, so to prove who signed, pass a "
-                                   "copy kept elsewhere with --public-key"};
+  trusted.push_back({*key, in_dir + "; it lives beside the data, so to prove who signed, pass a "
+                                    "copy kept elsewhere with --public-key"});
+  return trusted;
 }
 
-void PrintTrustedKey(std::ostream& out, const TrustedKey& trusted) {
-  if (trusted.key) {
-    out << "trusted key: " << PublicKeyToHex(*trusted.key) << " (from " << trusted.source << ")\n";
-  } else {
+void PrintTrustedKeys(std::ostream& out, const std::vector<TrustedKey>& trusted) {
+  if (trusted.empty()) {
     out << "trusted key: none (no --public-key and no signing_key.pub in the data directory): "
            "checkpoints are checked only against the key they name, so this proves the log "
            "consistent with itself, not who signed it\n";
+  } else if (trusted.size() == 1) {
+    out << "trusted key: " << PublicKeyToHex(trusted[0].key) << " (from " << trusted[0].source << ")\n";
+  } else {
+    out << "trusted keys, in the order the service used them:\n";
+    for (size_t i = 0; i < trusted.size(); ++i) {
+      out << "  " << i + 1 << ": " << PublicKeyToHex(trusted[i].key) << " (from " << trusted[i].source << ")\n";
+    }
   }
 }
 
 // One walk over a fresh read-only view.
-Result<ChainReport> Walk(const VerifyLogFlags& flags, const TrustedKey& trusted,
+Result<ChainReport> Walk(const VerifyLogFlags& flags, const std::vector<TrustedKey>& trusted,
                          const std::vector<ChainCheckpoint>& held) {
   auto store = OpenReadOnly(flags.data_dir);
   if (!store.ok()) return store.status();
   Progress progress;
   ChainVerifyOptions options;
-  options.trusted_key = trusted.key;
+  for (const TrustedKey& t : trusted) options.trusted_keys.push_back(t.key);
   options.held_checkpoints = held;
   if (progress.enabled()) {
     options.progress = [&progress](uint64_t seq) {
@@ -112,7 +123,7 @@ Result<ChainReport> Walk(const VerifyLogFlags& flags, const TrustedKey& trusted,
 }
 
 int VerifyLog(const VerifyLogFlags& flags) {
-  auto trusted = ChooseTrustedKey(flags);
+  auto trusted = ChooseTrustedKeys(flags);
   if (!trusted.ok()) return Fail(kCommand, trusted.status());
   auto held = ReadHeldCheckpoints(flags.checkpoint_files);
   if (!held.ok()) return Fail(kCommand, held.status());
@@ -131,7 +142,7 @@ int VerifyLog(const VerifyLogFlags& flags) {
   }
 
   std::ostream& out = std::cout;
-  PrintTrustedKey(out, *trusted);
+  PrintTrustedKeys(out, *trusted);
   if (!report->findings.empty()) {
     const ChainFinding& first = report->findings.front();
     out << "FIRST BROKEN SEQ: " << first.seq << "\n" << first.what << "\n";
@@ -175,9 +186,11 @@ void AddVerifyLogCommand(CLI::App& app, int& exit_code) {
       "Walk the hash chain and the signed checkpoints; print the first broken seq and exit 1, or "
       "the head and exit 0.");
   AddDataOption(*cmd, flags->data_dir);
-  cmd->add_option("--public-key", flags->public_key_file,
+  cmd->add_option("--public-key", flags->public_key_files,
                   "A file holding the service's Ed25519 public key (64 hex digits or PEM) that "
-                  "checkpoints must be signed with (default: DATA/signing_key.pub when present)")
+                  "checkpoints must be signed with (default: DATA/signing_key.pub when present). "
+                  "Repeatable: when the service's key was changed (serve --new-signing-key), pass "
+                  "every key it used, oldest first")
       ->check(CLI::ExistingFile);
   cmd->add_option("--checkpoint", flags->checkpoint_files,
                   "A signed checkpoint kept outside the data directory (the JSON that GET "

@@ -85,6 +85,57 @@ BOOST_AUTO_TEST_CASE(a_bad_public_key_file_is_bad_usage) {
   BOOST_TEST(Contains(missing.err, "absent.pub"), missing);
 }
 
+// After a deliberate change of key (serve --new-signing-key) the log holds checkpoints signed by
+// two keys: the reviewer passes both, oldest first, and a replaced key cannot vouch for history
+// after the change.
+BOOST_AUTO_TEST_CASE(a_changed_signing_key_is_verified_with_every_key_oldest_first) {
+  auto newer = SigningKey::Generate();
+  BOOST_REQUIRE(newer.ok());
+  const auto verify_with = [](const HistoryCopy& copy, const std::vector<std::string>& key_files) {
+    std::vector<std::string> args = {"verify-log", "--data", copy.data_dir()};
+    for (const std::string& file : key_files) {
+      args.push_back("--public-key");
+      args.push_back(file);
+    }
+    return RunCli(args);
+  };
+  const History& h = TheHistory();
+  const std::string old_hex = PublicKeyToHex(h.signing_key->public_key());
+  const std::string new_hex = PublicKeyToHex(newer->public_key());
+
+  HistoryCopy changed;  // mid signed by the old key, the head by the new one
+  PutSignedCheckpoint(*OpenStore(changed.data_dir()), *newer, h.head_seq);
+  const std::string old_pub = changed.public_key_file(), new_pub = changed.Path("new_key.pub");
+  WriteFile(new_pub, new_hex + "\n");
+
+  RunResult both = verify_with(changed, {old_pub, new_pub});
+  BOOST_TEST(both.exit_code == 0, both);
+  BOOST_TEST(Contains(both.out, "signed checkpoints verified: 2 (newest at seq " + std::to_string(h.head_seq) + ")"), both);
+  BOOST_TEST(Contains(both.out, "trusted keys, in the order the service used them:\n  1: " + old_hex +
+                                    " (from --public-key " + old_pub + ")\n  2: " + new_hex),
+             both);
+
+  RunResult old_only = verify_with(changed, {old_pub});
+  ExpectBrokenAt(old_only, h.head_seq);
+  BOOST_TEST(Contains(old_only.out, "is signed by another key (" + new_hex + ")"), old_only);
+  BOOST_TEST(Contains(old_only.out, "pass every key the service used, oldest first"), old_only);
+  ExpectBrokenAt(verify_with(changed, {new_pub}), h.mid_seq);
+  ExpectBrokenAt(verify_with(changed, {}), h.head_seq);  // untrusted: the first key binds the rest
+
+  // Passed the other way round, the old key (now key 2) signed mid and the new one (key 1) the
+  // head after it: a replaced key vouching for later history, as a leaked old key would.
+  RunResult reversed = verify_with(changed, {new_pub, old_pub});
+  ExpectBrokenAt(reversed, h.head_seq);
+  BOOST_TEST(Contains(reversed.out, "is signed by trusted key 1 (" + new_hex + "), which key 2 had replaced by "
+                                    "the signed checkpoint at seq " + std::to_string(h.mid_seq)),
+             reversed);
+
+  // One key twice: its place in the order is ambiguous.
+  RunResult twice = verify_with(changed, {old_pub, new_pub, old_pub});
+  BOOST_TEST(twice.exit_code == 2, twice);
+  BOOST_TEST(Contains(twice.err, "--public-key " + old_pub + " is the key --public-key " + old_pub + " holds"), twice);
+}
+
 BOOST_AUTO_TEST_CASE(a_bad_signing_key_pub_in_the_data_directory_fails_the_check) {
   HistoryCopy copy;
   WriteFile(copy.data_dir() + "/signing_key.pub", "garbage");
