@@ -255,6 +255,7 @@ class Session {
     // buffer directly (same parser, same limits and errors) and read asynchronously only when
     // more is needed.
     parser.eager(false);
+    SkipEmptyLines();
     if (const error_code ec = ParseBuffered(parser); ec) {
       co_return co_await RejectUnreadable(ec, parser);
     }
@@ -288,6 +289,16 @@ class Session {
     }
     Request request = parser.release();
     co_return co_await Dispatch(request, started);
+  }
+
+  // RFC 9112 section 2.2: a server SHOULD ignore empty lines before a request-line (some clients
+  // send a CRLF after a POST's body). Those already read are dropped; one split across reads, or
+  // arriving after the first byte of the request was awaited, still reads as malformed.
+  void SkipEmptyLines() {
+    std::size_t empty = 0;
+    const auto* bytes = static_cast<const char*>(buffer_.data().data());
+    while (empty + 2 <= buffer_.size() && bytes[empty] == '\r' && bytes[empty + 1] == '\n') empty += 2;
+    buffer_.consume(empty);
   }
 
   // Feeds the parser what buffer_ holds, consuming what it took. need_more is not an error: the

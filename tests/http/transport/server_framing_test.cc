@@ -31,6 +31,26 @@ void ExpectRejectedAndClosed(const std::string& raw) {
 
 BOOST_AUTO_TEST_SUITE(server_framing)
 
+// RFC 9112 section 2.2: empty lines before a request-line are ignored, not taken for a malformed
+// request (a CRLF after a POST's body, as some clients send, would otherwise close keep-alive).
+BOOST_AUTO_TEST_CASE(empty_lines_before_a_request_are_ignored) {
+  TestHandler handler;
+  TestServer server(handler);
+  TestClient client;
+  ConnectOrFail(client, server.endpoint());
+  BOOST_REQUIRE(!client.Send("\r\n" + PostRequest("/a", "{}") + "\r\n\r\n" + RawRequest("GET", "/b")));
+  for (int i = 0; i < 2; ++i) {
+    Response response;
+    const auto ec = client.Read(response);
+    BOOST_REQUIRE_MESSAGE(!ec, "read failed: " << ec.message());
+    BOOST_TEST(response.result_int() == 200u, response.body());
+    BOOST_TEST(response.keep_alive());
+  }
+  BOOST_TEST(handler.handled() == 2u);
+  // A bare line feed is not an empty line.
+  ExpectRejectedAndClosed("\n" + RawRequest("GET", "/a"));
+}
+
 BOOST_AUTO_TEST_CASE(chunked_with_content_length_is_rejected) {
   ExpectRejectedAndClosed(
       RawRequest("POST", "/a", "Transfer-Encoding: chunked\r\nContent-Length: 5\r\n", "0\r\n\r\n"));
