@@ -37,6 +37,18 @@ bool IsBlank(char32_t c) {
          c == 0xFEFF;
 }
 
+// The first control (IsControl) in well-formed UTF-8 `s`, line breaks and tabs excepted when
+// `allow_layout`; none: false.
+bool HasControl(std::string_view s, bool allow_layout) {
+  for (size_t i = 0; i < s.size();) {
+    const size_t len = Utf8SequenceLength(s, i);
+    const char32_t c = CodePointAt(s, i, len);
+    if (IsControl(c) && !(allow_layout && (c == '\t' || c == '\n' || c == '\r'))) return true;
+    i += len;
+  }
+  return false;
+}
+
 }  // namespace
 
 size_t CharCount(std::string_view s) {
@@ -106,6 +118,12 @@ Status CheckMetadata(const Metadata& metadata) {
                              "metadata");
     }
     if (!seen.insert(k).second) return Status::Invalid("Metadata keys must be unique.", "metadata");
+    // Reviewers read metadata in terminals and spreadsheets (audit --format csv, review): an
+    // escape sequence or a bidi override there could rewrite what they see.
+    if (HasControl(k, false) || HasControl(v, true)) {
+      return Status::Invalid("Metadata must not contain control characters (values may hold tabs and line breaks).",
+                             "metadata");
+    }
     if (ContainsToken(k) || ContainsToken(v)) {
       return Status::Invalid("Metadata must not contain an API token.", "metadata");
     }

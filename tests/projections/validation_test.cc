@@ -155,6 +155,14 @@ BOOST_AUTO_TEST_CASE(check_metadata_limits) {
   BOOST_TEST(CheckMetadata({{"k", std::string(500, 'v')}}).ok());
   BOOST_TEST(!CheckMetadata({{"k", std::string(501, 'v')}}).ok());
   BOOST_TEST(CheckMetadata({{"k", Repeat("日", 500)}}).ok());
+  // Controls: none in keys; in values only tabs and line breaks.
+  BOOST_TEST(CheckMetadata({{"notes", "line one\r\nline\ttwo\n"}}).ok());
+  for (const std::string& bad : std::vector<std::string>{"\x1b[2J", std::string("a\0b", 3), "\x7f", "\u0085", "\u202e"}) {
+    BOOST_TEST(!CheckMetadata({{"k", "x" + bad}}).ok(), "value with " << bad.size() << " bytes");
+    BOOST_TEST(!CheckMetadata({{"k" + bad, "v"}}).ok());
+  }
+  BOOST_TEST(!CheckMetadata({{"a\tb", "v"}}).ok());
+  BOOST_TEST(CheckMetadata({{"k", "\u05e9\u05dc\u05d5\u05dd"}}).ok());
   Status duplicate = CheckMetadata({{"team", "a"}, {"env", "b"}, {"team", "c"}});
   BOOST_TEST(!duplicate.ok());
   BOOST_TEST(duplicate.field() == "metadata");
