@@ -205,7 +205,7 @@ int Generate(const Flags& flags) {
     inflight.Drain("revoking and rotating");
   }
   const uint64_t head = ledger.head_seq();
-  ledger.Close();
+  if (Status closed = ledger.Close(); !closed.ok()) Die("closing the ledger: " + closed.message());
   const double seconds = watch.Seconds();
   if (head != events) Die("wrote " + std::to_string(head) + " events, expected " + std::to_string(events));
   std::cerr << "bench_gen_ledger: " << head << " events, " << slots << " API keys in " << workspaces

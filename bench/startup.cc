@@ -61,6 +61,6 @@ int main(int argc, char** argv) {
   Report("rss_after_bytes", static_cast<double>(rss_after));
   Report("bytes_per_active_key", (static_cast<double>(rss_after) - rss_before) / active);
   Report("head_seq", static_cast<double>(ledger.head_seq()));
-  ledger.Close();
+  if (Status closed = ledger.Close(); !closed.ok()) Die("closing the ledger: " + closed.message());
   return 0;
 }

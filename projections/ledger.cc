@@ -35,7 +35,9 @@ Ledger::Ledger(EventStore& store, const Clock& clock, LedgerOptions options)
       options_(std::move(options)),
       long_reads_(options_.long_read_priority, kLongReadRaiseAfter) {}
 
-Ledger::~Ledger() { Close(); }
+Ledger::~Ledger() {
+  if (Status closed = Close(); !closed.ok()) log::Error("closing the ledger: " + closed.message());
+}
 
 Status Ledger::Open() {
   if (!options_.bootstrap_token.empty() &&
@@ -146,8 +148,9 @@ void Ledger::RunWritesOn(AppendExecutor executor) {
   if (appender_) appender_->UseExecutor(std::move(executor));
 }
 
-void Ledger::Close() {
-  if (closed_.exchange(true)) return;
+Status Ledger::Close() {
+  if (closed_.exchange(true)) return Status::Ok();
+  Status outcome = Status::Ok();
   ready_.store(false, std::memory_order_release);
   long_reads_.Stop();
   if (sweeper_) sweeper_->Stop();
@@ -162,9 +165,14 @@ void Ledger::Close() {
     checkpoint_writer_->Drain();
     appender_->Stop();
     checkpoint_writer_->Drain();
-    if (store_.sticky_error().ok() && state_.applied_seq() != checkpoint_seq_) {
+    if (Status stopped = store_.sticky_error(); !stopped.ok()) {
+      outcome = Status::Unavailable("writes had stopped (" + stopped.message() + "), so no final checkpoint was signed");
+    } else if (state_.applied_seq() != checkpoint_seq_) {
       Status s = WriteCheckpoint(/*background=*/false);
-      if (!s.ok()) log::Error("writing the projection checkpoint failed: " + s.message());
+      if (!s.ok()) {
+        log::Error("writing the projection checkpoint failed: " + s.message());
+        outcome = Status::Unavailable("the final checkpoint could not be written (" + s.message() + ")");
+      }
     }
   }
   // Whoever still waits for a signed head (the last checkpoint failed, or none was written).
@@ -175,7 +183,11 @@ void Ledger::Close() {
   }
   for (HeadWaiter& w : waiting) w.done(Status::Unavailable("The service is stopping; try again shortly."));
   Status flushed = store_.Flush();
-  if (!flushed.ok()) log::Error(flushed.message());
+  if (!flushed.ok()) {
+    log::Error(flushed.message());
+    if (outcome.ok()) outcome = Status::Unavailable("the final flush failed (" + flushed.message() + ")");
+  }
+  return outcome;
 }
 
 void Ledger::Apply(const Event& event, std::string_view, BatchRows& rows) {

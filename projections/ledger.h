@@ -189,8 +189,10 @@ class Ledger : private EventSink {
   Status Open();
   // Finishes pending commands and reads of the past, writes a checkpoint and flushes. Idempotent.
   // Never relies on the executor given to RunWritesOn, which may have stopped running work (a
-  // stopped io_context).
-  void Close();
+  // stopped io_context). Not OK when the last checkpoint or the flush could not be written (or
+  // writes had stopped before): what was acknowledged is in the WAL all the same, and the next
+  // open recovers it; later calls return OK.
+  Status Close();
   // Runs `read` whole on the ledger's read thread, where the ledger's own long reads (reviews,
   // point-in-time queries, listings and audits that read far) run in steps: once the reads
   // handed over before it have started and had a step each (ReadThread). Returns at once.
@@ -349,7 +351,7 @@ class Ledger : private EventSink {
     std::string ws;
     bool started = false;
     size_t next = 0;
-    WorkspaceReview review;
+    WorkspaceReview review{};
   };
   // One step of a review: kReviewChunkKeys keys under the state's lock, held at normal priority
   // (ReadThread::Urgent). The answer once the walk is done.

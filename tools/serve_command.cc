@@ -270,7 +270,11 @@ int Serve(const ServeFlags& flags) {
   });
   RunIoThread(io, ledger);
   join_workers();
-  ledger.Close();
+  if (Status closed = ledger.Close(); !closed.ok()) {
+    log::Error("stopped at seq " + std::to_string(ledger.head_seq()) + ", but " + closed.message() +
+               "; every acknowledged write is in the write-ahead log, and the next start recovers it");
+    return 1;
+  }
   log::Info("stopped cleanly at seq " + std::to_string(ledger.head_seq()));
   return 0;
 }

@@ -363,11 +363,12 @@ BOOST_AUTO_TEST_CASE(close_finishes_a_background_checkpoint_after_the_executor_h
   const uint64_t head = env.ledger->head_seq();
 
   // The executor runs nothing more. Close on a thread of its own, so that a hang fails the test.
-  auto closed = std::async(std::launch::async, [&] { env.ledger->Close(); });
+  auto closed = std::async(std::launch::async, [&] { return env.ledger->Close(); });
   if (closed.wait_for(testing::kCallbackTimeout) != std::future_status::ready) {
     BOOST_ERROR("Close hung waiting for the background checkpoint");
     std::abort();  // the ledger's threads are stuck: no clean way on
   }
+  BOOST_TEST(closed.get().ok());
   auto row = CheckpointRow(*env.store);
   BOOST_REQUIRE(row.has_value());
   BOOST_TEST(DecodeSeq(*row) == head);

@@ -370,7 +370,8 @@ BOOST_AUTO_TEST_CASE(commands_after_close_are_unavailable) {
   auto acme = env.MustSetUpWorkspace("acme");
   auto key = env.MustCreateKey(acme.admin, "acme", KeyInput("k"));
   BOOST_TEST(env.ledger->ready());
-  env.ledger->Close();
+  BOOST_TEST(env.ledger->Close().ok());
+  BOOST_TEST(env.ledger->Close().ok(), "a second Close has nothing left to do");
   BOOST_TEST(!env.ledger->ready());
   CHECK_CODE(env.Verify(key.token), StatusCode::kUnavailable);
   CHECK_CODE(env.CreateApiKey(acme.admin, "acme", KeyInput("k2")), StatusCode::kUnavailable);

@@ -94,8 +94,12 @@ BOOST_AUTO_TEST_CASE(writes_refused_with_503_and_nothing_acknowledged_is_lost,
   BOOST_TEST(!std::filesystem::exists(server.data_dir() / "LOG"), "RocksDB's messages go to the service's log");
 
   // Room again (the tmpfs grown in place), and a restart: every acknowledged key is there.
+  // The stop cannot sign or flush on the full disk: it says so, and does not exit 0.
   client.reset();
-  server.Stop();
+  BOOST_TEST(server.Stop() == 1);
+  const std::string stop_log = server.CurrentStderr();
+  BOOST_TEST(stop_log.find("writes had stopped") != std::string::npos, stop_log);
+  BOOST_TEST(stop_log.find("stopped cleanly") == std::string::npos, stop_log);
   BOOST_TEST_REQUIRE(MountTmpfs(server.data_dir(), "size=256m", MS_REMOUNT));
   server.Start();
   client = std::make_unique<HttpClient>(server.port());
