@@ -1,6 +1,7 @@
 #include "tools/backup_command.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -176,6 +177,9 @@ Result<std::optional<CopyDefect>> CheckCopy(const std::string& to, const CopySta
 
 int Backup(const BackupFlags& flags) {
   if (Status s = CheckTarget(flags.to_dir); !s.ok()) return Fail(kCommand, s);
+  // The copy holds what the data directory holds: created as serve creates that, readable by the
+  // group and no one else, whatever the caller's umask.
+  ::umask(::umask(0) | 0027);
   std::error_code ec;
   fs::create_directories(flags.to_dir, ec);
   if (ec) return Fail(kCommand, Status::Internal("cannot create " + flags.to_dir + ": " + ec.message()));

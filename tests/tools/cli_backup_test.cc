@@ -103,6 +103,17 @@ BOOST_AUTO_TEST_CASE(the_copy_holds_the_checkpoints_and_key_files) {
   struct stat st {};
   BOOST_REQUIRE(stat((to + "/signing_key.pem").c_str(), &st) == 0);
   BOOST_TEST((st.st_mode & 0777) == 0600u);
+  // Closed to other local users as the data directory is (serve's umask 027), whatever the
+  // caller's umask: the copy holds the same owners, names and uses.
+  const mode_t caller_umask = ::umask(022);
+  ::umask(caller_umask);
+  BOOST_TEST_REQUIRE((caller_umask & 007) != 007, "the test needs a caller umask that leaves others some access");
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(to)) {
+    BOOST_REQUIRE(stat(entry.path().c_str(), &st) == 0);
+    BOOST_TEST((st.st_mode & 0007) == 0u, entry.path() << " mode " << std::oct << (st.st_mode & 0777));
+  }
+  BOOST_REQUIRE(stat(to.c_str(), &st) == 0);
+  BOOST_TEST((st.st_mode & 0007) == 0u);
 
   RunResult verify = RunCli({"verify-log", "--data", to});
   BOOST_TEST(verify.exit_code == 0, verify);
