@@ -14,13 +14,16 @@
 #include <memory>
 #include <thread>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/memory.h"
 #include "core/signing.h"
 #include "core/thread_priority.h"
+#include "core/time_format.h"
 #include "core/token.h"
 #include "events/chain_checkpoint.h"
 #include "events/store.h"
+#include "events/wal_scan.h"
 #include "http/router.h"
 #include "http/routes.h"
 #include "http/server.h"
@@ -84,6 +87,27 @@ Result<boost::asio::ip::tcp::endpoint> ParseListen(const std::string& text) {
 // It must be the key that signed the newest checkpoint in the log: a new one (a signing_key.pem
 // lost, or a directory restored by `backup --no-private-key`) would make verify-log call every
 // earlier checkpoint forged, unless --new-signing-key says that is intended.
+// A WAL damaged in its middle (events/wal_scan.h): RocksDB's recovery drops what follows the
+// damage, and deletes the file once that is flushed. The damaged file and those after it are
+// copied aside first, for whoever must recover them by hand, and verify-log reports them. Returns
+// the copies' directory; nullopt when the WAL is intact; an error when the copy failed (the start
+// is then refused, rather than lose the evidence).
+Result<std::optional<std::string>> SetAsideDamagedWal(const std::string& data_dir) {
+  auto damage = FindWalDamage(data_dir);
+  if (!damage.ok()) {
+    log::Warn("checking the write-ahead log: " + damage.status().message());
+    return std::optional<std::string>();
+  }
+  if (!*damage) return std::optional<std::string>();
+  auto to = keyledger::SetAsideDamagedWal(data_dir, **damage, FormatRfc3339(SystemClock().Now()));
+  if (!to.ok()) {
+    return Status::Internal((*damage)->what + "; copying it aside failed (" + to.status().message() +
+                            "), so the service does not start on it");
+  }
+  log::Error((*damage)->what + ". Copies of it are in " + *to + "; keyledger verify-log reports it.");
+  return std::optional<std::string>(*to);
+}
+
 Result<SigningKey> LoadSigningKey(const ServeFlags& flags, const EventStore& store) {
   const std::string path = flags.signing_key.empty() ? flags.data_dir + "/signing_key.pem" : flags.signing_key;
   auto newest = LatestChainCheckpoint(store);
@@ -180,10 +204,19 @@ int Serve(const ServeFlags& flags) {
   // the core with the requests at low priority, paced at two (events/background_priority.h); at
   // five RocksDB delays writes and it runs at normal priority.
   if (background == BackgroundPriority::kIdle) store_options.max_write_buffers = 6;
+  auto set_aside = SetAsideDamagedWal(flags.data_dir);
+  if (!set_aside.ok()) {
+    std::cerr << "keyledger serve: " << set_aside.status().message() << "\n";
+    return 1;
+  }
   auto store = EventStore::Open(flags.data_dir, store_options);
   if (!store.ok()) {
     std::cerr << "keyledger serve: " << store.status().message() << "\n";
     return 1;
+  }
+  if (*set_aside) {
+    auto head = (*store)->LastEvent();
+    if (Status s = NoteRecoveredHead(**set_aside, head.ok() ? head->first : 0); !s.ok()) log::Error(s.message());
   }
 
   SystemClock clock;

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <algorithm>
 #include <iostream>
 #include <memory>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "core/time_format.h"
 #include "events/chain_checkpoint.h"
 #include "events/chain_verifier.h"
+#include "events/wal_scan.h"
 #include "tools/cli_support.h"
 
 namespace keyledger::tools {
@@ -122,6 +124,27 @@ Result<ChainReport> Walk(const VerifyLogFlags& flags, const std::vector<TrustedK
   return VerifyChain(**store, options);
 }
 
+// What the chain cannot show: a write-ahead log damaged in its middle loses the events after the
+// damage when RocksDB recovers it (events/wal_scan.h), whether now (the WAL as it is) or at an
+// earlier start of the service (the copies it set aside then).
+Status AddWalFindings(const std::string& data_dir, ChainReport& report) {
+  auto damage = FindStableWalDamage(data_dir);
+  if (!damage.ok()) return damage.status();
+  if (*damage) report.findings.push_back({report.head_seq + 1, (*damage)->what + "."});
+  auto set_aside = ListSetAsideWals(data_dir);
+  if (!set_aside.ok()) return set_aside.status();
+  for (const SetAsideWal& wal : *set_aside) {
+    report.findings.push_back(
+        {wal.recovered_head_seq + 1,
+         "at " + wal.found_at + " the service started on a damaged write-ahead log and recovered the log to seq " +
+             std::to_string(wal.recovered_head_seq) + ": " + wal.damage.what + ". Copies of it are in " + wal.path +
+             "."});
+  }
+  std::stable_sort(report.findings.begin(), report.findings.end(),
+                   [](const ChainFinding& a, const ChainFinding& b) { return a.seq < b.seq; });
+  return Status::Ok();
+}
+
 int VerifyLog(const VerifyLogFlags& flags) {
   auto trusted = ChooseTrustedKeys(flags);
   if (!trusted.ok()) return Fail(kCommand, trusted.status());
@@ -140,6 +163,8 @@ int VerifyLog(const VerifyLogFlags& flags) {
     confirmed = again->findings.empty() || again->findings.front().seq == report->findings.front().seq;
     report = std::move(again);
   }
+
+  if (Status s = AddWalFindings(flags.data_dir, *report); !s.ok()) return Fail(kCommand, s);
 
   std::ostream& out = std::cout;
   PrintTrustedKeys(out, *trusted);

@@ -1,7 +1,10 @@
 // State across process restarts: a clean SIGTERM stop keeps everything; SIGTERM under load exits 0
 // and loses no acknowledged creation; a SIGKILL loses nothing that was acknowledged.
 
+#include <sys/wait.h>
+
 #include <boost/test/unit_test.hpp>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -24,6 +27,24 @@ std::map<std::string, json::object> KeysById(LedgerApi& api, const std::string& 
     out[id] = api.GetKey("acme", admin, id);
   }
   return out;
+}
+
+struct ToolRun {
+  int exit_code = -1;
+  std::string out;
+};
+
+// `keyledger verify-log --data DIR`: its exit code and standard output.
+ToolRun RunVerifyLog(const std::filesystem::path& data_dir) {
+  const std::string command = std::string(KEYLEDGER_BINARY) + " verify-log --data '" + data_dir.string() + "'";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  BOOST_TEST_REQUIRE(pipe != nullptr);
+  ToolRun run;
+  char buffer[4096];
+  for (size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) run.out.append(buffer, n);
+  const int status = ::pclose(pipe);
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return run;
 }
 
 }  // namespace
@@ -245,8 +266,9 @@ BOOST_AUTO_TEST_CASE(serve_signs_on_with_the_key_that_signed_the_log) {
 }
 
 // A WAL record that fails its checksum ends recovery there (RocksDB's point-in-time mode; a crash
-// tears the last record the same way on this prezeroed WAL). What is dropped must not pass
-// silently: the service's log carries it as an error.
+// tears the last record the same way on this prezeroed WAL). With log after it, the damage is in
+// the middle of the log, and what recovery drops must not pass silently: the service's log says
+// so, the damaged WAL is copied aside before RocksDB deletes it, and verify-log reports it.
 BOOST_AUTO_TEST_CASE(a_damaged_wal_record_is_reported_as_an_error) {
   namespace fs = std::filesystem;
   LedgerApi api;
@@ -268,16 +290,47 @@ BOOST_AUTO_TEST_CASE(a_damaged_wal_record_is_reported_as_an_error) {
     ++damaged;
   }
   BOOST_REQUIRE(damaged == 1u);
+  const ToolRun before = RunVerifyLog(api.server().data_dir());
 
   api.server().Start();
   api.Reconnect();
   const std::string err = api.server().CurrentStderr();
   BOOST_TEST(err.find("error rocksdb: ") != std::string::npos, err);
   BOOST_TEST(err.find("Corruption: checksum mismatch") != std::string::npos, err);
+  BOOST_TEST(err.find("fails its checksum, and ") != std::string::npos, err);
   const std::string log = api.client().Get("/admin/v1/events?limit=1000", api.operator_token()).body;
   BOOST_TEST(log.find(ids[1]) != std::string::npos);
   BOOST_TEST(log.find(ids[2]) == std::string::npos);  // recovery stopped there
+  const json::array events = ParseObject(log).at("events").as_array();
+  const uint64_t recovered_head = events.back().as_object().at("seq").to_number<uint64_t>();
   BOOST_TEST(api.server().Stop() == 0);
+
+  // The damaged WAL, with the acknowledged creation after the damage, was copied aside before
+  // RocksDB recovered (and then deleted) it.
+  const fs::path set_aside = api.server().data_dir() / "wal-set-aside";
+  BOOST_TEST_REQUIRE(fs::exists(set_aside));
+  size_t copies = 0;
+  for (const auto& dir : fs::directory_iterator(set_aside)) {
+    for (const auto& file : fs::directory_iterator(dir.path())) {
+      if (file.path().extension() == ".log") {
+        ++copies;
+        BOOST_TEST(ReadFileText(file.path()).find("fourth") != std::string::npos);
+      }
+    }
+    BOOST_TEST(ReadFileText(dir.path() / "note.txt").find("recovered_head_seq=" + std::to_string(recovered_head)) !=
+               std::string::npos);
+  }
+  BOOST_TEST(copies == 1u);
+
+  // verify-log names the first event that recovery may have lost, however intact the chain is:
+  // before the restart from the WAL itself, after it from the copies set aside.
+  BOOST_TEST(before.exit_code == 1, before.out);
+  BOOST_TEST(before.out.find("FIRST BROKEN SEQ: " + std::to_string(recovered_head + 1)) != std::string::npos, before.out);
+  BOOST_TEST(before.out.find("fails its checksum, and ") != std::string::npos, before.out);
+  const ToolRun after = RunVerifyLog(api.server().data_dir());
+  BOOST_TEST(after.exit_code == 1, after.out);
+  BOOST_TEST(after.out.find("FIRST BROKEN SEQ: " + std::to_string(recovered_head + 1)) != std::string::npos, after.out);
+  BOOST_TEST(after.out.find("started on a damaged write-ahead log") != std::string::npos, after.out);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
