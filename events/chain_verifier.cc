@@ -74,7 +74,13 @@ Result<ChainReport> VerifyChain(const EventStore& store, const ChainVerifyOption
     if (options.progress && seq % options.progress_every == 0) options.progress(seq);
     return true;
   });
-  if (!scanned.ok()) return scanned;
+  if (!scanned.ok()) {
+    // A table or log block that fails its checksum: the events from there on cannot be read, which
+    // is a finding about the files, not a failure of the walk.
+    if (scanned.message().find("Corruption") == std::string::npos) return scanned;
+    find(expected, "the events from seq " + Seq(expected) + " on cannot be read (" + scanned.message() +
+                       "): the database's files were altered or damaged.");
+  }
 
   // Every checkpoint, the log's and those held outside it, in the order of the seqs they vouch
   // for (at one seq, the older key first: the head a key change re-signs), so that the order of

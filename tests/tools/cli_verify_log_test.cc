@@ -144,6 +144,29 @@ BOOST_AUTO_TEST_CASE(a_bad_signing_key_pub_in_the_data_directory_fails_the_check
   BOOST_TEST(Contains(r.err, "signing_key.pub"), r);
 }
 
+// A byte changed inside a table file fails that block's checksum: the events from there on cannot
+// be read, and that is a finding (FIRST BROKEN SEQ), not a bare RocksDB error.
+BOOST_AUTO_TEST_CASE(a_damaged_table_file_is_a_finding_at_the_first_unreadable_seq) {
+  HistoryCopy copy;
+  size_t damaged = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(copy.data_dir())) {
+    if (entry.path().extension() != ".sst") continue;
+    std::string bytes = ReadFileText(entry.path().string());
+    const size_t at = bytes.find("exposed in chat");  // the revocation's reason, stored uncompressed
+    if (at == std::string::npos) continue;
+    bytes[at] ^= 0x01;
+    WriteFile(entry.path().string(), bytes);
+    ++damaged;
+  }
+  BOOST_TEST_REQUIRE(damaged >= 1u);
+  RunResult r = VerifyLog(copy);
+  BOOST_TEST(r.exit_code == 1, r);
+  BOOST_TEST(FirstBrokenSeq(r.out) >= 1u, r);
+  BOOST_TEST(FirstBrokenSeq(r.out) <= copy.history().head_seq, r);
+  BOOST_TEST(Contains(r.out, "cannot be read (scanning: Corruption: block checksum mismatch"), r);
+  BOOST_TEST(Contains(r.out, "FAILED: "), r);
+}
+
 BOOST_AUTO_TEST_CASE(an_edited_event_breaks_at_that_event) {
   HistoryCopy copy;
   const uint64_t k = copy.history().k2_created_seq;
