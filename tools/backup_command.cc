@@ -13,6 +13,7 @@
 #include "core/time_format.h"
 #include "events/chain_verifier.h"
 #include "events/codec.h"
+#include "events/wal_scan.h"
 #include "tools/cli_support.h"
 
 namespace keyledger::tools {
@@ -44,6 +45,24 @@ Status CheckTarget(const std::string& to) {
   if (!fs::is_directory(to, ec)) return Status::Invalid("--to " + to + " exists and is not a directory");
   if (!fs::is_empty(to, ec) || ec) {
     return Status::Invalid("--to " + to + " exists and is not empty; a backup goes into a new directory");
+  }
+  return Status::Ok();
+}
+
+// The source must be a keyledger database, and neither directory inside the other (a copy inside
+// the live data directory would be copied into itself by the next backup, and mixed with RocksDB's
+// files). Both are the caller's mistakes: nothing is created.
+Status CheckSource(const std::string& from, const std::string& to) {
+  std::error_code ec;
+  if (!fs::exists(fs::path(from) / "CURRENT", ec)) return Status::Invalid("--data " + from + " holds no keyledger database");
+  const fs::path source = fs::weakly_canonical(from, ec), target = fs::weakly_canonical(to, ec);
+  if (ec) return Status::Invalid("cannot resolve --data " + from + " or --to " + to + ": " + ec.message());
+  const auto within = [](const fs::path& inner, const fs::path& outer) {
+    const auto [end, _] = std::mismatch(outer.begin(), outer.end(), inner.begin(), inner.end());
+    return end == outer.end();
+  };
+  if (within(target, source) || within(source, target)) {
+    return Status::Invalid("--to " + to + " and --data " + from + " overlap; a backup goes outside the data directory");
   }
   return Status::Ok();
 }
@@ -138,6 +157,15 @@ Result<std::vector<std::string>> CopyKeyFiles(const BackupFlags& flags) {
     if (Status s = CopySmallFile(from, fs::path(flags.to_dir) / file.name, file.mode); !s.ok()) return s;
     copied.push_back(std::string(file.name) + (file.is_private ? " (mode 0600)" : ""));
   }
+  // The WALs serve set aside at a start on a damaged one (events/wal_scan.h): evidence that
+  // verify-log reports, and what an operator would recover by hand.
+  const fs::path set_aside = fs::path(flags.data_dir) / kWalSetAsideDir;
+  std::error_code ec;
+  if (fs::exists(set_aside, ec)) {
+    fs::copy(set_aside, fs::path(flags.to_dir) / kWalSetAsideDir, fs::copy_options::recursive, ec);
+    if (ec) return Status::Internal("cannot copy " + set_aside.string() + ": " + ec.message());
+    copied.push_back(std::string(kWalSetAsideDir) + "/");
+  }
   return copied;
 }
 
@@ -177,6 +205,7 @@ Result<std::optional<CopyDefect>> CheckCopy(const std::string& to, const CopySta
 
 int Backup(const BackupFlags& flags) {
   if (Status s = CheckTarget(flags.to_dir); !s.ok()) return Fail(kCommand, s);
+  if (Status s = CheckSource(flags.data_dir, flags.to_dir); !s.ok()) return Fail(kCommand, s);
   // The copy holds what the data directory holds: created as serve creates that, readable by the
   // group and no one else, whatever the caller's umask.
   ::umask(::umask(0) | 0027);

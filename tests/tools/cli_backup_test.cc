@@ -192,6 +192,53 @@ BOOST_AUTO_TEST_CASE(a_non_empty_target_is_refused) {
   BOOST_TEST(onto_itself.exit_code == 2, onto_itself);
 }
 
+// Mistakes in what is copied where are bad usage (exit 2) and leave nothing behind: a source that
+// is not a keyledger database, a target inside the data directory.
+BOOST_AUTO_TEST_CASE(a_source_that_is_no_store_or_a_target_inside_it_is_refused) {
+  HistoryCopy copy;
+  const std::string not_store = copy.Path("not-a-store"), to = copy.Path("backup");
+  std::filesystem::create_directories(not_store);
+  WriteFile(not_store + "/x", "hi");
+  RunResult no_store = RunCli({"backup", "--data", not_store, "--to", to});
+  BOOST_TEST(no_store.exit_code == 2, no_store);
+  BOOST_TEST(Contains(no_store.err, "holds no keyledger database"), no_store);
+  BOOST_TEST(!Contains(no_store.err, "attempt"), "no retries: " << no_store);
+  BOOST_TEST(!std::filesystem::exists(to));
+
+  const std::string inside = copy.data_dir() + "/sub";
+  RunResult nested = RunCli({"backup", "--data", copy.data_dir(), "--to", inside});
+  BOOST_TEST(nested.exit_code == 2, nested);
+  BOOST_TEST(Contains(nested.err, "overlap"), nested);
+  BOOST_TEST(!std::filesystem::exists(inside));
+  RunResult around = RunCli({"backup", "--data", copy.data_dir(), "--to", copy.root() + "/../"});
+  BOOST_TEST(around.exit_code == 2, around);
+}
+
+// The WALs serve set aside at a start on a damaged one go with the copy, and verify-log on the
+// copy reports them as it does on the source.
+BOOST_AUTO_TEST_CASE(set_aside_wals_go_with_the_copy) {
+  HistoryCopy copy;
+  const std::string set_aside = copy.data_dir() + "/wal-set-aside/2026-12-05T05-00-00.000Z";
+  std::filesystem::create_directories(set_aside);
+  WriteFile(set_aside + "/000009.log", "log bytes");
+  WriteFile(set_aside + "/note.txt", "found_at=2026-12-05T05:00:00.000Z\nfile=000009.log\noffset=10\n"
+                                     "bytes_after=20\nwhat=the write-ahead log 000009.log is damaged\n"
+                                     "recovered_head_seq=3\n");
+  const std::string to = copy.Path("backup");
+  RunResult r = RunCli({"backup", "--data", copy.data_dir(), "--to", to});
+  BOOST_TEST(r.exit_code == 0, r);
+  BOOST_TEST(Contains(r.out, "wal-set-aside/"), r);
+  BOOST_TEST(ReadFileText(to + "/wal-set-aside/2026-12-05T05-00-00.000Z/000009.log") == "log bytes");
+  for (const std::string& dir : {copy.data_dir(), to}) {
+    RunResult v = RunCli({"verify-log", "--data", dir});
+    BOOST_TEST(v.exit_code == 1, v);
+    BOOST_TEST(FirstBrokenSeq(v.out) == 4u, v);
+    BOOST_TEST(Contains(v.out, "at 2026-12-05T05:00:00.000Z the service started on a damaged write-ahead log and "
+                               "recovered the log to seq 3: the write-ahead log 000009.log is damaged"),
+               v);
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace
