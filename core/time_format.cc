@@ -166,4 +166,17 @@ std::optional<TimeMs> Rfc3339StreamParser::Parse(std::string_view s) {
   return t;
 }
 
+std::optional<TimeMs> ParseRfc3339LowerBound(std::string_view text) {
+  std::optional<TimeMs> t = ParseRfc3339(text);
+  if (!t) return t;
+  const size_t dot = text.find('.');
+  if (dot == std::string_view::npos) return t;
+  size_t end = dot + 1;
+  while (end < text.size() && text[end] >= '0' && text[end] <= '9') ++end;
+  for (size_t i = dot + 4; i < end; ++i) {
+    if (text[i] != '0') return *t + 1;
+  }
+  return t;
+}
+
 }  // namespace keyledger

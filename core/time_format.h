@@ -20,6 +20,9 @@ size_t FormatRfc3339Into(TimeMs t, char (&out)[kRfc3339MaxChars]);
 // as RFC 3339 allows. Fractions beyond milliseconds are truncated. nullopt when malformed or out of
 // range (years 1970..9999).
 std::optional<TimeMs> ParseRfc3339(std::string_view text);
+// The same, but a fraction beyond milliseconds rounds up: for an inclusive lower bound ("from"),
+// so that 10:00:00.0509Z does not take in an event at 10:00:00.050Z, 0.9 ms before it.
+std::optional<TimeMs> ParseRfc3339LowerBound(std::string_view text);
 
 // ParseRfc3339 for a stream of timestamps that mostly share their minute, as a log's do: the
 // 24-character form FormatRfc3339 writes reuses the last minute parsed; anything else is parsed in

@@ -169,10 +169,11 @@ Result<size_t> LimitParam(const Exchange& ex) {
   return limit;
 }
 
-Result<std::optional<int64_t>> TimeParam(const Exchange& ex, std::string_view name) {
+// `lower_bound`: a fraction beyond milliseconds rounds up (ParseRfc3339LowerBound).
+Result<std::optional<int64_t>> TimeParam(const Exchange& ex, std::string_view name, bool lower_bound) {
   auto text = ex.Query(name);
   if (!text) return std::optional<int64_t>();
-  auto t = ParseRfc3339(*text);
+  auto t = lower_bound ? ParseRfc3339LowerBound(*text) : ParseRfc3339(*text);
   if (!t) {
     return Status::Invalid(std::string(name) + " must be an RFC 3339 time such as 2026-11-23T10:00:00.000Z.",
                            std::string(name));
@@ -181,7 +182,7 @@ Result<std::optional<int64_t>> TimeParam(const Exchange& ex, std::string_view na
 }
 
 Result<TimeRange> TimeRangeParams(const Exchange& ex) {
-  auto from = TimeParam(ex, "from");
+  auto from = TimeParam(ex, "from", /*lower_bound=*/true);
   if (!from.ok()) return from.status();
   auto to = TimeParam(ex, "to");
   if (!to.ok()) return to.status();

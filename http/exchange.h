@@ -67,7 +67,8 @@ using ExchangePtr = std::shared_ptr<Exchange>;
 
 // Query-parameter helpers that answer 400 naming the parameter.
 Result<size_t> LimitParam(const Exchange& ex);  // ?limit= 1..1000, default 50
-Result<std::optional<int64_t>> TimeParam(const Exchange& ex, std::string_view name);  // RFC 3339
+// RFC 3339; with `lower_bound` (an inclusive "from"), a fraction beyond milliseconds rounds up.
+Result<std::optional<int64_t>> TimeParam(const Exchange& ex, std::string_view name, bool lower_bound = false);
 struct TimeRange {
   std::optional<int64_t> from, to;
 };

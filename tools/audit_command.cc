@@ -7,6 +7,7 @@
 
 #include "events/codec.h"
 #include "projections/audit_query.h"
+#include "core/time_format.h"
 #include "tools/cli_support.h"
 
 namespace keyledger::tools {
@@ -32,13 +33,18 @@ std::vector<std::string> EventTypeNames() {
   return names;
 }
 
-// RFC 4180: quoted when it holds a quote, a comma or a line break; quotes doubled.
+// RFC 4180: quoted when it holds a quote, a comma or a line break; quotes doubled. A field that a
+// spreadsheet would evaluate as a formula (it starts with = + - @, a tab or a carriage return:
+// an X-Actor of =HYPERLINK(...), say) gets a leading ' that shows it as text instead (OWASP's
+// advice for CSV injection).
 void AppendCsvField(std::string& out, std::string_view value, bool always_quote = false) {
-  if (!always_quote && value.find_first_of("\",\r\n") == std::string_view::npos) {
+  const bool formula = !value.empty() && std::string_view("=+-@\t\r").find(value.front()) != std::string_view::npos;
+  if (!always_quote && !formula && value.find_first_of("\",\r\n") == std::string_view::npos) {
     out.append(value);
     return;
   }
   out.push_back('"');
+  if (formula) out.push_back('\'');
   for (char c : value) {
     if (c == '"') out.push_back('"');
     out.push_back(c);
@@ -112,7 +118,7 @@ int Audit(const AuditFlags& flags) {
   for (const std::string& name : flags.types) query.types.push_back(*ParseEventType(name));
   if (query.types.empty() && !flags.key_id.empty()) query.types = AllEventTypes();
   query.actor = flags.actor;
-  query.from = ParseTimeFlag(flags.from);
+  if (!flags.from.empty()) query.from = ParseRfc3339LowerBound(flags.from);
   query.to = ParseTimeFlag(flags.to);
   if (query.from && query.to && *query.from > *query.to) {
     return Fail(kCommand, Status::Invalid("--from must not be later than --to"));
@@ -161,7 +167,7 @@ void AddAuditCommand(CLI::App& app, int& exit_code) {
   auto flags = std::make_shared<AuditFlags>();
   CLI::App* cmd = app.add_subcommand("audit", "A workspace's audit timeline or a key's full history.");
   AddDataOption(*cmd, flags->data_dir);
-  cmd->add_option("--workspace", flags->workspace, "Workspace id")->required();
+  cmd->add_option("--workspace", flags->workspace, "Workspace id")->required()->check(WorkspaceIdValidator());
   cmd->add_option("--key", flags->key_id, "Only this key's history (default types: all)");
   cmd->add_option("--type", flags->types,
                   "Event type, repeatable (default: all with --key, else all but key.used)")

@@ -11,6 +11,7 @@
 #include "core/clock.h"
 #include "core/time_format.h"
 #include "core/utf8.h"
+#include "projections/validation.h"
 
 namespace keyledger::tools {
 namespace {
@@ -91,6 +92,15 @@ std::string TimeFlagProblem(const std::string& text, bool past_only) {
 
 CLI::Validator Rfc3339Validator() {
   return CLI::Validator([](std::string& text) { return TimeFlagProblem(text, false); }, "RFC3339");
+}
+
+CLI::Validator WorkspaceIdValidator() {
+  return CLI::Validator(
+      [](std::string& id) {
+        return IsValidWorkspaceId(id) ? std::string()
+                                      : "'" + id + "' is not a workspace id (lowercase letters, digits and '-', 2 to 63)";
+      },
+      "WORKSPACE");
 }
 
 CLI::Validator PastRfc3339Validator() {

@@ -284,7 +284,7 @@ void AddReplayCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--as-of", flags->as_of,
                   "RFC 3339 instant, such as 2026-11-23T10:00:00.000Z (default: now, whole log)")
       ->check(PastRfc3339Validator());
-  cmd->add_option("--workspace", flags->workspace, "Only this workspace's keys");
+  cmd->add_option("--workspace", flags->workspace, "Only this workspace's keys")->check(WorkspaceIdValidator());
   cmd->add_option("--format", flags->format, "table for people, json for scripts")
       ->check(CLI::IsMember({"table", "json"}))
       ->capture_default_str();

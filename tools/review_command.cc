@@ -88,7 +88,7 @@ void AddReviewCommand(CLI::App& app, int& exit_code) {
   auto flags = std::make_shared<ReviewFlags>();
   CLI::App* cmd = app.add_subcommand("review", "Review a workspace's API keys against the audit checklist.");
   AddDataOption(*cmd, flags->data_dir);
-  cmd->add_option("--workspace", flags->workspace, "Workspace id")->required();
+  cmd->add_option("--workspace", flags->workspace, "Workspace id")->required()->check(WorkspaceIdValidator());
   cmd->add_option("--format", flags->format, "table for people, json for scripts")
       ->check(CLI::IsMember({"table", "json"}))
       ->capture_default_str();

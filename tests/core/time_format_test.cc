@@ -148,6 +148,18 @@ BOOST_AUTO_TEST_CASE(parse_rejects_malformed) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(a_lower_bound_rounds_a_sub_millisecond_fraction_up) {
+  const TimeMs at = Parse("2026-12-05T04:46:46.050Z");
+  BOOST_TEST(ParseRfc3339LowerBound("2026-12-05T04:46:46.0509Z").value_or(-1) == at + 1);
+  BOOST_TEST(ParseRfc3339LowerBound("2026-12-05T04:46:46.050000001Z").value_or(-1) == at + 1);
+  BOOST_TEST(ParseRfc3339LowerBound("2026-12-05T04:46:46.0500Z").value_or(-1) == at);
+  BOOST_TEST(ParseRfc3339LowerBound("2026-12-05T04:46:46.050Z").value_or(-1) == at);
+  BOOST_TEST(ParseRfc3339LowerBound("2026-12-05T06:46:46.0501+02:00").value_or(-1) == at + 1);
+  BOOST_TEST(ParseRfc3339LowerBound("2026-12-05T04:46:46Z").value_or(-1) == Parse("2026-12-05T04:46:46Z"));
+  BOOST_TEST(!ParseRfc3339LowerBound("2026-12-05T04:46:46.05x9Z").has_value());
+  BOOST_TEST(Parse("2026-12-05T04:46:46.0509Z") == at, "an instant, not a bound, truncates");
+}
+
 BOOST_AUTO_TEST_CASE(parse_rejects_out_of_range_fields) {
   for (std::string_view bad : {
            "2026-02-30T00:00:00Z",  // February never has 30 days

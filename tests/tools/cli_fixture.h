@@ -284,7 +284,7 @@ struct History {
   std::string data_dir;
   std::optional<SigningKey> signing_key;
   std::string ws = "acme";
-  std::string weird_actor = "Jane \"JJ\" Doe, Finance\nTeam";
+  std::string weird_actor = "=Jane \"JJ\" Doe, Finance\nTeam";  // '=': a spreadsheet formula in CSV
   std::string k2_name = "Reporting, \"nightly\" export";
   std::string k1, k1b, k2, k3;
   std::string k1_token;

@@ -51,6 +51,10 @@ BOOST_AUTO_TEST_CASE(bad_choices_are_exit_2) {
   ExpectUsageError({"replay", "--data", data, "--format", "xml"}, "--format");
   ExpectUsageError({"audit", "--data", data, "--workspace", "acme", "--format", "json"}, "--format");
   ExpectUsageError({"audit", "--data", data, "--workspace", "acme", "--type", "key.deleted"}, "--type");
+  for (const char* command : {"audit", "review", "replay"}) {
+    ExpectUsageError({command, "--data", data, "--workspace", ""}, "'' is not a workspace id");
+    ExpectUsageError({command, "--data", data, "--workspace", "Acme Inc"}, "'Acme Inc' is not a workspace id");
+  }
   ExpectUsageError({"serve", "--data", copy.Path("serve"), "--background-priority", "high"},
                    "--background-priority");
 }
