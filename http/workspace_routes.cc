@@ -76,7 +76,9 @@ void CreateAdminKey(const ExchangePtr& ex, Ledger& ledger) {
   if (Status s = input->String("name", name); !s.ok()) return ex->Fail(s);
   if (Status s = input->String("role", role); !s.ok()) return ex->Fail(s);
   if (!name) return ex->Fail(Status::Invalid("name is required.", "name"));
-  ledger.CreateAdminKey(*p, ex->param(0), *name, role.value_or("admin"),
+  // Required, as API.md writes it: a key that manages a workspace is never made by default.
+  if (!role) return ex->Fail(Status::Invalid("role is required: admin or auditor.", "role"));
+  ledger.CreateAdminKey(*p, ex->param(0), *name, *role,
                         [ex](Result<CreatedKey> r) { ReplyWith(ex, r, 201, CreatedKeyJson); });
 }
 

@@ -69,6 +69,11 @@ BOOST_AUTO_TEST_CASE(invalid_request_names_the_field) {
               "invalid_request", "id");
   ExpectError(c.Post("/admin/v1/workspaces", R"({"id":"gamma","plan":"gold"})", s.api.operator_token()), 400,
               "invalid_request", "plan");
+  // An admin key's role is never chosen for the caller: without one, no key.
+  const std::string admin_keys = "/admin/v1/workspaces/acme/admin-keys";
+  ExpectError(c.Post(admin_keys, R"({"name":"no role"})", s.api.operator_token()), 400, "invalid_request", "role");
+  ExpectError(c.Post(admin_keys, R"({"name":"bad role","role":"owner"})", s.api.operator_token()), 400,
+              "invalid_request", "role");
   ExpectError(c.Post(KeyPath("acme", s.api_key.id) + "/rotate", R"({"grace_seconds":604801})", s.admin.token),
               400, "invalid_request", "grace_seconds");
   // Blank text is no name.
