@@ -356,6 +356,8 @@ class Ledger : private EventSink {
   // One step of a review: kReviewChunkKeys keys under the state's lock, held at normal priority
   // (ReadThread::Urgent). The answer once the walk is done.
   std::optional<Result<WorkspaceReview>> ReviewStep(ReviewWalk& walk);
+  // NotFound unless workspace `ws` exists now.
+  Status CheckWorkspaceExists(std::string_view ws) const;
   Result<KeyPage> ListKeysIn(const LedgerState& state, std::string_view ws, KeyFilter filter,
                              size_t limit, uint64_t start, TimeMs at) const;
   // A listing under way: the page so far and the position of the next key to read.

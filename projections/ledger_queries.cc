@@ -91,8 +91,10 @@ Result<KeyPage> Ledger::ListKeys(const Principal& p, std::string_view ws, KeyFil
   auto start = CheckListing(p, ws, limit, cursor, as_of);
   if (!start.ok()) return start.status();
   if (as_of) {
+    if (Status s = CheckWorkspaceExists(ws); !s.ok()) return s;
     auto state = StateAsOf(store_, *as_of);
     if (!state.ok()) return state.status();
+    if (!state->FindWorkspace(ws)) return KeyPage{};  // created after as_of: it had no keys then
     return ListKeysIn(*state, ws, filter, limit, *start, *as_of);
   }
   const TimeMs now = clock_.Now();
@@ -131,9 +133,12 @@ void Ledger::ListKeys(const Principal& p, std::string ws, KeyFilter filter, size
   auto start = CheckListing(p, ws, limit, cursor, as_of);
   if (!start.ok()) return done(start.status());
   if (as_of) {
+    if (Status s = CheckWorkspaceExists(ws); !s.ok()) return done(s);
     return AnswerAsOf<KeyPage>(
         *as_of,
         [this, ws = std::move(ws), filter, limit, start = *start, at = *as_of](const LedgerState& state) {
+          // A workspace created after as_of had no keys then.
+          if (!state.FindWorkspace(ws)) return Result<KeyPage>(KeyPage{});
           return ListKeysIn(state, ws, filter, limit, start, at);
         },
         std::move(done));
@@ -147,6 +152,11 @@ void Ledger::ListKeys(const Principal& p, std::string ws, KeyFilter filter, size
         return ListKeysStep(ws, listing);
       },
       std::move(done));
+}
+
+Status Ledger::CheckWorkspaceExists(std::string_view ws) const {
+  std::shared_lock lock(state_mutex_);
+  return state_.FindWorkspace(ws) ? Status::Ok() : Status::NotFound("Workspace not found.");
 }
 
 Result<KeyPage> Ledger::ListKeysIn(const LedgerState& state, std::string_view ws, KeyFilter filter,

@@ -111,6 +111,11 @@ BOOST_AUTO_TEST_CASE(as_of_answers_with_the_state_at_each_instant) {
   auto beta = env.MustSetUpWorkspace("beta");
   BOOST_TEST(env.ledger->GetKey(beta.admin, "acme", old_key.key.id, during_grace).status().code() ==
              StatusCode::kForbidden);
+  // A workspace created after the instant had no keys then (not "not found": it exists).
+  auto before_beta = env.ledger->ListKeys(beta.admin, "beta", KeyFilter::kAll, 10, "", during_grace);
+  BOOST_REQUIRE_MESSAGE(before_beta.ok(), before_beta.status().message());
+  BOOST_TEST(before_beta->keys.empty());
+  BOOST_TEST(before_beta->next_cursor.empty());
 }
 
 BOOST_AUTO_TEST_CASE(state_as_of_from_a_checkpoint_equals_a_replay_from_seq_one) {
