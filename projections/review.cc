@@ -165,7 +165,10 @@ void ReviewEndedKey(const KeyState& key, KeyStatus status, TimeMs now, FindingLi
   for (const UsageBucket& bucket : key.usage) {
     if (bucket.hour_start >= since) attempts += bucket.rejected;
   }
-  if (attempts == 0) return;
+  // Usage is kept in hourly buckets, which cannot tell a use refused just before the end (a
+  // missing ability, say) from one after it; the last refusal's time can: without one at or after
+  // the end there is no finding. The count stays the buckets' (from the hour the key ended).
+  if (attempts == 0 || key.last_rejected_at < ended) return;
 
   std::string how = "expired";
   if (status == KeyStatus::kRevoked) {
@@ -176,9 +179,9 @@ void ReviewEndedKey(const KeyState& key, KeyStatus status, TimeMs now, FindingLi
   const std::string from =
       key.last_rejected_ip.empty() ? "an unrecorded address" : key.last_rejected_ip;
   findings.Add(kRevokedKeyStillPresented,
-               Label(key) + ", " + how + " on " + Date(ended) + ", was still presented " +
-                   Plural(attempts, "time", "times") + " in the last 7 days, most recently at " +
-                   FormatRfc3339(key.last_rejected_at) + " from " + from +
+               Label(key) + ", " + how + " on " + Date(ended) + ", was still presented after that, most recently at " +
+                   FormatRfc3339(key.last_rejected_at) + " from " + from + " (refused " +
+                   Plural(attempts, "time", "times") + " in the last 7 days, counted from the hour it ended)" +
                    "; find the job, script or integration still using it, give it a current key "
                    "and document the dependency.");
 }

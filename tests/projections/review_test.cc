@@ -336,6 +336,20 @@ BOOST_AUTO_TEST_CASE(revoked_key_still_presented_ignores_rejections_before_the_e
   b.Use(revoked - 2 * kHourMs, "key_1", UseOutcome::kForbidden);  // while active, an earlier hour
   b.Revoke(revoked, "key_1");
   BOOST_TEST(ReviewWorkspace(b.state, kWs, revoked + kDayMs).empty());
+  // Nor when the refusal came in the hour of the revocation, just before it (its bucket is the
+  // revocation's).
+  const TimeMs in_hour = revoked + 30 * 60 * kSecondMs;  // mid-hour: one bucket before and after
+  StateBuilder same_hour;
+  same_hour.Create(kT0, "key_1", CleanKey(kT0));
+  same_hour.Use(in_hour - 60 * kSecondMs, "key_1", UseOutcome::kForbidden);
+  same_hour.Revoke(in_hour, "key_1");
+  BOOST_TEST(ReviewWorkspace(same_hour.state, kWs, in_hour + kDayMs).empty());
+  // Presented once after it: a finding, most recently then.
+  same_hour.Use(in_hour + 60 * kSecondMs, "key_1", UseOutcome::kRevoked, "198.51.100.7");
+  const auto findings = ReviewWorkspace(same_hour.state, kWs, in_hour + kDayMs);
+  BOOST_REQUIRE(findings.size() == 1u);
+  BOOST_TEST(Contains(findings[0].detail, "most recently at " + FormatRfc3339(in_hour + 60 * kSecondMs)),
+             findings[0].detail);
   // A revoked key nobody presents has no finding at all.
   StateBuilder quiet;
   quiet.Create(kT0, "key_1", CleanKey(kT0)).Revoke(kT0 + kDayMs, "key_1");
