@@ -89,6 +89,13 @@ std::vector<std::string> Exchange::QueryAll(std::string_view name) const {
   return values;
 }
 
+std::optional<std::string> Exchange::UnknownQueryParameter(const std::vector<std::string>& known) const {
+  for (const auto& [name, value] : query_) {
+    if (std::find(known.begin(), known.end(), name) == known.end()) return name;
+  }
+  return std::nullopt;
+}
+
 std::optional<std::string> Exchange::RepeatedQueryParameter(std::string_view repeatable) const {
   if (query_.size() < 2) return std::nullopt;
   // Sorted, not compared pairwise: 8 KiB of distinct names would otherwise cost ~10 ms.

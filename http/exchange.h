@@ -37,6 +37,8 @@ class Exchange {
   std::vector<std::string> QueryAll(std::string_view name) const;
   // A query parameter given more than once whose name is not `repeatable`, if any.
   std::optional<std::string> RepeatedQueryParameter(std::string_view repeatable) const;
+  // The first query parameter whose name is not in `known`, if any.
+  std::optional<std::string> UnknownQueryParameter(const std::vector<std::string>& known) const;
   std::string_view Header(std::string_view name) const;
   // The token of `Authorization: Bearer <token>`, or empty (also when Authorization is repeated).
   std::string_view BearerToken() const;

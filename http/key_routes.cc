@@ -172,11 +172,11 @@ void RevokeRoute(const ExchangePtr& ex, Ledger& ledger, Action action, RevokeCom
 void AddKeyRoutes(Router& router, Ledger& ledger) {
   const std::string keys = "/admin/v1/workspaces/{ws}/keys";
   router.Add(bh::verb::post, keys, Bind(ledger, CreateKey));
-  router.Add(bh::verb::get, keys, Bind(ledger, ListKeys));
-  router.Add(bh::verb::get, keys + "/{id}", Bind(ledger, GetKey));
+  router.Add(bh::verb::get, keys, Bind(ledger, ListKeys), {"status", "as_of", "limit", "cursor"});
+  router.Add(bh::verb::get, keys + "/{id}", Bind(ledger, GetKey), {"as_of"});
   router.Add(bh::verb::post, keys + "/{id}/rotate", Bind(ledger, RotateKey));
   router.Add(bh::verb::post, keys + "/{id}/revoke", Bind(ledger, RevokeKey));
-  router.Add(bh::verb::get, keys + "/{id}/usage", Bind(ledger, KeyUsage));
+  router.Add(bh::verb::get, keys + "/{id}/usage", Bind(ledger, KeyUsage), {"from", "to", "bucket"});
 }
 
 }  // namespace keyledger::http

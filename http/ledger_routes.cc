@@ -168,9 +168,11 @@ void Metrics(const ExchangePtr& ex, Ledger& ledger, const LatencyHistogram* requ
 }  // namespace
 
 void AddLedgerRoutes(Router& router, Ledger& ledger) {
-  router.Add(bh::verb::get, "/admin/v1/workspaces/{ws}/audit", Bind(ledger, WorkspaceAudit));
-  router.Add(bh::verb::get, "/admin/v1/workspaces/{ws}/keys/{id}/history", Bind(ledger, KeyHistory));
-  router.Add(bh::verb::get, "/admin/v1/events", Bind(ledger, EventStream));
+  router.Add(bh::verb::get, "/admin/v1/workspaces/{ws}/audit", Bind(ledger, WorkspaceAudit),
+             {"limit", "from", "to", "cursor", "order", "type", "actor", "key_id"});
+  router.Add(bh::verb::get, "/admin/v1/workspaces/{ws}/keys/{id}/history", Bind(ledger, KeyHistory),
+             {"limit", "from", "to", "cursor", "order", "type", "actor"});
+  router.Add(bh::verb::get, "/admin/v1/events", Bind(ledger, EventStream), {"limit", "after"});
   router.Add(bh::verb::get, "/admin/v1/checkpoint", Bind(ledger, Checkpoint));
   router.Add(bh::verb::get, "/admin/v1/workspaces/{ws}/review", Bind(ledger, Review));
 }

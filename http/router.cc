@@ -33,8 +33,11 @@ bool IsJson(std::string_view content_type) {
 
 }  // namespace
 
-void Router::Add(http::verb method, std::string_view pattern, Handler handler) {
+void Router::Add(http::verb method, std::string_view pattern, Handler handler,
+                 std::vector<std::string> query_parameters) {
   Route route{method, {}, std::move(handler)};
+  route.query_parameters = std::move(query_parameters);
+  route.strict_query = pattern.starts_with("/admin/");
   for (std::string_view s : Split(pattern)) route.segments.emplace_back(s);
   routes_.push_back(std::move(route));
 }
@@ -89,6 +92,13 @@ void Router::Handle(Request&& request, const RequestContext& context, Responder 
         ex->Fail(ContainsToken(*repeated)
                      ? Status::Invalid("A query parameter is given more than once.")
                      : Status::Invalid("Query parameter " + *repeated + " is given more than once.", *repeated));
+        return;
+      }
+    }
+    if (route.strict_query) {
+      if (const std::optional<std::string> unknown = ex->UnknownQueryParameter(route.query_parameters)) {
+        ex->Fail(ContainsToken(*unknown) ? Status::Invalid("A query parameter is not one this endpoint takes.")
+                                         : Status::Invalid("Unknown query parameter " + *unknown + ".", *unknown));
         return;
       }
     }

@@ -28,7 +28,10 @@ using PathSegments = boost::container::small_vector<std::string_view, 8>;
 
 class Router final : public RequestHandler {
  public:
-  void Add(boost::beast::http::verb method, std::string_view pattern, Handler handler);
+  // Routes below /admin/ answer 400 to a query parameter not in `query_parameters` (a typo such
+  // as ?asof= must not answer for the present); the others ignore parameters they do not read.
+  void Add(boost::beast::http::verb method, std::string_view pattern, Handler handler,
+           std::vector<std::string> query_parameters = {});
   void AddForwardAuth(std::string_view pattern, Handler handler);
   void Handle(Request&& request, const RequestContext& context, Responder respond) override;
 
@@ -38,6 +41,8 @@ class Router final : public RequestHandler {
     std::vector<std::string> segments;
     Handler handler;
     bool forward_auth = false;  // any method, any path below, any body
+    std::vector<std::string> query_parameters;
+    bool strict_query = false;  // an admin route: unknown query parameters are refused
   };
   static bool Match(const Route& route, const PathSegments& path, PathParams& params);
 

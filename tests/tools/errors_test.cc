@@ -64,6 +64,18 @@ BOOST_AUTO_TEST_CASE(invalid_request_names_the_field) {
   ExpectError(c.Get(keys + "?limit=0", s.admin.token), 400, "invalid_request", "limit");
   ExpectError(c.Get(keys + "?limit=1001", s.admin.token), 400, "invalid_request", "limit");
   ExpectError(c.Get(keys + "?status=sleeping", s.admin.token), 400, "invalid_request", "status");
+  // A misspelt parameter on an admin route is refused, not ignored: ?asof= answering for the
+  // present would mislead a compliance query. Verification routes read only what they know.
+  ExpectError(c.Get(keys + "?asof=2026-11-23T10:00:00.000Z", s.admin.token), 400, "invalid_request", "asof");
+  ExpectError(c.Get("/admin/v1/workspaces/acme/audit?kind=key.created", s.admin.token), 400, "invalid_request",
+              "kind");
+  ExpectError(c.Get("/admin/v1/workspaces/acme/review?limit=5", s.admin.token), 400, "invalid_request", "limit");
+  BOOST_TEST(c.Get(keys + "?status=all&limit=5&cursor=&as_of=" + Rfc3339FromNow(-1000), s.admin.token).status == 200u);
+  BOOST_TEST(c.Get("/admin/v1/workspaces/acme/audit?type=key.created&type=key.revoked&order=desc&actor=x&key_id=" +
+                       s.api_key.id + "&from=2026-11-23T10:00:00.000Z&limit=5",
+                   s.admin.token)
+                 .status == 200u);
+  BOOST_TEST(c.Get("/public/v1/me?utm_source=x", s.api_key.token).status == 200u);
   ExpectError(c.Get("/admin/v1/events?limit=0", s.api.operator_token()), 400, "invalid_request", "limit");
   ExpectError(c.Post("/admin/v1/workspaces", R"({"id":"A!","plan":"pro"})", s.api.operator_token()), 400,
               "invalid_request", "id");

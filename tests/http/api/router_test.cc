@@ -34,11 +34,13 @@ struct RouterFixture {
     router.Add(bh::verb::get, "/admin/v1/workspaces/{ws}/keys/{id}", [this](const ExchangePtr& ex) {
       seen_params = {ex->param(0), ex->param(1)};
       ex->Reply(200, "{}");
-    });
+    }, {"x"});
     router.Add(bh::verb::post, "/admin/v1/workspaces/{ws}/keys", [](const ExchangePtr& ex) {
       ex->Reply(201, std::string(ex->body()));
     });
-    router.Add(bh::verb::get, "/admin/v1/workspaces/{ws}/keys", [](const ExchangePtr& ex) { ex->Reply(200, "[]"); });
+    router.Add(bh::verb::get, "/admin/v1/workspaces/{ws}/keys", [](const ExchangePtr& ex) { ex->Reply(200, "[]"); },
+               {"limit", "status", "type"});
+    router.Add(bh::verb::get, "/public/me", [](const ExchangePtr& ex) { ex->Reply(200, "{}"); });
     router.AddForwardAuth("/authz", [](const ExchangePtr& ex) { ex->ReplyNoContent(); });
     router.Add(bh::verb::get, "/boom", [](const ExchangePtr&) -> void { throw std::runtime_error("secret detail"); });
   }
@@ -108,6 +110,20 @@ BOOST_AUTO_TEST_CASE(a_query_parameter_given_twice_is_400_but_type) {
   // A repeated name that holds a token is not echoed.
   const std::string token = "kl_0123456789ABCDEFGHIJKLMNOPQRSTUV0dYxzJ";
   Response secret = Dispatch(router, Make(bh::verb::get, "/admin/v1/workspaces/acme/keys?" + token + "=1&" + token + "=2"));
+  BOOST_TEST(secret.result_int() == 400);
+  BOOST_TEST(secret.body().find(token) == std::string::npos, secret.body());
+}
+
+BOOST_AUTO_TEST_CASE(an_unknown_query_parameter_is_400_below_admin_only) {
+  Response r = Dispatch(router, Make(bh::verb::get, "/admin/v1/workspaces/acme/keys?limit=10&stauts=all"));
+  BOOST_TEST(r.result_int() == 400);
+  BOOST_TEST(r.body().find("\"field\":\"stauts\"") != std::string::npos, r.body());
+  BOOST_TEST(Dispatch(router, Make(bh::verb::get, "/admin/v1/workspaces/acme/keys?status=all&limit=1")).result_int() == 200);
+  BOOST_TEST(Dispatch(router, Make(bh::verb::get, "/public/me?cache=1")).result_int() == 200);
+  BOOST_TEST(Dispatch(router, Make(bh::verb::get, "/authz/api?anything=1")).result_int() == 204);
+  // An unknown name that holds a token is not echoed.
+  const std::string token = "kl_0123456789ABCDEFGHIJKLMNOPQRSTUV0dYxzJ";
+  Response secret = Dispatch(router, Make(bh::verb::get, "/admin/v1/workspaces/acme/keys?" + token + "=1"));
   BOOST_TEST(secret.result_int() == 400);
   BOOST_TEST(secret.body().find(token) == std::string::npos, secret.body());
 }
