@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <array>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <vector>
@@ -18,8 +19,9 @@ constexpr uint64_t kRecyclableHeaderSize = 11;  // ... and the log number 4
 constexpr uint8_t kFirstRecyclableType = 5, kLastRecyclableType = 8;
 constexpr uint32_t kMaskDelta = 0xa282ead8u;
 
-// CRC32C (Castagnoli), reflected, as RocksDB computes it (without its hardware path: this reads
-// only the WAL files, once, at start-up or in a reviewer's tool).
+// CRC32C (Castagnoli), reflected, as RocksDB computes it: with SSE4.2's crc32 instruction where
+// the CPU has it (~20x the table's speed; a 64 MiB WAL after a crash is read at every start), else
+// a byte table. Both take and return the running (not finalized) value.
 const std::array<uint32_t, 256>& Crc32cTable() {
   static const std::array<uint32_t, 256> table = [] {
     std::array<uint32_t, 256> t{};
@@ -33,11 +35,32 @@ const std::array<uint32_t, 256>& Crc32cTable() {
   return table;
 }
 
-uint32_t Crc32c(const unsigned char* data, size_t n) {
+uint32_t ExtendByTable(uint32_t crc, const unsigned char* data, size_t n) {
   const auto& table = Crc32cTable();
-  uint32_t crc = 0xFFFFFFFFu;
   for (size_t i = 0; i < n; ++i) crc = table[(crc ^ data[i]) & 0xFF] ^ (crc >> 8);
-  return crc ^ 0xFFFFFFFFu;
+  return crc;
+}
+
+#if defined(__x86_64__)
+__attribute__((target("sse4.2"))) uint32_t ExtendByInstruction(uint32_t crc, const unsigned char* data, size_t n) {
+  uint64_t c = crc;
+  for (; n >= 8; n -= 8, data += 8) {
+    uint64_t word;
+    std::memcpy(&word, data, 8);
+    c = __builtin_ia32_crc32di(c, word);
+  }
+  uint32_t c32 = static_cast<uint32_t>(c);
+  for (; n > 0; --n, ++data) c32 = __builtin_ia32_crc32qi(c32, *data);
+  return c32;
+}
+#endif
+
+uint32_t Extend(uint32_t crc, const unsigned char* data, size_t n) {
+#if defined(__x86_64__)
+  static const bool has_instruction = __builtin_cpu_supports("sse4.2");
+  if (has_instruction) return ExtendByInstruction(crc, data, n);
+#endif
+  return ExtendByTable(crc, data, n);
 }
 
 uint32_t Unmask(uint32_t masked) {
@@ -71,9 +94,12 @@ Result<std::vector<WalFile>> ListWalFiles(const std::string& dir) {
 }
 
 Result<std::string> ReadWhole(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) return Status::Internal("cannot read " + path.string());
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string bytes(static_cast<size_t>(in.tellg()), '\0');
+  in.seekg(0);
+  in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  bytes.resize(static_cast<size_t>(in.gcount()));  // a WAL still being written may have shrunk
   if (in.bad()) return Status::Internal("cannot read " + path.string());
   return bytes;
 }
@@ -112,10 +138,8 @@ std::optional<FailedRecord> FirstFailedRecord(std::string_view bytes) {
     if (header + length > block_left) return FailedRecord{at, std::min(at + header, size)};
     if (end > size) return FailedRecord{at, size};
     // The checksum covers the type byte, the log number of a recyclable record, and the payload.
-    const uint32_t type_crc = Crc32c(data + at + 6, header - 6);
-    uint32_t crc = ~type_crc;
-    const auto& table = Crc32cTable();
-    for (uint64_t i = at + header; i < end; ++i) crc = table[(crc ^ data[i]) & 0xFF] ^ (crc >> 8);
+    uint32_t crc = Extend(0xFFFFFFFFu, data + at + 6, header - 6);
+    crc = Extend(crc, data + at + header, length);
     if (Unmask(stored) != ~crc) return FailedRecord{at, end};
     at = end;
   }
