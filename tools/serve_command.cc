@@ -82,24 +82,19 @@ Result<boost::asio::ip::tcp::endpoint> ParseListen(const std::string& text) {
   return boost::asio::ip::tcp::endpoint(address, static_cast<unsigned short>(port));
 }
 
-// The checkpoint signing key: --signing-key, or DATA/signing_key.pem created (0600) on first start.
-// Its public key is written beside it as DATA/signing_key.pub (64 hex digits) for verify-log.
-// It must be the key that signed the newest checkpoint in the log: a new one (a signing_key.pem
-// lost, or a directory restored by `backup --no-private-key`) would make verify-log call every
-// earlier checkpoint forged, unless --new-signing-key says that is intended.
 // A WAL damaged in its middle (events/wal_scan.h): RocksDB's recovery drops what follows the
 // damage, and deletes the file once that is flushed. The damaged file and those after it are
 // copied aside first, for whoever must recover them by hand, and verify-log reports them. Returns
 // the copies' directory; nullopt when the WAL is intact; an error when the copy failed (the start
 // is then refused, rather than lose the evidence).
-Result<std::optional<std::string>> SetAsideDamagedWal(const std::string& data_dir) {
+Result<std::optional<std::string>> SetAsideDamagedWalBeforeOpen(const std::string& data_dir) {
   auto damage = FindWalDamage(data_dir);
   if (!damage.ok()) {
     log::Warn("checking the write-ahead log: " + damage.status().message());
     return std::optional<std::string>();
   }
   if (!*damage) return std::optional<std::string>();
-  auto to = keyledger::SetAsideDamagedWal(data_dir, **damage, FormatRfc3339(SystemClock().Now()));
+  auto to = SetAsideDamagedWal(data_dir, **damage, FormatRfc3339(SystemClock().Now()));
   if (!to.ok()) {
     return Status::Internal((*damage)->what + "; copying it aside failed (" + to.status().message() +
                             "), so the service does not start on it");
@@ -108,6 +103,11 @@ Result<std::optional<std::string>> SetAsideDamagedWal(const std::string& data_di
   return std::optional<std::string>(*to);
 }
 
+// The checkpoint signing key: --signing-key, or DATA/signing_key.pem created (0600) on first start.
+// Its public key is written beside it as DATA/signing_key.pub (64 hex digits) for verify-log.
+// It must be the key that signed the newest checkpoint in the log: a new one (a signing_key.pem
+// lost, or a directory restored by `backup --no-private-key`) would make verify-log call every
+// earlier checkpoint forged, unless --new-signing-key says that is intended.
 Result<SigningKey> LoadSigningKey(const ServeFlags& flags, const EventStore& store) {
   const std::string path = flags.signing_key.empty() ? flags.data_dir + "/signing_key.pem" : flags.signing_key;
   auto newest = LatestChainCheckpoint(store);
@@ -204,7 +204,7 @@ int Serve(const ServeFlags& flags) {
   // the core with the requests at low priority, paced at two (events/background_priority.h); at
   // five RocksDB delays writes and it runs at normal priority.
   if (background == BackgroundPriority::kIdle) store_options.max_write_buffers = 6;
-  auto set_aside = SetAsideDamagedWal(flags.data_dir);
+  auto set_aside = SetAsideDamagedWalBeforeOpen(flags.data_dir);
   if (!set_aside.ok()) {
     std::cerr << "keyledger serve: " << set_aside.status().message() << "\n";
     return 1;
