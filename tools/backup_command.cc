@@ -53,8 +53,8 @@ Status CheckTarget(const std::string& to) {
 // the live data directory would be copied into itself by the next backup, and mixed with RocksDB's
 // files). Both are the caller's mistakes: nothing is created.
 Status CheckSource(const std::string& from, const std::string& to) {
+  if (Status s = CheckHoldsStore(from); !s.ok()) return s;
   std::error_code ec;
-  if (!fs::exists(fs::path(from) / "CURRENT", ec)) return Status::Invalid("--data " + from + " holds no keyledger database");
   const fs::path source = fs::weakly_canonical(from, ec), target = fs::weakly_canonical(to, ec);
   if (ec) return Status::Invalid("cannot resolve --data " + from + " or --to " + to + ": " + ec.message());
   const auto within = [](const fs::path& inner, const fs::path& outer) {

@@ -112,11 +112,16 @@ std::optional<TimeMs> ParseTimeFlag(const std::string& text) {
   return ParseRfc3339(text);
 }
 
-Result<std::unique_ptr<EventStore>> OpenReadOnly(const std::string& dir) {
+Status CheckHoldsStore(const std::string& dir) {
   std::error_code ec;
   if (!std::filesystem::exists(std::filesystem::path(dir) / "CURRENT", ec)) {
     return Status::Invalid("--data " + dir + " holds no keyledger database");
   }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<EventStore>> OpenReadOnly(const std::string& dir) {
+  if (Status s = CheckHoldsStore(dir); !s.ok()) return s;
   StoreOptions options;
   options.read_only = true;
   options.create_if_missing = false;

@@ -39,15 +39,19 @@ CLI::Option* AddDataOption(CLI::App& cmd, std::string& data_dir);
 // A CLI11 validator for RFC 3339 times (core/time_format.h), so that a bad TIME is a parse error
 // (exit 2) with a message naming the option.
 CLI::Validator Rfc3339Validator();
-// A workspace id as the service accepts them ([a-z0-9][a-z0-9-]{1,62}): a malformed or empty one is
-// bad usage, not a workspace without history.
-CLI::Validator WorkspaceIdValidator();
 // The same, for an instant of the log's past: not after now (the log holds nothing later, and the
 // state "at" a future instant would be today's with every key's expiry run forward). The
 // service's `?as_of=` refuses the same.
 CLI::Validator PastRfc3339Validator();
 // REQUIRES: `text` passed Rfc3339Validator (or is empty: nullopt).
 std::optional<TimeMs> ParseTimeFlag(const std::string& text);
+
+// A workspace id as the service accepts them ([a-z0-9][a-z0-9-]{1,62}): a malformed or empty one is
+// bad usage, not a workspace without history.
+CLI::Validator WorkspaceIdValidator();
+
+// InvalidArgument (bad usage: exit 2) unless `dir` holds a RocksDB database (its CURRENT file).
+Status CheckHoldsStore(const std::string& dir);
 
 // Opens `dir` read-only: a consistent view as of the open, safe beside a live server that holds
 // the read-write handle. InvalidArgument when `dir` holds no database at all (the wrong
