@@ -37,16 +37,23 @@ bool IsBlank(char32_t c) {
          c == 0xFEFF;
 }
 
-// The first control (IsControl) in well-formed UTF-8 `s`, line breaks and tabs excepted when
-// `allow_layout`; none: false.
-bool HasControl(std::string_view s, bool allow_layout) {
+// Whether `pred` holds for every code point of well-formed UTF-8 `s` (true when empty).
+template <typename Pred>
+bool AllCodePoints(std::string_view s, Pred pred) {
   for (size_t i = 0; i < s.size();) {
     const size_t len = Utf8SequenceLength(s, i);
-    const char32_t c = CodePointAt(s, i, len);
-    if (IsControl(c) && !(allow_layout && (c == '\t' || c == '\n' || c == '\r'))) return true;
+    if (!pred(CodePointAt(s, i, len))) return false;
     i += len;
   }
-  return false;
+  return true;
+}
+
+// Whether well-formed UTF-8 `s` holds a control (IsControl), line breaks and tabs excepted when
+// `allow_layout`.
+bool HasControl(std::string_view s, bool allow_layout) {
+  return !AllCodePoints(s, [allow_layout](char32_t c) {
+    return !IsControl(c) || (allow_layout && (c == '\t' || c == '\n' || c == '\r'));
+  });
 }
 
 }  // namespace
@@ -83,17 +90,10 @@ Status CheckText(std::string_view value, std::string_view field, size_t min_char
     }
     return Status::Invalid(std::move(message), std::string(field));
   }
-  bool blank = true;
-  for (size_t i = 0; i < value.size();) {
-    const size_t len = Utf8SequenceLength(value, i);
-    const char32_t c = CodePointAt(value, i, len);
-    if (IsControl(c)) {
-      return Status::Invalid("Control characters are not allowed here.", std::string(field));
-    }
-    blank = blank && IsBlank(c);
-    i += len;
+  if (HasControl(value, false)) {
+    return Status::Invalid("Control characters are not allowed here.", std::string(field));
   }
-  if (min_chars > 0 && blank) {
+  if (min_chars > 0 && AllCodePoints(value, IsBlank)) {
     return Status::Invalid("Text must not be only spaces or invisible characters.",
                            std::string(field));
   }
