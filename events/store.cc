@@ -95,7 +95,8 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const std::string& dir,
   // its checksum. kTolerateCorruptedTailRecords, which refuses to open instead, was tried: on this
   // prezeroed WAL the record a kill -9 tears (its header written, its body still zeros) fails its
   // checksum like a damaged one, and a plain crash restart was refused. What recovery drops is
-  // logged as an error (events/rocksdb_log.cc).
+  // logged as an error (events/rocksdb_log.cc); serve tells a damaged record from a torn one and
+  // keeps a copy before opening (events/wal_scan.h).
   // No fallocate: RocksDB reserves each WAL's space ahead in ~70 MB fallocate calls, made by the
   // writer (here the I/O thread) inside a verify's write. ext4 then reads block bitmaps from disk,
   // and on this shared VM that stalled the I/O thread for 60 ms in state D (traced with

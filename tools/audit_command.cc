@@ -5,9 +5,9 @@
 #include <iostream>
 #include <memory>
 
+#include "core/time_format.h"
 #include "events/codec.h"
 #include "projections/audit_query.h"
-#include "core/time_format.h"
 #include "tools/cli_support.h"
 
 namespace keyledger::tools {

@@ -1,8 +1,8 @@
 #include "tools/verify_log_command.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <algorithm>
 #include <iostream>
 #include <memory>
 #include <vector>
