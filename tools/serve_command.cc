@@ -271,6 +271,15 @@ int Serve(const ServeFlags& flags) {
     return 1;
   }
   http::HttpServer& server = *server_owner;
+  // Before any request is served: the worker threads below serve while the ledger opens, and a
+  // SIGTERM that came before its handler (a client that was quick, a main thread that was slow)
+  // killed the process with its in-flight requests unanswered.
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    log::Info("signal " + std::to_string(signal) + ": finishing in-flight requests");
+    server.Stop([&io] { io.stop(); });
+  });
   server.Start();
   const std::string host = bound.address().is_v6() ? "[" + bound.address().to_string() + "]"
                                                     : bound.address().to_string();
@@ -295,12 +304,6 @@ int Serve(const ServeFlags& flags) {
             " with " + std::to_string(threads) + " threads, data in " + flags.data_dir + ", allocator " +
             std::string(MallocName()));
 
-  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
-    if (ec) return;
-    log::Info("signal " + std::to_string(signal) + ": finishing in-flight requests");
-    server.Stop([&io] { io.stop(); });
-  });
   RunIoThread(io, ledger);
   join_workers();
   if (Status closed = ledger.Close(); !closed.ok()) {
